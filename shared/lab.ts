@@ -1,0 +1,116 @@
+/**
+ * The lab world of DESIGN.md in one place: domains, users, hosts and their addresses in
+ * both modes, and the host endpoints. The zone files, the no-Docker launcher, the tests
+ * and compose.yaml follow this table.
+ *
+ * Address plan: compose puts every agent on 172.28.0.0/24; the no-Docker mode gives each
+ * agent the loopback address with the same last two octets, 127.28.0.X (Linux routes all
+ * of 127.0.0.0/8 to lo). `toLoopback` is the only rule that maps one to the other.
+ */
+
+export const LAB_DOMAINS = ['alpha.test', 'beta.test'] as const;
+export type LabDomain = (typeof LAB_DOMAINS)[number];
+
+export const LAB_DEFAULT_PASSWORD = 'secret';
+
+/** Users per domain; the first one also receives postmaster@. */
+export const LAB_USERS: Record<LabDomain, readonly string[]> = {
+  'alpha.test': ['alice'],
+  'beta.test': ['bob', 'carol'],
+};
+
+export const COMPOSE_SUBNET = '172.28.0.0/24';
+
+export function toLoopback(composeAddress: string): string {
+  const parts = composeAddress.split('.');
+  if (parts.length !== 4 || parts[0] !== '172' || parts[1] !== '28') {
+    throw new Error(`not a lab compose address: ${composeAddress}`);
+  }
+  return `127.28.${parts[2]}.${parts[3]}`;
+}
+
+export type AgentName =
+  | 'dns'
+  | 'caller'
+  | 'mua'
+  | 'alpha-mta'
+  | 'alpha-mda'
+  | 'alpha-mra'
+  | 'beta-mx1'
+  | 'beta-mx2'
+  | 'beta-mda'
+  | 'beta-mra';
+
+/** Compose address of each agent (the zones' A records point here). */
+export const AGENT_ADDRESSES: Record<AgentName, string> = {
+  dns: '172.28.0.2',
+  caller: '172.28.0.5',
+  mua: '172.28.0.6',
+  'alpha-mta': '172.28.0.10',
+  'alpha-mda': '172.28.0.11',
+  'alpha-mra': '172.28.0.12',
+  'beta-mx1': '172.28.0.20',
+  'beta-mx2': '172.28.0.21',
+  'beta-mda': '172.28.0.22',
+  'beta-mra': '172.28.0.23',
+};
+
+/** Host names of the MTAs as they appear in MX records and Received headers. */
+export const MTA_HOSTNAMES = {
+  'alpha-mta': 'mx.alpha.test',
+  'beta-mx1': 'mx1.beta.test',
+  'beta-mx2': 'mx2.beta.test',
+} as const;
+
+/**
+ * Ports inside the lab network. Every agent has its own address in both modes, so the
+ * ports are the standard ones in both (MX and SRV records stay true); binding ports
+ * below 1024 on loopback needs root or `net.ipv4.ip_unprivileged_port_start=0`.
+ */
+export const SERVICE_PORTS = {
+  dns: 53,
+  smtp: 25,
+  submission: 587,
+  submissions: 465,
+  lmtp: 24,
+  imap: 143,
+  imaps: 993,
+  pop3: 110,
+  pop3s: 995,
+  caller: 8025,
+  mtaAdmin: 8026,
+  mua: 8080,
+} as const;
+
+/** DESIGN.md's host endpoints, the same in both modes; each movable by its variable. */
+export const HOST_ENDPOINTS = {
+  mua: { env: 'MXLAB_MUA_PORT', port: 8080 },
+  dns: { env: 'MXLAB_DNS_PORT', port: 5353 },
+  alphaSubmission: { env: 'MXLAB_ALPHA_SUBMISSION_PORT', port: 1587 },
+  alphaSubmissions: { env: 'MXLAB_ALPHA_SUBMISSIONS_PORT', port: 1465 },
+  alphaMx: { env: 'MXLAB_ALPHA_MX_PORT', port: 1025 },
+  betaSubmission: { env: 'MXLAB_BETA_SUBMISSION_PORT', port: 2587 },
+  betaSubmissions: { env: 'MXLAB_BETA_SUBMISSIONS_PORT', port: 2465 },
+  betaMx1: { env: 'MXLAB_BETA_MX1_PORT', port: 2025 },
+  betaMx2: { env: 'MXLAB_BETA_MX2_PORT', port: 3025 },
+  alphaImap: { env: 'MXLAB_ALPHA_IMAP_PORT', port: 1143 },
+  alphaImaps: { env: 'MXLAB_ALPHA_IMAPS_PORT', port: 1993 },
+  alphaPop3: { env: 'MXLAB_ALPHA_POP3_PORT', port: 1110 },
+  alphaPop3s: { env: 'MXLAB_ALPHA_POP3S_PORT', port: 1995 },
+  betaImap: { env: 'MXLAB_BETA_IMAP_PORT', port: 2143 },
+  betaImaps: { env: 'MXLAB_BETA_IMAPS_PORT', port: 2993 },
+  betaPop3: { env: 'MXLAB_BETA_POP3_PORT', port: 2110 },
+  betaPop3s: { env: 'MXLAB_BETA_POP3S_PORT', port: 2995 },
+} as const;
+export type HostEndpoint = keyof typeof HOST_ENDPOINTS;
+
+export function hostPort(name: HostEndpoint, env: NodeJS.ProcessEnv = process.env): number {
+  const { env: variable, port } = HOST_ENDPOINTS[name];
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return port;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${variable} must be a port number, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
