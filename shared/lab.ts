@@ -21,12 +21,22 @@ export const LAB_USERS: Record<LabDomain, readonly string[]> = {
 
 export const COMPOSE_SUBNET = '172.28.0.0/24';
 
-export function toLoopback(composeAddress: string): string {
+/**
+ * The loopback network of the no-Docker mode: `127.28` unless MXLAB_LOOPBACK_NET names
+ * another `127.X` (so a second lab, e.g. a test's, can run beside the first).
+ */
+export function loopbackNet(env: NodeJS.ProcessEnv = process.env): string {
+  const net = env.MXLAB_LOOPBACK_NET ?? '127.28';
+  if (!/^127\.(?:25[0-5]|2[0-4]\d|1?\d?\d)$/u.test(net)) throw new Error(`MXLAB_LOOPBACK_NET must look like 127.28, got ${net}`);
+  return net;
+}
+
+export function toLoopback(composeAddress: string, net: string = loopbackNet()): string {
   const parts = composeAddress.split('.');
   if (parts.length !== 4 || parts[0] !== '172' || parts[1] !== '28') {
     throw new Error(`not a lab compose address: ${composeAddress}`);
   }
-  return `127.28.${parts[2]}.${parts[3]}`;
+  return `${net}.${parts[2]}.${parts[3]}`;
 }
 
 export type AgentName =
