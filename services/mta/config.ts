@@ -1,0 +1,79 @@
+/**
+ * The MTA's configuration (services/ENV.md, "MTA" and "Common"), read once at start.
+ * Defaults are the compose values; the delivery fields (retry schedule, timeouts) come
+ * from services/mta/delivery/config.ts.
+ */
+import { z } from 'zod';
+import {
+  booleanField,
+  hostPortField,
+  listenListField,
+  listField,
+  loadConfig as loadEnvConfig,
+  logLevelField,
+} from '../../shared/config.ts';
+import { deliveryConfigFields } from './delivery/config.ts';
+
+/** The caller's engines get 5 s each (CALLER_ENGINE_TIMEOUT_MS); the MTA waits a little longer. */
+export const DEFAULT_CALLER_TIMEOUT_MS = 15_000;
+
+/** Empty = no reject threshold (the lab default: spam reaches Junk where people can look at it). */
+const optionalScoreField = z
+  .string()
+  .transform((value, ctx): number | null => {
+    if (value.trim() === '') return null;
+    const score = Number(value);
+    if (!Number.isFinite(score)) {
+      ctx.addIssue({ code: 'custom', message: `expected a number or empty, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return score;
+  });
+
+/** Empty = no caller; otherwise an http(s) base URL without a trailing slash. */
+const optionalUrlField = z.string().transform((value, ctx): string | null => {
+  const text = value.trim().replace(/\/+$/u, '');
+  if (text === '') return null;
+  if (!/^https?:\/\/[^/\s]+/u.test(text)) {
+    ctx.addIssue({ code: 'custom', message: `expected an http(s) URL or empty, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return text;
+});
+
+export const mtaConfigSchema = z.object({
+  LOG_LEVEL: logLevelField.default('info'),
+  MXLAB_USERS_DIR: z.string().min(1).default('/var/lib/mxlab/users'),
+  MXLAB_TLS_DIR: z.string().min(1).default('/var/lib/mxlab/tls'),
+  MXLAB_PASSWORD: z.string().min(1).default('secret'),
+
+  MTA_NAME: z.string().regex(/^[a-z0-9][a-z0-9-]*$/u, 'lower-case letters, digits and dashes').default('alpha-mta'),
+  MTA_HOSTNAME: z.string().min(1).default('mx.alpha.test'),
+  MTA_TLS_NAMES: listField.prefault(''),
+  MTA_LOCAL_DOMAINS: listField.prefault('alpha.test'),
+  MTA_RELAY_DOMAINS: listField.prefault(''),
+  MTA_SMTP_LISTEN: listenListField.prefault('0.0.0.0:25'),
+  MTA_SUBMISSION_LISTEN: listenListField.prefault('0.0.0.0:587'),
+  MTA_SUBMISSIONS_LISTEN: listenListField.prefault('0.0.0.0:465'),
+  MTA_ADMIN_LISTEN: listenListField.prefault('0.0.0.0:8026'),
+  MTA_QUEUE_DIR: z.string().min(1).default('/var/spool/mxlab'),
+  MTA_DNS_SERVER: hostPortField.prefault('172.28.0.2:53'),
+  MTA_OUTBOUND_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  MTA_LMTP: hostPortField.prefault('172.28.0.11:24'),
+  MTA_CALLER_URL: optionalUrlField.prefault(''),
+  MTA_CALLER_FAIL_OPEN: booleanField.prefault('false'),
+  /** Not in ENV.md's table: how long DATA waits for the caller's verdict before 451 (or fail-open). */
+  MTA_CALLER_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_CALLER_TIMEOUT_MS),
+  MTA_SPAM_TAG_SCORE: z.coerce.number().default(5),
+  MTA_SPAM_REJECT_SCORE: optionalScoreField.prefault(''),
+
+  ...deliveryConfigFields,
+});
+
+export type MtaConfig = z.output<typeof mtaConfigSchema>;
+
+/** Validates the environment once; a bad variable is named in the thrown ConfigError. */
+export function loadMtaConfig(env: NodeJS.ProcessEnv = process.env): MtaConfig {
+  return loadEnvConfig(mtaConfigSchema, env);
+}
+
