@@ -6,11 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import { HOST_ENDPOINTS } from '../shared/lab.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -31,6 +33,28 @@ function run(command: string, args: string[], timeoutMs = 30_000): Promise<{ cod
   return new Promise((resolve) => {
     execFile(command, args, { timeout: timeoutMs }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) || 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Reads message `subject` from a POP3 maildrop with Python's poplib (a real client). */
+function popWithPython(port: string, user: string, subject: string): Promise<Buffer | undefined> {
+  const script = `
+import poplib, sys
+pop = poplib.POP3('127.0.0.1', ${port}, timeout=10)
+pop.user(sys.argv[1]); pop.pass_('secret')
+count, _ = pop.stat()
+for n in range(1, count + 1):
+    lines = pop.retr(n)[1]
+    raw = b'\\r\\n'.join(lines) + b'\\r\\n'
+    if sys.argv[2].encode() in raw:
+        sys.stdout.buffer.write(raw)
+        break
+pop.quit()
+`;
+  return new Promise((resolve) => {
+    execFile('python3', ['-c', script, user, subject], { encoding: 'buffer', timeout: 20_000 }, (error, stdout) =>
+      resolve(error || stdout.length === 0 ? undefined : stdout),
     );
   });
 }
@@ -106,5 +130,89 @@ describe('npm start (no-Docker lab)', () => {
     assert.match(message, /Received: from [^\r\n]+\r?\n(\t[^\r\n]*\r?\n)*\tby mx1\.beta\.test /);
     assert.match(message, /^Delivered-To: bob@beta\.test/m);
     assert.match(message, /^Return-Path: <alice@alpha\.test>/m);
+  });
+
+  it('delivers nodemailer\'s message byte-exact to POP3 (poplib) and IMAP (imapflow)', async () => {
+    const ca = await readFile(join(stateDir, 'tls', 'ca.crt'), 'utf8');
+    const subject = `byte exact ${Date.now()}`;
+    const raw = Buffer.from(
+      [
+        'From: Alice <alice@alpha.test>',
+        'To: Bob <bob@beta.test>',
+        `Subject: ${subject}`,
+        'Date: Mon, 23 Nov 2026 16:00:00 +0000',
+        `Message-ID: <${Date.now()}.exact@alpha.test>`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        'Grüße aus alpha.',
+        '.leading dot survives dot-stuffing',
+        '',
+      ].join('\r\n'),
+    );
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: Number(env.MXLAB_ALPHA_SUBMISSION_PORT),
+      secure: false,
+      requireTLS: true,
+      tls: { ca, servername: 'smtp.alpha.test' },
+      auth: { user: 'alice@alpha.test', pass: 'secret' },
+    });
+    const info = await transport.sendMail({ envelope: { from: 'alice@alpha.test', to: ['bob@beta.test'] }, raw });
+    assert.match(info.response, /^250 /);
+
+    const popped = await until('the message over POP3', () => popWithPython(String(env.MXLAB_BETA_POP3_PORT), 'bob@beta.test', subject), 60_000);
+    assert.ok(popped.subarray(popped.length - raw.length).equals(raw), 'POP3 returns the submitted bytes after the trace headers');
+
+    const imap = new ImapFlow({
+      host: '127.0.0.1',
+      port: Number(env.MXLAB_BETA_IMAP_PORT),
+      secure: false,
+      auth: { user: 'bob@beta.test', pass: 'secret' },
+      tls: { ca, servername: 'imap.beta.test' },
+      logger: false,
+    });
+    await imap.connect();
+    try {
+      const lock = await imap.getMailboxLock('INBOX');
+      try {
+        const uids = (await imap.search({ subject }, { uid: true })) || [];
+        assert.equal(uids.length, 1);
+        const message = await imap.fetchOne(String(uids[0]), { source: true, envelope: true }, { uid: true });
+        assert.ok(message && message.source);
+        assert.ok(message.source.subarray(message.source.length - raw.length).equals(raw), 'IMAP returns the same bytes');
+        assert.equal(message.envelope?.subject, subject);
+      } finally {
+        lock.release();
+      }
+    } finally {
+      await imap.logout();
+    }
+  });
+
+  it('refuses a bad password (535), relaying (550 5.7.1), unknown users (550 5.1.1) and path tricks', async () => {
+    const ca = await readFile(join(stateDir, 'tls', 'ca.crt'), 'utf8');
+    const submit = nodemailer.createTransport({
+      host: '127.0.0.1', port: Number(env.MXLAB_ALPHA_SUBMISSION_PORT), requireTLS: true,
+      tls: { ca, servername: 'smtp.alpha.test' }, auth: { user: 'alice@alpha.test', pass: 'wrong' },
+    });
+    await assert.rejects(submit.sendMail({ from: 'alice@alpha.test', to: 'bob@beta.test', text: 'x' }), (error: { responseCode?: number }) => error.responseCode === 535);
+
+    const refusedAt = async (port: string | undefined, from: string, to: string): Promise<string> => {
+      const mx = nodemailer.createTransport({ host: '127.0.0.1', port: Number(port), ignoreTLS: true });
+      try {
+        await mx.sendMail({ envelope: { from, to: [to] }, raw: 'Subject: x\r\n\r\nx\r\n' });
+      } catch (error) {
+        return String((error as { response?: string }).response);
+      }
+      return 'accepted';
+    };
+    for (const port of [env.MXLAB_ALPHA_MX_PORT, env.MXLAB_BETA_MX1_PORT, env.MXLAB_BETA_MX2_PORT]) {
+      assert.match(await refusedAt(port, 'spammer@example.com', 'victim@example.com'), /^550 5\.7\.1/);
+    }
+    assert.match(await refusedAt(env.MXLAB_ALPHA_MX_PORT, 'someone@beta.test', 'bob@beta.test'), /^550 5\.7\.1/);
+    assert.match(await refusedAt(env.MXLAB_BETA_MX1_PORT, 'alice@alpha.test', 'nobody@beta.test'), /^550 5\.1\.1/);
+    assert.match(await refusedAt(env.MXLAB_BETA_MX1_PORT, 'alice@alpha.test', '"../../etc/passwd"@beta.test'), /^5\d\d /);
   });
 });
