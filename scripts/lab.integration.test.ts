@@ -5,29 +5,11 @@
  * (127.29.x) and free host ports, so it does not collide with a lab already running.
  */
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { HOST_ENDPOINTS } from '../shared/lab.ts';
-
-const root = join(import.meta.dirname, '..');
-const START_TIMEOUT_MS = 90_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { startLabProcess, type LabProcess } from './lab-process.ts';
 
 function run(command: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -70,30 +52,19 @@ async function until<T>(what: string, attempt: () => Promise<T | undefined>, tim
 }
 
 describe('npm start (no-Docker lab)', () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, MXLAB_LOOPBACK_NET: '127.29', LOG_LEVEL: 'info' };
-  let lab: ReturnType<typeof spawn> | undefined;
-  let stateDir = '';
+  let lab: LabProcess;
+  let env: NodeJS.ProcessEnv = {};
+  let ca = '';
   let output = '';
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'mxlab-lab-'));
-    env.MXLAB_STATE_DIR = stateDir;
-    for (const { env: variable } of Object.values(HOST_ENDPOINTS)) env[variable] = String(await freePort());
-    lab = spawn(process.execPath, [join(root, 'scripts', 'lab.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    lab.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    lab.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await until('the lab to come up', async () => {
-      if (lab?.exitCode !== null) throw new Error(`the lab exited:\n${output}`);
-      return output.includes('mxlab is up') ? true : undefined;
-    }, START_TIMEOUT_MS);
+    lab = await startLabProcess({ loopbackNet: '127.29' });
+    ({ env, ca } = lab);
+    output = lab.output();
   });
 
   after(async () => {
-    if (lab && lab.exitCode === null) {
-      lab.kill('SIGINT');
-      await new Promise((resolve) => lab?.once('exit', resolve));
-    }
-    await rm(stateDir, { recursive: true, force: true });
+    await lab?.stop();
   });
 
   it('prints the endpoints and the lab users', () => {
@@ -133,7 +104,6 @@ describe('npm start (no-Docker lab)', () => {
   });
 
   it('delivers nodemailer\'s message byte-exact to POP3 (poplib) and IMAP (imapflow)', async () => {
-    const ca = await readFile(join(stateDir, 'tls', 'ca.crt'), 'utf8');
     const subject = `byte exact ${Date.now()}`;
     const raw = Buffer.from(
       [
@@ -192,7 +162,6 @@ describe('npm start (no-Docker lab)', () => {
   });
 
   it('refuses a bad password (535), relaying (550 5.7.1), unknown users (550 5.1.1) and path tricks', async () => {
-    const ca = await readFile(join(stateDir, 'tls', 'ca.crt'), 'utf8');
     const submit = nodemailer.createTransport({
       host: '127.0.0.1', port: Number(env.MXLAB_ALPHA_SUBMISSION_PORT), requireTLS: true,
       tls: { ca, servername: 'smtp.alpha.test' }, auth: { user: 'alice@alpha.test', pass: 'wrong' },

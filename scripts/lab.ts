@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseHostPort } from '../shared/config.ts';
@@ -149,6 +149,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const pids = Object.fromEntries([...children].map(([name, child]) => [name, child.pid]));
+  await writeFile(join(stateDir, 'pids.json'), `${JSON.stringify(pids, null, 2)}\n`);
   say('');
   say('mxlab is up (no-Docker mode): every agent on its own loopback address.');
   say('');

@@ -1,0 +1,80 @@
+/**
+ * Starts the no-Docker lab (`scripts/lab.ts`) as a child process on its own loopback
+ * network and free host ports, for tests and benchmarks that need the whole chain
+ * without colliding with a lab someone already runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOST_ENDPOINTS, type HostEndpoint } from '../shared/lab.ts';
+
+const START_TIMEOUT_MS = 90_000;
+const root = join(import.meta.dirname, '..');
+
+export interface LabProcess {
+  env: NodeJS.ProcessEnv;
+  stateDir: string;
+  /** Host port of each DESIGN.md endpoint on 127.0.0.1. */
+  ports: Record<HostEndpoint, number>;
+  /** The lab CA certificate (PEM). */
+  ca: string;
+  /** Everything the launcher printed so far. */
+  output(): string;
+  /** Process id of each agent, from `<stateDir>/pids.json`. */
+  pids(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startLabProcess(options: { loopbackNet: string; env?: NodeJS.ProcessEnv; keepState?: boolean }): Promise<LabProcess> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'mxlab-lab-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env, MXLAB_LOOPBACK_NET: options.loopbackNet, MXLAB_STATE_DIR: stateDir };
+  const ports = {} as Record<HostEndpoint, number>;
+  for (const [name, { env: variable }] of Object.entries(HOST_ENDPOINTS) as [HostEndpoint, { env: string }][]) {
+    ports[name] = await freePort();
+    env[variable] = String(ports[name]);
+  }
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts', 'lab.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+    if (!options.keepState) await rm(stateDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!output.includes('mxlab is up')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the lab did not come up:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    env,
+    stateDir,
+    ports,
+    ca: await readFile(join(stateDir, 'tls', 'ca.crt'), 'utf8'),
+    output: () => output,
+    pids: async () => JSON.parse(await readFile(join(stateDir, 'pids.json'), 'utf8')) as Record<string, number>,
+    stop,
+  };
+}
