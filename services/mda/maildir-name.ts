@@ -1,0 +1,73 @@
+/**
+ * Maildir file names (cr.yp.to/proto/maildir.html): a unique name
+ * `<secs>.M<usecs>P<pid>Q<counter>R<random>.<hostname>` that never changes for the life
+ * of the message, plus the info `:2,<flags>` that readers add once the message is in cur/.
+ * The store (IMAP APPEND), the MDA and POP3 share these helpers.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+
+/** Maildir++ / Maildir spec: experimental info is `:1,`, flag info is `:2,`. */
+export const INFO_SEPARATOR = ':2,';
+
+/** The flags of the Maildir spec, in the ASCII order it asks for. */
+export const MAILDIR_FLAGS = ['D', 'F', 'P', 'R', 'S', 'T'] as const;
+
+let deliveries = 0;
+
+/**
+ * The spec: "replace / with \057 and : with \072" so that the host name cannot add a
+ * path separator or an info separator to the unique name.
+ */
+export function escapeHostname(name: string): string {
+  return name.replace(/\//gu, '\\057').replace(/:/gu, '\\072');
+}
+
+/** A new unique name; every call in this process gets a new Q counter and 8 random bytes. */
+export function uniqueName(now: Date = new Date(), hostname: string = osHostname()): string {
+  const nowUs = BigInt(now.getTime()) * 1000n + (process.hrtime.bigint() / 1000n) % 1000n;
+  const secs = nowUs / 1_000_000n;
+  const usecs = nowUs % 1_000_000n;
+  deliveries += 1;
+  const random = randomBytes(8).toString('hex');
+  return `${secs}.M${usecs}P${process.pid}Q${deliveries}R${random}.${escapeHostname(hostname)}`;
+}
+
+export interface MaildirFilename {
+  /** The part before `:2,`, stable for the life of the message (POP3 UIDL, IMAP index key). */
+  uniqueName: string;
+  /** Flags letters after `:2,` (empty in new/ or without info). */
+  flags: string;
+}
+
+export function parseMaildirFilename(filename: string): MaildirFilename {
+  const colon = filename.indexOf(':');
+  if (colon === -1) return { uniqueName: filename, flags: '' };
+  const info = filename.slice(colon);
+  return {
+    uniqueName: filename.slice(0, colon),
+    flags: info.startsWith(INFO_SEPARATOR) ? info.slice(INFO_SEPARATOR.length) : '',
+  };
+}
+
+/** `unique:2,FLAGS` with the flags de-duplicated and in ASCII order, as the spec asks. */
+export function withFlags(unique: string, flags: string): string {
+  const sorted = [...new Set(flags)].sort().join('');
+  return `${unique}${INFO_SEPARATOR}${sorted}`;
+}
+
+/**
+ * Sort key for delivery order: seconds, then microseconds, then the name. Names that do not
+ * follow the pattern sort by their text after the ones that do of the same second.
+ */
+export function deliveryOrder(a: string, b: string): number {
+  const key = (name: string): [bigint, bigint] => {
+    const match = /^(\d+)\.(?:M(\d+))?/u.exec(name);
+    return [BigInt(match?.[1] ?? '0'), BigInt(match?.[2] ?? '999999999')];
+  };
+  const [as, au] = key(a);
+  const [bs, bu] = key(b);
+  if (as !== bs) return as < bs ? -1 : 1;
+  if (au !== bu) return au < bu ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { deliverToMaildir, ensureMaildir, folderPath, maildirPath, MaildirPathError } from './maildir.ts';
+import { deliveryOrder, escapeHostname, parseMaildirFilename, uniqueName, withFlags } from './maildir-name.ts';
+
+describe('Maildir names', () => {
+  it('follow <secs>.M<usecs>P<pid>Q<counter>R<random>.<host>', () => {
+    const name = uniqueName(new Date(1_700_000_000_123), 'lmtp.beta.test');
+    assert.match(name, new RegExp(`^1700000000\\.M123\\d{3}P${process.pid}Q\\d+R[0-9a-f]{16}\\.lmtp\\.beta\\.test$`));
+  });
+
+  it('are unique within one process and second', () => {
+    const now = new Date();
+    const names = new Set(Array.from({ length: 1000 }, () => uniqueName(now, 'h')));
+    assert.equal(names.size, 1000);
+  });
+
+  it('escape / and : in the host name', () => {
+    assert.equal(escapeHostname('a/b:c'), 'a\\057b\\072c');
+    const name = uniqueName(new Date(), 'evil/host:2,S');
+    assert.ok(!name.includes('/') && !name.includes(':'));
+  });
+
+  it('split the unique name from the info and sort flags', () => {
+    assert.deepEqual(parseMaildirFilename('123.M1P2Q3R4.h:2,FS'), { uniqueName: '123.M1P2Q3R4.h', flags: 'FS' });
+    assert.deepEqual(parseMaildirFilename('123.M1P2Q3R4.h'), { uniqueName: '123.M1P2Q3R4.h', flags: '' });
+    assert.equal(withFlags('u', 'SFS'), 'u:2,FS');
+  });
+
+  it('order by delivery time', () => {
+    const names = ['20.M5P1Q1R0.h', '10.M900000P1Q1R0.h', '20.M40P1Q1R0.h', '9.M1P1Q1R0.h'];
+    assert.deepEqual(names.sort(deliveryOrder), ['9.M1P1Q1R0.h', '10.M900000P1Q1R0.h', '20.M5P1Q1R0.h', '20.M40P1Q1R0.h']);
+  });
+});
+
+describe('Maildir paths', () => {
+  it('refuse local parts and folders that would leave the root', () => {
+    assert.equal(maildirPath('/m', 'beta.test', 'Bob'), '/m/beta.test/bob');
+    for (const local of ['..', '../x', 'a/b', 'a\\b', '.x', 'a..b', 'a\u0000b']) {
+      assert.throws(() => maildirPath('/m', 'beta.test', local), MaildirPathError, local);
+    }
+    assert.throws(() => maildirPath('/m', '..', 'bob'), MaildirPathError);
+    assert.equal(folderPath('/m/d/u', 'Junk'), '/m/d/u/.Junk');
+    assert.equal(folderPath('/m/d/u', '.Junk'), '/m/d/u/.Junk');
+    assert.equal(folderPath('/m/d/u', 'INBOX'), '/m/d/u');
+    for (const folder of ['..', '../x', 'a/b', '.', 'a..b']) {
+      assert.throws(() => folderPath('/m/d/u', folder), MaildirPathError, folder);
+    }
+  });
+});
+
+describe('deliverToMaildir', () => {
+  it('creates the Maildir++ with its folders and leaves the message in new/, tmp/ empty', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
+    const message = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
+    const result = await deliverToMaildir({ root, domain: 'beta.test', local: 'bob', message, hostname: 'lmtp.beta.test' });
+    const maildir = join(root, 'beta.test', 'bob');
+    assert.equal(result.path, join(maildir, 'new', result.uniqueName));
+    assert.equal(result.size, message.length);
+    assert.deepEqual(await readFile(result.path), message);
+    assert.deepEqual(await readdir(join(maildir, 'tmp')), []);
+    assert.deepEqual((await readdir(maildir)).sort(), ['.Drafts', '.Junk', '.Sent', '.Trash', 'cur', 'new', 'tmp']);
+    for (const folder of ['.Drafts', '.Junk', '.Sent', '.Trash']) {
+      assert.deepEqual((await readdir(join(maildir, folder))).sort(), ['cur', 'maildirfolder', 'new', 'tmp']);
+    }
+    assert.equal(((await stat(result.path)).mode & 0o777).toString(8), '600');
+  });
+
+  it('delivers a stream into a folder', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
+    await ensureMaildir(root, 'beta.test', 'bob');
+    const result = await deliverToMaildir({
+      root, domain: 'beta.test', local: 'bob', folder: 'Junk', message: Readable.from([Buffer.from('a\r\n'), Buffer.from('b\r\n')]),
+    });
+    assert.equal(result.path, join(root, 'beta.test', 'bob', '.Junk', 'new', result.uniqueName));
+    assert.equal((await readFile(result.path, 'utf8')), 'a\r\nb\r\n');
+    assert.equal(result.size, 6);
+  });
+
+  it('refuses a path-traversal local part before touching the disk', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
+    await assert.rejects(
+      deliverToMaildir({ root, domain: 'beta.test', local: '../../etc', message: Buffer.from('x') }),
+      MaildirPathError,
+    );
+    assert.deepEqual(await readdir(root), []);
+  });
+});
