@@ -1,0 +1,75 @@
+/**
+ * What every listener shares: its dependencies, smtp-server options (limits, TLS,
+ * greeting, logging) and the onConnect/onClose handlers (connections per address, chaos
+ * at `connect`). The MX and submission modules add their own MAIL/RCPT/AUTH rules.
+ */
+import type { SMTPServerOptions } from 'smtp-server';
+import type { Logger } from '../../../shared/log.ts';
+import type { TlsFiles } from '../../../shared/tls.ts';
+import type { Queue } from '../queue/types.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
+import type { CallerSettings } from './caller-client.ts';
+import type { ChaosControl } from './chaos.ts';
+import {
+  IDLE_TIMEOUT_MS,
+  MAX_CLIENTS,
+  MAX_COMMAND_LINE_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_UNAUTHENTICATED_COMMANDS,
+} from './limits.ts';
+import type { MailPolicy } from './policy.ts';
+import { replyError } from './replies.ts';
+import { applyChaos, settle, type ConnectionCounter, type ListenerKind } from './session.ts';
+
+export interface ListenerDeps {
+  /** MTA_NAME */
+  name: string;
+  /** MTA_HOSTNAME: greeting, Received. */
+  hostname: string;
+  tls: TlsFiles;
+  policy: MailPolicy;
+  queue: Queue;
+  chaos: ChaosControl;
+  throttle: AuthThrottle;
+  connections: ConnectionCounter;
+  caller?: CallerSettings;
+  logger: Logger;
+  /** Overrides MAX_MESSAGE_BYTES (tests). */
+  maxMessageBytes?: number;
+}
+
+/** smtp-server's logger interface is bunyan's, which pino implements. */
+type ExternalLogger = Exclude<SMTPServerOptions['logger'], boolean | undefined>;
+
+export function commonOptions(deps: ListenerDeps, kind: ListenerKind): SMTPServerOptions {
+  const logger = deps.logger.child({ listener: kind });
+  return {
+    name: deps.hostname,
+    banner: `mxlab ${deps.name}`,
+    key: deps.tls.key,
+    cert: deps.tls.cert,
+    minVersion: 'TLSv1.2',
+    size: deps.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+    maxCommandLength: MAX_COMMAND_LINE_BYTES,
+    maxClients: MAX_CLIENTS,
+    maxAllowedUnauthenticatedCommands: MAX_UNAUTHENTICATED_COMMANDS,
+    socketTimeout: IDLE_TIMEOUT_MS,
+    // The lab answers from its own DNS only; never ask the host's resolver for PTRs.
+    disableReverseLookup: true,
+    hideSMTPUTF8: true,
+    // Our own replies carry their enhanced codes (replies.ts); smtp-server's table would mislabel them.
+    hideENHANCEDSTATUSCODES: true,
+    authRequiredMessage: '5.7.0 Authentication required',
+    logger: logger.child({ component: 'smtp-server' }) as unknown as ExternalLogger,
+    onConnect(session, callback) {
+      const log = logger.child({ conn: session.id, client: session.remoteAddress });
+      settle(callback, log, async () => {
+        if (!deps.connections.admit(session)) throw replyError('tooManyConnections');
+        await applyChaos(deps.chaos, 'connect', log);
+      });
+    },
+    onClose(session) {
+      deps.connections.release(session);
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * End of DATA, the moment the MTA takes responsibility for a message: read and check the
+ * stream (size, bare CR/LF, line length), apply the `data` chaos rule, complete a
+ * submitted message (Message-ID, Date), let the caller scan inbound mail, prepend the
+ * Received header (and the caller's headers), and only once the queue has fsync'd it,
+ * answer `250 2.0.0 Ok: queued as <id>`. Any failure to queue is a 451, never a 250.
+ */
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { parseAddress } from '../../../shared/address.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { buildReceived } from '../../../shared/received.ts';
+import type { Account } from '../../../shared/users.ts';
+import { newQueueId, type Queue } from '../queue/types.ts';
+import { decide, requestScan, type CallerSettings } from './caller-client.ts';
+import type { ChaosControl } from './chaos.ts';
+import { DataScanner } from './data-scanner.ts';
+import { completeSubmittedMessage, headerValue, prependHeaders } from './message.ts';
+import { replyError, SmtpReplyError } from './replies.ts';
+import { applyChaos, type ListenerKind } from './session.ts';
+
+export interface DataContext {
+  kind: ListenerKind;
+  /** MTA_NAME, for the Received header's software tag. */
+  name: string;
+  /** MTA_HOSTNAME */
+  hostname: string;
+  queue: Queue;
+  chaos: ChaosControl;
+  /** Set on the MX listener when MTA_CALLER_URL is configured. */
+  caller?: CallerSettings;
+  logger: Logger;
+  maxMessageBytes?: number;
+}
+
+async function readMessage(stream: SMTPServerDataStream, maxBytes: number | undefined): Promise<DataScanner> {
+  const scanner = new DataScanner(maxBytes === undefined ? {} : { maxBytes });
+  for await (const chunk of stream) scanner.push(chunk as Buffer);
+  return scanner;
+}
+
+function canonical(address: string): string {
+  if (address === '') return '';
+  const parsed = parseAddress(address);
+  return parsed.ok ? parsed.address.canonical : address.toLowerCase();
+}
+
+/** Resolves to the text of the 250 reply; throws an SmtpReplyError for every refusal. */
+export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+  const log = ctx.logger.child({ conn: session.id });
+  const scanner = await readMessage(stream, ctx.maxMessageBytes);
+  const problem = scanner.problem();
+  if (problem === 'too-big' || stream.sizeExceeded) throw replyError('messageTooBig');
+  if (problem === 'bare-line-ending') throw replyError('bareLineEnding');
+  if (problem === 'line-too-long') throw replyError('lineTooLong');
+  await applyChaos(ctx.chaos, 'data', log);
+
+  const account = session.user as Account | undefined;
+  const mailFrom = session.envelope.mailFrom ? canonical(session.envelope.mailFrom.address) : '';
+  const rcptTo = session.envelope.rcptTo.map((rcpt) => canonical(rcpt.address));
+  const queueId = newQueueId();
+  let message = scanner.message();
+  if (ctx.kind !== 'smtp') message = completeSubmittedMessage(message, ctx.hostname);
+  const messageId = headerValue(message, 'Message-ID');
+  const qlog = log.child({ queueId, messageId });
+
+  let verdictHeaders: string[] = [];
+  if (ctx.kind === 'smtp' && ctx.caller) {
+    const outcome = await requestScan(
+      ctx.caller,
+      {
+        queueId,
+        ...(messageId === undefined ? {} : { messageId }),
+        clientAddress: session.remoteAddress,
+        helo: session.hostNameAppearsAs || '',
+        mailFrom,
+        rcptTo,
+        policy: { tagScore: ctx.caller.tagScore, rejectScore: ctx.caller.rejectScore },
+      },
+      message,
+    );
+    const decision = decide(outcome, ctx.caller);
+    qlog.info(
+      outcome.ok
+        ? { action: outcome.verdict.action, score: outcome.verdict.spam.score, viruses: outcome.verdict.virus.names, decision: decision.kind, elapsedMs: outcome.verdict.elapsedMs }
+        : { scanFailed: outcome.reason, decision: decision.kind, failOpen: ctx.caller.failOpen },
+      'caller verdict',
+    );
+    if (decision.kind === 'refuse') throw new SmtpReplyError(decision.reply);
+    verdictHeaders = decision.headers;
+  }
+
+  const tls = session.tlsOptions ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name } : undefined;
+  const received = buildReceived({
+    helo: session.hostNameAppearsAs || '',
+    clientAddress: session.remoteAddress,
+    by: ctx.hostname,
+    software: `mxlab ${ctx.name}`,
+    protocol: session.openingCommand === 'HELO' ? 'SMTP' : 'ESMTP',
+    ...(tls ? { tls } : {}),
+    ...(account ? { authUser: account.address } : {}),
+    id: queueId,
+    ...(rcptTo.length === 1 && rcptTo[0] !== undefined ? { for: rcptTo[0] } : {}),
+  });
+  message = prependHeaders(message, [received, ...verdictHeaders]);
+
+  let queued: string;
+  try {
+    ({ queueId: queued } = await ctx.queue.enqueue({
+      queueId,
+      mailFrom,
+      rcptTo,
+      message,
+      ...(messageId === undefined ? {} : { messageId }),
+      source: ctx.kind === 'smtp' ? 'mx' : 'submission',
+      clientAddress: session.remoteAddress,
+      ...(account ? { authUser: account.address } : {}),
+    }));
+  } catch (error) {
+    qlog.error({ err: error }, 'enqueue failed, answering 451');
+    throw replyError('queueFailed', undefined, error);
+  }
+  qlog.info({ queueId: queued, from: mailFrom, to: rcptTo, size: message.length, listener: ctx.kind, authUser: account?.address }, 'queued');
+  return `2.0.0 Ok: queued as ${queued}`;
+}

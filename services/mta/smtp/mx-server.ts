@@ -1,0 +1,56 @@
+/**
+ * The inbound MX listener (port 25): no AUTH, STARTTLS offered, RCPT only for local
+ * users and backed-up relay domains (never an open relay), the caller consulted before
+ * DATA is answered.
+ */
+import { MtaSmtpServer } from './connection.ts';
+import { acceptMessage } from './data.ts';
+import { commonOptions, type ListenerDeps } from './common-options.ts';
+import { MAX_RECIPIENTS } from './limits.ts';
+import { replyError } from './replies.ts';
+import { applyChaos, settle } from './session.ts';
+
+export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
+  const logger = deps.logger.child({ listener: 'smtp' });
+  return new MtaSmtpServer(
+    {
+      ...commonOptions(deps, 'smtp'),
+      disabledCommands: ['AUTH'],
+      authOptional: true,
+      onMailFrom(address, session, callback) {
+        const log = logger.child({ conn: session.id });
+        settle(callback, log, async () => {
+          await applyChaos(deps.chaos, 'mail', log);
+          deps.policy.inboundSender(address.address);
+        });
+      },
+      onRcptTo(address, session, callback) {
+        const log = logger.child({ conn: session.id });
+        settle(callback, log, async () => {
+          await applyChaos(deps.chaos, 'rcpt', log);
+          if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) throw replyError('tooManyRecipients');
+          await deps.policy.inboundRecipient(address.address);
+        });
+      },
+      onData(stream, session, callback) {
+        settle(callback, logger.child({ conn: session.id }), () =>
+          acceptMessage(
+            {
+              kind: 'smtp',
+              name: deps.name,
+              hostname: deps.hostname,
+              queue: deps.queue,
+              chaos: deps.chaos,
+              ...(deps.caller ? { caller: deps.caller } : {}),
+              logger,
+              ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
+            },
+            stream,
+            session,
+          ),
+        );
+      },
+    },
+    { chaos: deps.chaos, authOnlyOverTls: false },
+  );
+}

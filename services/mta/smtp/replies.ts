@@ -1,0 +1,73 @@
+/**
+ * SMTP replies the MTA chooses itself, in one table: reply code, RFC 3463 enhanced status
+ * code and text. smtp-server sends `responseCode` and `message` of an error thrown from a
+ * handler, so an SmtpReplyError carries the enhanced code at the start of its message
+ * (`550 5.7.1 Relay access denied`). smtp-server's own enhanced codes stay off
+ * (hideENHANCEDSTATUSCODES), because its table maps every 550 to 5.1.1.
+ */
+
+export interface SmtpReply {
+  code: number;
+  enhanced: string;
+  text: string;
+}
+
+export const REPLIES = {
+  /** RFC 5321 §3.6.2: an MX accepts only its own and its backed-up domains without AUTH. */
+  relayDenied: { code: 550, enhanced: '5.7.1', text: 'Relay access denied' },
+  /** Unknown local recipient, refused at RCPT, never accepted and bounced later. */
+  unknownUser: { code: 550, enhanced: '5.1.1', text: 'Recipient address rejected: User unknown in local recipient table' },
+  badRecipient: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax' },
+  badSender: { code: 501, enhanced: '5.1.7', text: 'Bad sender address syntax' },
+  /** RFC 4954 §6: MAIL before AUTH on submission. */
+  authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' },
+  authInvalid: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
+  /** RFC 4954 §6 454: too many failures from this address, locked out for a while. */
+  authLockedOut: { code: 454, enhanced: '4.7.0', text: 'Too many failed authentications, try again later' },
+  senderNotOwned: { code: 553, enhanced: '5.7.1', text: 'Sender address rejected: not owned by user' },
+  tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
+  messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed maximum message size' },
+  /**
+   * SMTP smuggling (CVE-2023-51764 class): RFC 5321 §2.3.8 allows CR and LF in DATA only
+   * together as CRLF. A bare LF or bare CR could make another server see the end of
+   * DATA (`<LF>.<LF>`, `<LF>.<CR><LF>`) where we do not, so such a message is refused
+   * whole — not normalized — with 554 5.6.0 (RFC 3463 "other or undefined media error").
+   */
+  bareLineEnding: { code: 554, enhanced: '5.6.0', text: 'Message refused: bare CR or LF in DATA (RFC 5321 section 2.3.8)' },
+  lineTooLong: { code: 554, enhanced: '5.6.0', text: 'Message refused: line longer than 1000 octets (RFC 5321 section 4.5.3.1.6)' },
+  /** Enqueue failed: the client must retry, we never said 250. */
+  queueFailed: { code: 451, enhanced: '4.3.0', text: 'Temporary failure: message not queued, try again later' },
+  /** Caller down, slow, or tempfail verdict (issue 6: 451 4.7.1 unless fail-open). */
+  scanUnavailable: { code: 451, enhanced: '4.7.1', text: 'Message could not be scanned, try again later' },
+  virusFound: { code: 554, enhanced: '5.7.1', text: 'Message refused: virus found' },
+  spamRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused as spam' },
+  tooManyConnections: { code: 421, enhanced: '4.7.0', text: 'Too many connections from your address, try again later' },
+  /** Postfix postscreen's pregreet verdict. */
+  earlyTalker: { code: 554, enhanced: '5.5.1', text: 'Protocol error: talking before the greeting' },
+  internalError: { code: 451, enhanced: '4.3.0', text: 'Internal error, try again later' },
+} as const satisfies Record<string, SmtpReply>;
+
+export type ReplyName = keyof typeof REPLIES;
+
+export function formatReply(reply: SmtpReply): string {
+  return `${reply.code} ${reply.enhanced} ${reply.text}`;
+}
+
+/** An error smtp-server turns into the reply `code enhanced text`. */
+export class SmtpReplyError extends Error {
+  override readonly name = 'SmtpReplyError';
+  readonly responseCode: number;
+  readonly enhanced: string;
+
+  constructor(reply: SmtpReply, options?: { cause?: unknown }) {
+    super(`${reply.enhanced} ${reply.text}`, options);
+    this.responseCode = reply.code;
+    this.enhanced = reply.enhanced;
+  }
+}
+
+export function replyError(name: ReplyName, detail?: string, cause?: unknown): SmtpReplyError {
+  const reply = REPLIES[name];
+  const text = detail ? `${reply.text} (${detail})` : reply.text;
+  return new SmtpReplyError({ ...reply, text }, { cause });
+}
