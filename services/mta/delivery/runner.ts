@@ -1,0 +1,276 @@
+/**
+ * The delivery runner: takes due messages from the spool, delivers each recipient by its
+ * route (LMTP for local domains, MX for the rest), records every recipient's result
+ * durably right after it is known, retries temporary failures with exponential backoff,
+ * and bounces permanent failures and expired messages with a DSN to the envelope sender.
+ */
+import type { HostPort } from '../../../shared/config.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { cachingResolver, type MxResolver } from '../routing/resolver.ts';
+import { isFinal, type Spool } from '../queue/spool.ts';
+import type { QueueEntry, RecipientState } from '../queue/types.ts';
+import { deliverySettingsFrom, retryDelayMs, type DeliveryEnv, type DeliverySettings } from './config.ts';
+import { buildDsn, type DsnRecipient } from './dsn.ts';
+import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome.ts';
+import { SmtpClient } from './smtp-client.ts';
+import { lmtpTransport, mxTransport } from './transports.ts';
+
+/** setTimeout's ceiling; the scheduler wakes up at least this often anyway. */
+const MAX_SLEEP_MS = 60_000;
+/** After an internal error (disk, bug) a message waits this long before the next try. */
+const INTERNAL_ERROR_RETRY_MS = 5_000;
+
+export interface StartDeliveryOptions {
+  queue: Spool;
+  /** The MTA config (or anything with the delivery fields of delivery/config.ts). */
+  config: DeliveryEnv & { MTA_OUTBOUND_PORT?: number };
+  /** The lab DNS (createLabResolver); answers are cached here for their TTL. */
+  resolver: MxResolver;
+  /** MTA_HOSTNAME: EHLO name, Reporting-MTA, and the MX loop rule. */
+  hostname: string;
+  /** MTA_LOCAL_DOMAINS: delivered over LMTP. */
+  localDomains: readonly string[];
+  /** MTA_RELAY_DOMAINS: delivered by MX like any remote domain (logged as relay). */
+  relayDomains: readonly string[];
+  /** MTA_LMTP */
+  lmtp: HostPort;
+  logger: Logger;
+  /** Lab CA (PEM) to verify outbound STARTTLS peers. */
+  tlsCa?: string;
+  /** Tests: the port of an exchange address (default MTA_OUTBOUND_PORT, else 25). */
+  portFor?: (address: string, exchange: string) => number;
+  /** Tests: replace a transport. */
+  transports?: { local?: DeliveryTransport; remote?: DeliveryTransport };
+  now?: () => number;
+}
+
+export interface DeliveryRunner {
+  /** Makes every queued recipient (or those of one message) due now; false for an unknown id. */
+  flush(queueId?: string): boolean;
+  /** Looks for due work now. */
+  kick(): void;
+  /** Queue ids being delivered right now. */
+  inFlight(): string[];
+  /** Resolves once nothing is being delivered and nothing is due. */
+  settled(): Promise<void>;
+  /** Stops scheduling, waits for attempts in flight, closes kept connections. */
+  close(): Promise<void>;
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
+  const settings: DeliverySettings = deliverySettingsFrom(options.config);
+  const { queue, logger, hostname } = options;
+  const now = options.now ?? Date.now;
+  const local = new Set(options.localDomains.map((d) => d.toLowerCase()));
+  const relay = new Set(options.relayDomains.map((d) => d.toLowerCase()));
+  const client = new SmtpClient({
+    name: hostname,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    commandTimeoutMs: settings.commandTimeoutMs,
+    ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
+  });
+  const localTransport = options.transports?.local ?? lmtpTransport({ client, target: options.lmtp });
+  const outboundPort = options.config.MTA_OUTBOUND_PORT ?? 25;
+  const remoteTransport =
+    options.transports?.remote ??
+    mxTransport({
+      client,
+      resolver: cachingResolver(options.resolver, now),
+      ownHostnames: [hostname],
+      outboundPort,
+      ...(options.portFor === undefined ? {} : { portFor: options.portFor }),
+    });
+
+  const running = new Map<string, Promise<void>>();
+  const settledWaiters: (() => void)[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let kickPending = false;
+  let closed = false;
+
+  const isDue = (state: RecipientState, at: number) => !isFinal(state) && state.nextAttemptAt <= at;
+
+  function notifySettled(): void {
+    if (running.size > 0) return;
+    const at = now();
+    if (queue.list().some((entry) => entry.recipients.some((state) => isDue(state, at)))) return;
+    for (const resolve of settledWaiters.splice(0)) resolve();
+  }
+
+  function schedule(): void {
+    kickPending = false;
+    if (closed) return;
+    if (timer !== undefined) clearTimeout(timer);
+    const at = now();
+    let nextWake = Infinity;
+    for (const entry of queue.list()) {
+      if (running.has(entry.queueId)) continue;
+      const open = entry.recipients.filter((state) => !isFinal(state));
+      if (open.length === 0 || open.some((state) => state.nextAttemptAt <= at)) {
+        // When all slots are busy, the next finished attempt kicks the scheduler again.
+        if (running.size < settings.concurrency) start(entry);
+        continue;
+      }
+      nextWake = Math.min(nextWake, ...open.map((state) => state.nextAttemptAt));
+    }
+    if (nextWake !== Infinity) {
+      timer = setTimeout(schedule, Math.min(MAX_SLEEP_MS, Math.max(0, nextWake - at)));
+      timer.unref();
+    }
+    notifySettled();
+  }
+
+  function kick(): void {
+    if (kickPending || closed) return;
+    kickPending = true;
+    setImmediate(schedule);
+  }
+
+  function start(entry: QueueEntry): void {
+    const attempt = attemptMessage(entry)
+      .catch((error: unknown) => {
+        logger.error({ event: 'delivery.error', queueId: entry.queueId, err: error }, 'delivery attempt failed internally');
+        queue.reschedule(entry.queueId, now() + INTERNAL_ERROR_RETRY_MS);
+      })
+      .finally(() => {
+        running.delete(entry.queueId);
+        kick();
+      });
+    running.set(entry.queueId, attempt);
+  }
+
+  async function attemptMessage(entry: QueueEntry): Promise<void> {
+    const log = logger.child({ queueId: entry.queueId, messageId: entry.messageId });
+    const at = now();
+    const due = entry.recipients.filter((state) => isDue(state, at));
+    if (due.length > 0) {
+      const message = await queue.readMessage(entry.queueId);
+      const groups = new Map<string, RecipientState[]>();
+      for (const state of due) {
+        const domain = domainOf(state.recipient);
+        groups.set(domain, [...(groups.get(domain) ?? []), state]);
+      }
+      const failed: DsnRecipient[] = [];
+      const delayed: DsnRecipient[] = [];
+      for (const [domain, states] of groups) {
+        const route = local.has(domain) ? 'lmtp' : relay.has(domain) ? 'relay' : 'mx';
+        log.info({ event: 'delivery.start', domain, route, recipients: states.map((s) => s.recipient), from: entry.mailFrom }, `delivering to ${domain} by ${route}`);
+        const job: DeliveryJob = {
+          queueId: entry.queueId,
+          mailFrom: entry.mailFrom,
+          recipients: states.map((s) => s.recipient),
+          domain,
+          message,
+          logger: log,
+          ...(entry.messageId === undefined ? {} : { messageId: entry.messageId }),
+        };
+        const outcomes = await (route === 'lmtp' ? localTransport : remoteTransport).deliver(job);
+        for (const outcome of outcomes) {
+          const state = states.find((s) => s.recipient === outcome.recipient);
+          if (state === undefined) continue;
+          await record(entry, state, outcome, log, failed, delayed);
+        }
+      }
+      await notify(entry, failed, delayed, message, log);
+    }
+    const after = queue.get(entry.queueId);
+    if (after !== undefined && after.recipients.every(isFinal)) await queue.remove(entry.queueId, 'done');
+  }
+
+  async function record(
+    entry: QueueEntry,
+    state: RecipientState,
+    outcome: RecipientOutcome,
+    log: Logger,
+    failed: DsnRecipient[],
+    delayed: DsnRecipient[],
+  ): Promise<void> {
+    const at = now();
+    const attempts = state.attempts + 1;
+    const common = {
+      attempts,
+      lastAttemptAt: at,
+      lastReply: outcome.reply,
+      statusCode: outcome.enhanced,
+      ...(outcome.remoteMta === undefined ? {} : { remoteMta: outcome.remoteMta }),
+    };
+    const expiresAt = entry.queuedAt + settings.maxQueueLifetimeMs;
+    const remoteName = outcome.remoteMta?.split(' ')[0];
+    const dsnBase = { recipient: state.recipient, diagnostic: outcome.reply, lastAttemptAt: at, ...(remoteName === undefined ? {} : { remoteMta: remoteName }) };
+    if (outcome.kind === 'delivered') {
+      await queue.updateRecipient(entry.queueId, state.recipient, { ...common, status: 'delivered' });
+      log.info({ event: 'delivery.result', rcpt: state.recipient, status: 'delivered', reply: outcome.reply, remoteMta: outcome.remoteMta }, `delivered to ${state.recipient}`);
+    } else if (outcome.kind === 'permanent' || at >= expiresAt) {
+      const expired = outcome.kind !== 'permanent';
+      const status = expired ? '4.4.7' : outcome.enhanced;
+      const diagnostic = expired ? `${outcome.reply} (message expired after ${Math.round((at - entry.queuedAt) / 1000)} s in queue)` : outcome.reply;
+      // The state is written after the bounce is queued (notify), so a crash in between retries, never loses the bounce.
+      failed.push({ ...dsnBase, action: 'failed', status, diagnostic });
+      log.info({ event: 'delivery.result', rcpt: state.recipient, status: 'failed', expired, reply: diagnostic }, `failed for ${state.recipient}`);
+    } else {
+      const nextAttemptAt = Math.min(expiresAt, at + retryDelayMs(settings, attempts));
+      await queue.updateRecipient(entry.queueId, state.recipient, { ...common, status: 'deferred', nextAttemptAt });
+      log.info(
+        { event: 'delivery.result', rcpt: state.recipient, status: 'deferred', reply: outcome.reply, attempts, nextAttemptAt: new Date(nextAttemptAt).toISOString() },
+        `deferred ${state.recipient}: ${outcome.reply}`,
+      );
+      const warnAfter = settings.delayWarningAfterMs;
+      if (warnAfter > 0 && at - entry.queuedAt >= warnAfter && state.warned !== true) {
+        delayed.push({ ...dsnBase, action: 'delayed', status: outcome.enhanced, willRetryUntil: expiresAt });
+      }
+    }
+  }
+
+  async function notify(entry: QueueEntry, failed: DsnRecipient[], delayed: DsnRecipient[], message: Buffer, log: Logger): Promise<void> {
+    for (const [recipients, kind] of [[failed, 'bounce'], [delayed, 'delay warning']] as const) {
+      if (recipients.length === 0) continue;
+      if (entry.mailFrom === '') {
+        log.info({ event: 'dsn.suppressed', kind, recipients: recipients.map((r) => r.recipient) }, `no ${kind} for a null-sender message`);
+      } else {
+        const dsn = buildDsn({ reportingMta: hostname, queueId: entry.queueId, envelopeFrom: entry.mailFrom, arrivalDate: entry.queuedAt, recipients, originalMessage: message, now: now() });
+        const { queueId } = await queue.enqueue({ mailFrom: '', rcptTo: [entry.mailFrom], message: dsn.message, messageId: dsn.messageId, source: 'bounce', clientAddress: '127.0.0.1' });
+        log.info({ event: 'dsn.queued', kind, dsnQueueId: queueId, to: entry.mailFrom, recipients: recipients.map((r) => r.recipient) }, `${kind} queued for ${entry.mailFrom}`);
+      }
+      for (const recipient of recipients) {
+        const patch = kind === 'bounce' ? { status: 'failed' as const, bounced: entry.mailFrom !== '' } : { warned: true };
+        const state = entry.recipients.find((s) => s.recipient === recipient.recipient);
+        const extra = kind === 'bounce' && state !== undefined ? { attempts: state.attempts + 1, lastAttemptAt: recipient.lastAttemptAt, lastReply: recipient.diagnostic, statusCode: recipient.status } : {};
+        await queue.updateRecipient(entry.queueId, recipient.recipient, { ...extra, ...patch });
+      }
+    }
+  }
+
+  const unsubscribe = queue.onEnqueue(() => kick());
+  kick();
+  logger.info({ event: 'delivery.started', concurrency: settings.concurrency, queued: queue.size }, 'delivery runner started');
+
+  return {
+    flush(queueId) {
+      const at = now();
+      const ids = queueId === undefined ? queue.list().map((entry) => entry.queueId) : [queueId];
+      const found = ids.map((id) => queue.reschedule(id, at)).every(Boolean);
+      kick();
+      return found;
+    },
+    kick,
+    inFlight: () => [...running.keys()],
+    settled() {
+      return new Promise((resolve) => {
+        settledWaiters.push(resolve);
+        kick();
+      });
+    },
+    async close() {
+      closed = true;
+      unsubscribe();
+      if (timer !== undefined) clearTimeout(timer);
+      await Promise.allSettled([...running.values()]);
+      client.close();
+      await Promise.allSettled([localTransport.close(), remoteTransport.close()]);
+      for (const resolve of settledWaiters.splice(0)) resolve();
+    },
+  };
+}
