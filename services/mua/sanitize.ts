@@ -1,0 +1,94 @@
+/**
+ * Server-side HTML sanitizing for reading mail (sanitize-html): no scripts, no event
+ * handlers, no forms, no frames; links open outside the app; inline `cid:` images become
+ * data: URIs; remote images are blocked (the URL moves to `data-blocked-src`) unless the
+ * person asked to see them. The iframe's CSP (message-frame.ts) is the second wall.
+ */
+import sanitizeHtml from 'sanitize-html';
+
+export interface InlineImage {
+  contentId: string;
+  contentType: string;
+  content: Buffer;
+}
+
+export interface SanitizeOptions {
+  /** Let http(s) images load (the person clicked "show images"). */
+  remoteImages: boolean;
+  inline?: InlineImage[];
+}
+
+export interface SanitizedHtml {
+  html: string;
+  blockedImages: number;
+}
+
+/** Inline images larger than this stay out of the page (it is a data: URI). */
+export const MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024;
+
+/** Style values without parentheses or escapes, so no url(), expression() or image-set(). */
+const SAFE_STYLE_VALUE = [/^[-#%.,\w\s"'!/]+$/u];
+const STYLE_PROPERTIES = [
+  'color', 'background-color', 'font-family', 'font-size', 'font-weight', 'font-style', 'text-align', 'text-decoration',
+  'line-height', 'margin', 'margin-top', 'margin-bottom', 'margin-left', 'margin-right', 'padding', 'padding-top',
+  'padding-bottom', 'padding-left', 'padding-right', 'border', 'border-collapse', 'border-color', 'border-width',
+  'border-style', 'width', 'max-width', 'height', 'vertical-align', 'white-space', 'display',
+];
+
+const ALLOWED_TAGS = [
+  ...sanitizeHtml.defaults.allowedTags.filter((tag) => tag !== 'style'),
+  'img', 'center', 'font', 'span', 'del', 'ins', 'sub', 'sup', 'u', 's',
+];
+
+function isRemote(src: string): boolean {
+  return /^(https?:)?\/\//iu.test(src.trim());
+}
+
+export function sanitizeMessageHtml(input: string, options: SanitizeOptions): SanitizedHtml {
+  let blockedImages = 0;
+  const inline = new Map<string, string>();
+  for (const image of options.inline ?? []) {
+    if (image.content.length > MAX_INLINE_IMAGE_BYTES || !/^image\/[\w.+-]+$/u.test(image.contentType)) continue;
+    inline.set(image.contentId.replace(/^<|>$/gu, '').toLowerCase(), `data:${image.contentType};base64,${image.content.toString('base64')}`);
+  }
+  const html = sanitizeHtml(input, {
+    allowedTags: ALLOWED_TAGS,
+    disallowedTagsMode: 'discard',
+    allowedAttributes: {
+      a: ['href', 'title', 'name'],
+      img: ['src', 'alt', 'title', 'width', 'height', 'data-blocked-src'],
+      font: ['color', 'size', 'face'],
+      td: ['colspan', 'rowspan', 'align', 'valign', 'width'],
+      th: ['colspan', 'rowspan', 'align', 'valign', 'width'],
+      table: ['width', 'align', 'cellpadding', 'cellspacing', 'border'],
+      '*': ['style', 'dir', 'lang', 'align'],
+    },
+    allowedStyles: { '*': Object.fromEntries(STYLE_PROPERTIES.map((property) => [property, SAFE_STYLE_VALUE])) },
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: { img: ['http', 'https', 'data'] },
+    allowProtocolRelative: false,
+    transformTags: {
+      a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer' } }),
+      img: (tagName, attribs) => {
+        const { src = '', ...rest } = attribs;
+        delete rest['data-blocked-src'];
+        if (/^cid:/iu.test(src)) {
+          const data = inline.get(src.slice(4).replace(/^<|>$/gu, '').toLowerCase());
+          return { tagName, attribs: data ? { ...rest, src: data } : { ...rest, alt: rest.alt ?? '[missing inline image]' } };
+        }
+        if (isRemote(src) && !options.remoteImages) {
+          blockedImages += 1;
+          return { tagName, attribs: { ...rest, 'data-blocked-src': src, alt: rest.alt || '[remote image blocked]' } };
+        }
+        if (/^data:/iu.test(src) && !/^data:image\/(png|gif|jpe?g|webp);/iu.test(src)) return { tagName, attribs: rest };
+        return { tagName, attribs: { ...rest, src } };
+      },
+    },
+  });
+  return { html, blockedImages };
+}
+
+/** Plain text → safe HTML (escaped, links left as text). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/gu, (char) => `&#${char.charCodeAt(0)};`);
+}
