@@ -1,0 +1,36 @@
+/** Where and on what a run was made: machine, date, commit, Node version. */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
+export interface RunContext {
+  date: string;
+  commit: string;
+  dirty: boolean;
+  node: string;
+  machine: { cores: number; memoryGb: number; cpuModel: string; platform: string; kernel: string };
+}
+
+function git(args: string[], cwd: string): string {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function runContext(root: string, now = new Date()): RunContext {
+  const cpus = os.cpus();
+  return {
+    date: now.toISOString(),
+    commit: git(['rev-parse', 'HEAD'], root),
+    dirty: git(['status', '--porcelain', '--untracked-files=no'], root) !== '',
+    node: process.version,
+    machine: {
+      cores: os.availableParallelism(),
+      memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      platform: `${os.platform()} ${os.arch()}`,
+      kernel: os.release(),
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The issue's reference: Postfix 3.7 + Dovecot 2.3 from Debian, measured on the same
+ * machine kind (2 cores, load generators on the same cores), and mxlab's targets.
+ */
+
+export interface Figure {
+  /** Key in the results (`ingest.messagesPerSecond` …). */
+  key: string;
+  label: string;
+  unit: string;
+  reference: string;
+  target: number;
+  /** Whether a higher measured value is better (throughput) or lower (latency, memory). */
+  higherIsBetter: boolean;
+}
+
+export const REFERENCE_STACK = 'Postfix 3.7 + Dovecot 2.3 (Debian), same machine kind, load generators on the same 2 cores';
+
+export const FIGURES: readonly Figure[] = [
+  {
+    key: 'ingest.messagesPerSecond',
+    label: 'Ingest end to end (MX → caller → MDA → IMAP-visible)',
+    unit: 'msg/s',
+    reference: '190–250 msg/s (440/s accepted by Postfix alone)',
+    target: 250,
+    higherIsBetter: true,
+  },
+  {
+    key: 'submission.messagesPerSecond',
+    label: 'Submission across both MTAs (STARTTLS+AUTH → alpha → beta)',
+    unit: 'msg/s',
+    reference: '— (no reference; same target as ingest)',
+    target: 250,
+    higherIsBetter: true,
+  },
+  {
+    key: 'imap.commandsPerSecond',
+    label: 'IMAP read load (8 clients)',
+    unit: 'cmd/s',
+    reference: '1,000 cmd/s, p99 184 ms',
+    target: 1000,
+    higherIsBetter: true,
+  },
+  {
+    key: 'pop3.messagesPerSecond',
+    label: 'POP3 RETR',
+    unit: 'msg/s',
+    reference: '5,400 msg/s',
+    target: 5400,
+    higherIsBetter: true,
+  },
+  {
+    key: 'scale.selectColdMs',
+    label: '100k mailbox: first SELECT',
+    unit: 'ms',
+    reference: '—',
+    target: 500,
+    higherIsBetter: false,
+  },
+  {
+    key: 'scale.mraRssMb',
+    label: '100k mailbox: MRA RSS after',
+    unit: 'MB',
+    reference: '—',
+    target: 200,
+    higherIsBetter: false,
+  },
+];
+
+export function meets(figure: Figure, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  return figure.higherIsBetter ? value >= figure.target : value <= figure.target;
+}
