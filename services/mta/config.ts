@@ -42,7 +42,8 @@ const optionalUrlField = z.string().transform((value, ctx): string | null => {
 });
 
 export const mtaConfigSchema = z.object({
-  LOG_LEVEL: logLevelField.default('info'),
+  /** Absent: info, silent under node --test (shared/log.ts). */
+  LOG_LEVEL: logLevelField.optional(),
   MXLAB_USERS_DIR: z.string().min(1).default('/var/lib/mxlab/users'),
   MXLAB_TLS_DIR: z.string().min(1).default('/var/lib/mxlab/tls'),
   MXLAB_PASSWORD: z.string().min(1).default('secret'),

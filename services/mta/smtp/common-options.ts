@@ -41,6 +41,22 @@ export interface ListenerDeps {
 /** smtp-server's logger interface is bunyan's, which pino implements. */
 type ExternalLogger = Exclude<SMTPServerOptions['logger'], boolean | undefined>;
 
+/**
+ * smtp-server's own lines (every connect and close at info, C:/S: traffic at debug) go to
+ * debug; our handlers log the decisions at info. Its errors stay errors.
+ */
+function libraryLogger(logger: Logger): ExternalLogger {
+  const lib = logger.child({ component: 'smtp-server' });
+  return {
+    trace: lib.trace.bind(lib),
+    debug: lib.debug.bind(lib),
+    info: lib.debug.bind(lib),
+    warn: lib.warn.bind(lib),
+    error: lib.error.bind(lib),
+    fatal: lib.fatal.bind(lib),
+  };
+}
+
 export function commonOptions(deps: ListenerDeps, kind: ListenerKind): SMTPServerOptions {
   const logger = deps.logger.child({ listener: kind });
   return {
@@ -60,7 +76,7 @@ export function commonOptions(deps: ListenerDeps, kind: ListenerKind): SMTPServe
     // Our own replies carry their enhanced codes (replies.ts); smtp-server's table would mislabel them.
     hideENHANCEDSTATUSCODES: true,
     authRequiredMessage: '5.7.0 Authentication required',
-    logger: logger.child({ component: 'smtp-server' }) as unknown as ExternalLogger,
+    logger: libraryLogger(logger),
     onConnect(session, callback) {
       const log = logger.child({ conn: session.id, client: session.remoteAddress });
       settle(callback, log, async () => {

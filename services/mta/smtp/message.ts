@@ -16,16 +16,15 @@ export function splitMessage(message: Buffer): { header: string; rest: Buffer } 
   return { header: message.subarray(0, end).toString('latin1'), rest: message.subarray(end + 2) };
 }
 
-function escapeName(name: string): string {
-  return name.replace(/[.*+?^${}()|[\]\\-]/gu, '\\$&');
-}
-
 /** First value of header `name`, unfolded and trimmed; undefined when absent. */
 export function headerValue(message: Buffer, name: string): string | undefined {
-  const { header } = splitMessage(message);
-  const match = new RegExp(`^${escapeName(name)}[ \\t]*:(.*(?:\\r\\n[ \\t].*)*)`, 'imu').exec(header);
-  if (!match) return undefined;
-  return (match[1] ?? '').replace(/\r\n/gu, '').trim();
+  const wanted = name.toLowerCase();
+  const unfolded = splitMessage(message).header.replace(/\r\n(?=[ \t])/gu, '');
+  for (const line of unfolded.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trimEnd().toLowerCase() === wanted) return line.slice(colon + 1).trim();
+  }
+  return undefined;
 }
 
 /** Prepends header lines (each without CRLF, or whole folded fields ending in CRLF). */

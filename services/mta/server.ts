@@ -1,0 +1,136 @@
+/**
+ * Starts one MTA (alpha-mta, beta-mx1 or beta-mx2) from its config: the MX, submission
+ * and implicit-TLS submission listeners (an empty list turns a kind off), on a durable
+ * queue. Tests pass a queue, a resolver or a logger and bind port 0.
+ */
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { ensureServerCertificate } from '../../shared/tls.ts';
+import { UserDirectory } from '../../shared/users.ts';
+import type { MtaConfig } from './config.ts';
+import { Spool } from './queue/spool.ts';
+import type { Queue } from './queue/types.ts';
+import type { MxResolver } from './routing/resolver.ts';
+import { AuthThrottle } from './smtp/auth-throttle.ts';
+import type { CallerSettings } from './smtp/caller-client.ts';
+import { ChaosControl } from './smtp/chaos.ts';
+import type { ListenerDeps } from './smtp/common-options.ts';
+import { openListener, type ListenerHandle } from './smtp/listener.ts';
+import { createMxServer } from './smtp/mx-server.ts';
+import { MailPolicy } from './smtp/policy.ts';
+import { ConnectionCounter, type ListenerKind } from './smtp/session.ts';
+import { createSubmissionServer } from './smtp/submission-server.ts';
+
+export interface MtaDeps {
+  /** Default: the durable spool in MTA_QUEUE_DIR. */
+  queue?: Queue;
+  /** Default: the lab DNS at MTA_DNS_SERVER (used by delivery). */
+  resolver?: MxResolver;
+  logger?: Logger;
+  chaos?: ChaosControl;
+  throttle?: AuthThrottle;
+  /** Overrides EARLY_TALKER_WAIT_MS (0 = no pregreet test). */
+  earlyTalkerWaitMs?: number;
+  /** Overrides MAX_MESSAGE_BYTES. */
+  maxMessageBytes?: number;
+}
+
+export interface MtaHandle {
+  smtp: AddressInfo[];
+  submission: AddressInfo[];
+  submissions: AddressInfo[];
+  admin?: AddressInfo;
+  chaos: ChaosControl;
+  queue: Queue;
+  close(): Promise<void>;
+}
+
+function callerSettings(config: MtaConfig): CallerSettings | undefined {
+  if (config.MTA_CALLER_URL === null) return undefined;
+  return {
+    url: config.MTA_CALLER_URL,
+    timeoutMs: config.MTA_CALLER_TIMEOUT_MS,
+    failOpen: config.MTA_CALLER_FAIL_OPEN,
+    tagScore: config.MTA_SPAM_TAG_SCORE,
+    rejectScore: config.MTA_SPAM_REJECT_SCORE,
+  };
+}
+
+export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<MtaHandle> {
+  const logger = deps.logger ?? createLogger(config.MTA_NAME, config.LOG_LEVEL);
+  const chaos = deps.chaos ?? new ChaosControl();
+  const queue = deps.queue ?? (await Spool.open({ dir: config.MTA_QUEUE_DIR, logger: logger.child({ component: 'queue' }) }));
+  const tls = await ensureServerCertificate(config.MXLAB_TLS_DIR, config.MTA_NAME, [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES]);
+  const caller = callerSettings(config);
+  const listenerDeps: ListenerDeps = {
+    name: config.MTA_NAME,
+    hostname: config.MTA_HOSTNAME,
+    tls,
+    policy: new MailPolicy({
+      localDomains: config.MTA_LOCAL_DOMAINS,
+      relayDomains: config.MTA_RELAY_DOMAINS,
+      users: new UserDirectory(config.MXLAB_USERS_DIR),
+    }),
+    queue,
+    chaos,
+    throttle: deps.throttle ?? new AuthThrottle(),
+    connections: new ConnectionCounter(),
+    ...(caller ? { caller } : {}),
+    logger,
+    ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
+  };
+
+  const handles: ListenerHandle[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(handles.map((handle) => handle.close()));
+  };
+  const plan: { kind: ListenerKind; listen: MtaConfig['MTA_SMTP_LISTEN'] }[] = [
+    { kind: 'smtp', listen: config.MTA_SMTP_LISTEN },
+    { kind: 'submission', listen: config.MTA_SUBMISSION_LISTEN },
+    { kind: 'submissions', listen: config.MTA_SUBMISSIONS_LISTEN },
+  ];
+  try {
+    for (const { kind, listen } of plan) {
+      for (const address of listen) {
+        const implicitTls = kind === 'submissions';
+        const smtp = kind === 'smtp' ? createMxServer(listenerDeps) : createSubmissionServer(listenerDeps, { implicitTls });
+        handles.push(
+          await openListener({
+            kind,
+            listen: address,
+            smtp,
+            implicitTls,
+            logger,
+            ...(deps.earlyTalkerWaitMs === undefined ? {} : { earlyTalkerWaitMs: deps.earlyTalkerWaitMs }),
+          }),
+        );
+      }
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  logger.info(
+    {
+      hostname: config.MTA_HOSTNAME,
+      localDomains: config.MTA_LOCAL_DOMAINS,
+      relayDomains: config.MTA_RELAY_DOMAINS,
+      caller: caller?.url ?? null,
+    },
+    'MTA started',
+  );
+
+  const addresses = (kind: ListenerKind): AddressInfo[] => handles.filter((handle) => handle.kind === kind).map((handle) => handle.address);
+  let closing: Promise<void> | undefined;
+  return {
+    smtp: addresses('smtp'),
+    submission: addresses('submission'),
+    submissions: addresses('submissions'),
+    chaos,
+    queue,
+    close() {
+      closing ??= closeAll().then(() => logger.info('MTA stopped'));
+      return closing;
+    },
+  };
+}
