@@ -106,10 +106,18 @@ function resultFromInfo(info: SMTPConnectionSendInfo, recipients: string[], remo
     outcomes: recipients.map((recipient) => {
       const own = rejected.find((item) => item.recipient === recipient);
       if (own !== undefined) return outcomeFromReply(recipient, own.response ?? '451 4.0.0 rejected', remoteMta);
-      if (accepted.has(recipient)) return outcomeFromReply(recipient, info.response, remoteMta);
+      // LMTP answers each recipient, but nodemailer keeps only the last reply's text.
+      if (accepted.has(recipient)) return outcomeFromReply(recipient, info.response.startsWith('2') ? info.response : '250 2.0.0 accepted', remoteMta);
       return outcomeFromReply(recipient, '451 4.0.0 no reply for this recipient', remoteMta);
     }),
   };
+}
+
+/** Node's certificate errors (SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID…) reach us as ESOCKET. */
+const TLS_ERROR_CODE = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/u;
+
+function isTlsFailure(error: NodemailerError): boolean {
+  return error.code === 'ETLS' || TLS_ERROR_CODE.test(error.originalCode ?? '');
 }
 
 interface IdleConnection {
@@ -209,7 +217,7 @@ export class SmtpClient {
       } catch (error) {
         connection?.close();
         const failure = error as NodemailerError;
-        if (failure.code === 'ETLS' && !plaintext && !destination.lmtp) {
+        if (isTlsFailure(failure) && !plaintext && !destination.lmtp) {
           logger.warn({ event: 'delivery.tls-failed', remoteMta, reason: failure.message }, 'STARTTLS failed, retrying in plain text');
           plaintext = true;
           continue;
