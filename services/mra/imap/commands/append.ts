@@ -1,0 +1,33 @@
+/** APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315 UIDPLUS). */
+import { AUTHENTICATED, ArgumentError, defineCommand, ok } from '../command.ts';
+import { flags as flagList, mailbox } from '../args.ts';
+import { parseDateTime } from '../dates.ts';
+
+export const append = defineCommand({
+  states: AUTHENTICATED,
+  allowsExpunge: true,
+  parse(args) {
+    if (args.length < 2 || args.length > 4) throw new ArgumentError('APPEND takes a mailbox, optional flags, an optional date and a literal');
+    const name = mailbox(args[0]);
+    const message = args[args.length - 1];
+    if (message?.type !== 'string') throw new ArgumentError('message must be a literal');
+    let flags: string[] = [];
+    let date: Date | undefined;
+    for (const arg of args.slice(1, -1)) {
+      if (arg.type === 'list') {
+        flags = flagList(arg);
+      } else if (arg.type === 'string' && !arg.literal) {
+        date = parseDateTime(arg.value.toString('latin1'));
+        if (!date) throw new ArgumentError('invalid date-time (expected "dd-Mon-yyyy hh:mm:ss +zzzz")');
+      } else {
+        throw new ArgumentError('expected a flag list or a date-time');
+      }
+    }
+    if (message.value.length === 0) throw new ArgumentError('empty message');
+    return { name, flags, date, content: Buffer.from(message.value) };
+  },
+  async handle(session, { name, flags, date, content }) {
+    const result = await session.mail().append(name, content, flags, date);
+    return ok('APPEND completed', `APPENDUID ${result.uidValidity} ${result.uid}`);
+  },
+});

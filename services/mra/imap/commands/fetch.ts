@@ -1,0 +1,93 @@
+/** FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8) with CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
+import { SELECTED, ArgumentError, defineCommand, ok, type Session } from '../command.ts';
+import { atom, count, list, number, sequenceSet } from '../args.ts';
+import { formatDateTime } from '../dates.ts';
+import { untagged, type ImapValue } from '../encode.ts';
+import { applyPartial, parseFetchItems, sectionData, sectionLabel, type FetchItem } from '../fetch-items.ts';
+import { resolveSet } from '../message-set.ts';
+import { bodyStructure, envelope, parseMime, type MimePart } from '../mime.ts';
+import type { Token } from '../parser.ts';
+import type { SequenceRange } from '../sequence.ts';
+
+interface FetchArgs {
+  ranges: SequenceRange[];
+  items: FetchItem[];
+  changedSince: number | undefined;
+}
+
+function parseFetch(args: readonly Token[]): FetchArgs {
+  count(args, 2, 3);
+  let changedSince: number | undefined;
+  if (args[2] !== undefined) {
+    const modifiers = list(args[2], 'FETCH modifiers');
+    for (let i = 0; i < modifiers.length; i += 2) {
+      if (atom(modifiers[i], 'modifier').toUpperCase() !== 'CHANGEDSINCE') throw new ArgumentError('unknown FETCH modifier');
+      changedSince = number(modifiers[i + 1], 'CHANGEDSINCE');
+    }
+  }
+  return { ranges: sequenceSet(args[0]), items: parseFetchItems(args[1]), changedSince };
+}
+
+const NEEDS_CONTENT = new Set(['ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+
+function marksSeen(item: FetchItem): boolean {
+  return item.kind === 'section' ? !item.peek : item.name === 'RFC822' || item.name === 'RFC822.TEXT';
+}
+
+async function fetch(session: Session, { ranges, items, changedSince }: FetchArgs, byUid: boolean) {
+  const selected = session.selected;
+  if (!selected) throw new Error('no mailbox selected');
+  if (changedSince !== undefined) {
+    session.enabled.add('CONDSTORE');
+    selected.condstore = true;
+  }
+  const wanted = [...items];
+  const has = (name: string) => wanted.some((item) => item.kind === 'simple' && item.name === name);
+  if (byUid && !has('UID')) wanted.unshift({ kind: 'simple', name: 'UID' });
+  if (selected.condstore && (changedSince !== undefined || has('MODSEQ')) && !has('MODSEQ')) wanted.push({ kind: 'simple', name: 'MODSEQ' });
+  const setSeen = !selected.readOnly && wanted.some(marksSeen);
+  const needsContent = wanted.some((item) => item.kind === 'section' || NEEDS_CONTENT.has(item.name));
+  const handle = selected.handle;
+  for (const { seq, uid } of resolveSet(selected, ranges, byUid)) {
+    let record = selected.record(uid);
+    if (!record) continue;
+    if (changedSince !== undefined && record.modseq <= changedSince) continue;
+    let flagsChanged = false;
+    if (setSeen && !record.flags.includes('\\Seen')) {
+      const { changed } = await handle.setFlags([uid], 'add', ['\\Seen']);
+      record = selected.record(uid) ?? record;
+      for (const change of changed) selected.markReported(change.uid, change.modseq);
+      flagsChanged = changed.length > 0;
+    }
+    const content = needsContent ? await handle.read(uid) : undefined;
+    let mime: MimePart | undefined;
+    const parsed = () => (mime ??= parseMime(content ?? Buffer.alloc(0)));
+    const values: ImapValue[] = [];
+    for (const item of wanted) {
+      if (item.kind === 'section') {
+        const data = sectionData(parsed(), content ?? Buffer.alloc(0), item);
+        values.push(sectionLabel(item), data === undefined ? { quoted: '' } : { literal: applyPartial(data, item.partial) });
+        continue;
+      }
+      switch (item.name) {
+        case 'UID': values.push('UID', uid); break;
+        case 'FLAGS': values.push('FLAGS', selected.flagsOf(record)); break;
+        case 'INTERNALDATE': values.push('INTERNALDATE', { quoted: formatDateTime(record.internalDate) }); break;
+        case 'RFC822.SIZE': values.push('RFC822.SIZE', content ? content.length : await handle.size(uid)); break;
+        case 'ENVELOPE': values.push('ENVELOPE', envelope(parsed())); break;
+        case 'BODYSTRUCTURE': values.push('BODYSTRUCTURE', bodyStructure(parsed(), true)); break;
+        case 'BODY': values.push('BODY', bodyStructure(parsed(), false)); break;
+        case 'MODSEQ': values.push('MODSEQ', [record.modseq]); break;
+        case 'RFC822': values.push('RFC822', { literal: content ?? Buffer.alloc(0) }); break;
+        case 'RFC822.HEADER': values.push('RFC822.HEADER', { literal: parsed().header }); break;
+        case 'RFC822.TEXT': values.push('RFC822.TEXT', { literal: parsed().body }); break;
+      }
+    }
+    if (flagsChanged && !has('FLAGS')) values.push('FLAGS', selected.flagsOf(record));
+    await session.send(untagged(seq, 'FETCH', values));
+  }
+  return ok(`${byUid ? 'UID ' : ''}FETCH completed`);
+}
+
+export const fetchCommand = defineCommand({ states: SELECTED, allowsExpunge: false, parse: parseFetch, handle: (s, a) => fetch(s, a, false) });
+export const uidFetch = defineCommand({ states: SELECTED, allowsExpunge: true, parse: parseFetch, handle: (s, a) => fetch(s, a, true) });

@@ -1,0 +1,133 @@
+/**
+ * One session's view of its selected mailbox: the sequence-number → UID map the client
+ * believes in, which changes only when this session tells the client (EXISTS, EXPUNGE,
+ * FETCH; RFC 3501 §5.2, §7.4.1). Changes by others are collected as they happen and
+ * reported at the next point where the client may hear them.
+ */
+import type { MailboxHandle, MessageRecord } from '../store/types.ts';
+import { untagged, type ImapValue, type Response } from './encode.ts';
+
+export class SelectedMailbox {
+  readonly handle: MailboxHandle;
+  readonly readOnly: boolean;
+  /** UIDs by sequence number − 1. */
+  private uids: number[];
+  private recent: Set<number>;
+  private readonly expunged = new Set<number>();
+  private readonly flagged = new Set<number>();
+  /** Flag changes this session already reported itself (uid → modseq). */
+  private readonly reported = new Map<number, number>();
+  private readonly stopListening: () => void;
+  /** Whether to show MODSEQ in FETCH responses (RFC 7162 §3.1.4: once CONDSTORE is in use). */
+  condstore: boolean;
+
+  constructor(handle: MailboxHandle, readOnly: boolean, condstore: boolean) {
+    this.handle = handle;
+    this.readOnly = readOnly;
+    this.condstore = condstore;
+    this.uids = handle.messages().map((message) => message.uid);
+    this.recent = readOnly ? new Set() : new Set(handle.claimRecent());
+    this.stopListening = handle.onChange((change) => {
+      for (const uid of change.expunged) this.expunged.add(uid);
+      for (const uid of change.flagged) this.flagged.add(uid);
+    });
+  }
+
+  get count(): number {
+    return this.uids.length;
+  }
+
+  get recentCount(): number {
+    return this.recent.size;
+  }
+
+  uidAt(seq: number): number | undefined {
+    return this.uids[seq - 1];
+  }
+
+  /** Sequence number of a UID in this view (binary search: UIDs ascend). */
+  seqOf(uid: number): number | undefined {
+    let low = 0;
+    let high = this.uids.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const value = this.uids[mid] ?? 0;
+      if (value === uid) return mid + 1;
+      if (value < uid) low = mid + 1;
+      else high = mid - 1;
+    }
+    return undefined;
+  }
+
+  allUids(): readonly number[] {
+    return this.uids;
+  }
+
+  isRecent(uid: number): boolean {
+    return this.recent.has(uid);
+  }
+
+  /** The message, unless it was expunged by someone else and not yet reported. */
+  record(uid: number): MessageRecord | undefined {
+    return this.handle.get(uid);
+  }
+
+  flagsOf(record: MessageRecord): ImapValue[] {
+    const flags: ImapValue[] = [...record.flags];
+    if (this.recent.has(record.uid)) flags.push('\\Recent');
+    return flags;
+  }
+
+  markReported(uid: number, modseq: number): void {
+    this.reported.set(uid, modseq);
+  }
+
+  /**
+   * Untagged responses that bring the client up to date. EXPUNGE only when allowed
+   * (not during FETCH, STORE, SEARCH: RFC 3501 §7.4.1).
+   */
+  updates(allowExpunge: boolean): Response[] {
+    const responses: Response[] = [];
+    if (allowExpunge && this.expunged.size > 0) {
+      for (let seq = this.uids.length; seq >= 1; seq -= 1) {
+        const uid = this.uids[seq - 1] ?? 0;
+        if (!this.expunged.has(uid)) continue;
+        this.uids.splice(seq - 1, 1);
+        this.recent.delete(uid);
+        this.flagged.delete(uid);
+        responses.push(untagged(seq, 'EXPUNGE'));
+      }
+      this.expunged.clear();
+    }
+    const last = this.uids[this.uids.length - 1] ?? 0;
+    const added = this.handle.messages().filter((message) => message.uid > last).map((message) => message.uid);
+    if (added.length > 0) {
+      this.uids.push(...added);
+      if (!this.readOnly) for (const uid of this.handle.claimRecent()) this.recent.add(uid);
+      responses.push(untagged(this.uids.length, 'EXISTS'), untagged(this.recent.size, 'RECENT'));
+    }
+    for (const uid of this.flagged) {
+      const seq = this.seqOf(uid);
+      const record = this.handle.get(uid);
+      if (seq === undefined || !record || added.includes(uid)) continue;
+      if (this.reported.get(uid) === record.modseq) continue;
+      const items: ImapValue[] = ['UID', uid, 'FLAGS', this.flagsOf(record)];
+      if (this.condstore) items.push('MODSEQ', [record.modseq]);
+      responses.push(untagged(seq, 'FETCH', items));
+    }
+    this.flagged.clear();
+    this.reported.clear();
+    return responses;
+  }
+
+  /** Tells the session's own EXPUNGE/MOVE results at once (they are this session's doing). */
+  forgetExpunged(uids: readonly number[]): Response[] {
+    for (const uid of uids) this.expunged.add(uid);
+    return this.updates(true);
+  }
+
+  async close(): Promise<void> {
+    this.stopListening();
+    await this.handle.release();
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * One IMAP connection: frames commands (reader.ts), validates state and arguments in
+ * one place, runs the handler from the command table, and writes every reply through
+ * one writer. Also owns the session policies: STARTTLS, login failure delays, too many
+ * bad commands, autologout.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectionId, type Logger } from '../../../shared/log.ts';
+import type { Account } from '../../../shared/users.ts';
+import { MailStoreError, type MailboxHandle, type MailStore, type UserMailStore } from '../store/types.ts';
+import { ArgumentError, type AnyCommand, type Reply, type Session, type SessionState } from './command.ts';
+import { encodeResponse, type Response } from './encode.ts';
+import { ImapSyntaxError, parseCommand } from './parser.ts';
+import { CommandReader, MAX_LITERAL_BYTES, type ReaderProblem } from './reader.ts';
+import { SelectedMailbox } from './selected.ts';
+
+/** Too many BAD replies in one session end it (as smtp-server's 421 after bad commands). */
+export const MAX_BAD_COMMANDS = 10;
+/** Failed logins per connection before BYE. */
+export const MAX_AUTH_FAILURES = 3;
+/** RFC 3501 §5.4: the autologout timer is at least 30 minutes once authenticated. */
+export const AUTOLOGOUT_MS = 30 * 60_000;
+/** Before login a quiet client is dropped sooner. */
+export const PREAUTH_TIMEOUT_MS = 60_000;
+/** Commands framed but not yet run, before reading pauses. */
+const MAX_QUEUED_COMMANDS = 64;
+
+export interface Authenticator {
+  authenticate(username: string, password: string): Promise<Account | undefined>;
+}
+
+export interface SessionOptions {
+  hostname: string;
+  store: MailStore;
+  users: Authenticator;
+  /** Only accounts of these domains log in here (MRA_DOMAINS). */
+  domains: readonly string[];
+  tls: SecureContext | undefined;
+  allowPlaintextAuth: boolean;
+  logger: Logger;
+  /** Delay after the n-th failed login is n times this. */
+  authFailureDelayMs: number;
+  commands: ReadonlyMap<string, AnyCommand>;
+}
+
+export class ImapConnection implements Session {
+  readonly id = connectionId();
+  readonly enabled = new Set<string>();
+  readonly logger: Logger;
+  state: SessionState = 'not-authenticated';
+  secure: boolean;
+  account: Account | undefined;
+  selected: SelectedMailbox | undefined;
+  private socket: Socket;
+  private userStore: UserMailStore | undefined;
+  private readonly reader: CommandReader;
+  private readonly options: SessionOptions;
+  private readonly queue: Buffer[] = [];
+  private running = false;
+  private closed = false;
+  private badCommands = 0;
+  private authFailures = 0;
+  private lineWaiter: ((line: Buffer) => void) | undefined;
+  private readonly closeWaiters = new Set<() => void>();
+
+  constructor(socket: Socket, options: SessionOptions, secure: boolean) {
+    this.socket = socket;
+    this.options = options;
+    this.secure = secure;
+    this.logger = options.logger.child({ conn: this.id });
+    this.reader = new CommandReader({
+      command: (raw) => this.onCommand(raw),
+      continuation: () => void this.send({ kind: 'continuation', text: 'Ready for literal data' }),
+      problem: (problem) => void this.onReaderProblem(problem),
+    });
+    this.attach(socket);
+  }
+
+  get hostname(): string {
+    return this.options.hostname;
+  }
+
+  get tlsAvailable(): boolean {
+    return this.options.tls !== undefined;
+  }
+
+  get plaintextAuthAllowed(): boolean {
+    return this.secure || this.options.allowPlaintextAuth;
+  }
+
+  private readonly onData = (chunk: Buffer) => this.reader.push(chunk);
+  private readonly onClose = () => void this.cleanup();
+  private readonly onError = (error: Error) => this.logger.debug({ err: error }, 'socket error');
+  private readonly onTimeout = () => void this.bye('Autologout; idle for too long');
+
+  private attach(socket: Socket): void {
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+    socket.on('timeout', this.onTimeout);
+    socket.setTimeout(this.state === 'not-authenticated' ? PREAUTH_TIMEOUT_MS : AUTOLOGOUT_MS);
+  }
+
+  private detach(socket: Socket): void {
+    socket.off('data', this.onData);
+    socket.off('close', this.onClose);
+    socket.off('error', this.onError);
+    socket.off('timeout', this.onTimeout);
+    socket.setTimeout(0);
+  }
+
+  async greet(): Promise<void> {
+    this.logger.info({ remote: this.socket.remoteAddress, secure: this.secure }, 'imap connection');
+    await this.send({ kind: 'status', tag: undefined, status: 'OK', code: `CAPABILITY ${this.capabilities().join(' ')}`, text: `${this.options.hostname} mxlab IMAP4rev1 ready` });
+  }
+
+  capabilities(): string[] {
+    const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'CONDSTORE', 'SPECIAL-USE', 'UNSELECT', 'CHILDREN', `APPENDLIMIT=${MAX_LITERAL_BYTES}`];
+    if (this.state === 'not-authenticated') {
+      if (this.options.tls && !this.secure) caps.push('STARTTLS');
+      caps.push(this.plaintextAuthAllowed ? 'AUTH=PLAIN' : 'LOGINDISABLED');
+    }
+    return caps;
+  }
+
+  mail(): UserMailStore {
+    if (!this.userStore) throw new MailStoreError('SERVERBUG', 'not logged in');
+    return this.userStore;
+  }
+
+  async send(...responses: Response[]): Promise<void> {
+    for (const response of responses) {
+      if (this.closed || this.socket.destroyed) return;
+      const data = encodeResponse(response);
+      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ dir: 'S:', line: data.subarray(0, 200).toString('latin1').trimEnd() });
+      if (!this.socket.write(data)) await this.drained();
+    }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.closeWaiters.delete(done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.closeWaiters.add(done);
+    });
+  }
+
+  nextLine(): Promise<Buffer> {
+    return new Promise((resolve) => {
+      this.lineWaiter = resolve;
+      this.closeWaiters.add(() => resolve(Buffer.from('*')));
+    });
+  }
+
+  private onCommand(raw: Buffer): void {
+    if (this.lineWaiter) {
+      const waiter = this.lineWaiter;
+      this.lineWaiter = undefined;
+      waiter(raw);
+      return;
+    }
+    this.queue.push(raw);
+    if (this.queue.length > MAX_QUEUED_COMMANDS) this.socket.pause();
+    void this.runQueue();
+  }
+
+  private async runQueue(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let raw = this.queue.shift(); raw !== undefined && !this.closed; raw = this.queue.shift()) {
+        if (this.queue.length < MAX_QUEUED_COMMANDS / 2) this.socket.resume();
+        await this.execute(raw);
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'imap session failed');
+      await this.bye('Internal server error');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async onReaderProblem(problem: ReaderProblem): Promise<void> {
+    const tag = problem.tag ?? '*';
+    if (problem.kind === 'line-too-long') {
+      await this.bad(tag, 'Command line too long');
+    } else if (problem.synchronizing) {
+      await this.send({ kind: 'status', tag, status: 'NO', code: 'TOOBIG', text: `Literal of ${problem.size} octets is over the limit of ${MAX_LITERAL_BYTES}` });
+    } else {
+      await this.send({ kind: 'status', tag, status: 'BAD', code: 'TOOBIG', text: `Literal of ${problem.size} octets is over the limit of ${MAX_LITERAL_BYTES}` });
+      await this.bye('Literal too big');
+    }
+  }
+
+  private async bad(tag: string, text: string): Promise<void> {
+    this.badCommands += 1;
+    await this.send({ kind: 'status', tag, status: 'BAD', text });
+    if (this.badCommands >= MAX_BAD_COMMANDS) await this.bye('Too many invalid commands');
+  }
+
+  private async execute(raw: Buffer): Promise<void> {
+    if (this.logger.isLevelEnabled('debug')) {
+      const text = raw.subarray(0, 200).toString('latin1');
+      this.logger.debug({ dir: 'C:', line: /^\S+ (LOGIN|AUTHENTICATE)\b/iu.test(text) ? text.split(' ').slice(0, 2).join(' ') + ' …' : text });
+    }
+    let parsed;
+    try {
+      parsed = parseCommand(raw);
+    } catch (error) {
+      if (!(error instanceof ImapSyntaxError)) throw error;
+      await this.bad(error.tag ?? '*', `Syntax error: ${error.message}`);
+      return;
+    }
+    const { tag, verb, args } = parsed;
+    const command = this.options.commands.get(verb);
+    if (!command) {
+      await this.bad(tag, `Unknown command ${verb.slice(0, 40)}`);
+      return;
+    }
+    if (!command.states.includes(this.state)) {
+      const why = this.state === 'not-authenticated' ? 'log in first' : this.state === 'authenticated' ? 'select a mailbox first' : `not allowed in the ${this.state} state`;
+      await this.bad(tag, `${verb}: ${why}`);
+      return;
+    }
+    let reply: Reply;
+    try {
+      reply = await command.run(this, args, tag);
+    } catch (error) {
+      if (error instanceof ArgumentError) {
+        await this.bad(tag, `${verb}: ${error.message}`);
+        return;
+      }
+      if (error instanceof MailStoreError && error.code !== 'SERVERBUG') {
+        reply = { status: 'NO', code: error.code, text: error.message };
+      } else {
+        this.logger.error({ err: error, verb }, 'imap command failed');
+        reply = { status: 'NO', code: 'SERVERBUG', text: 'Internal error, try again later' };
+      }
+    }
+    if (this.selected && reply.then === undefined) {
+      await this.selected.handle.sync();
+      await this.send(...this.selected.updates(command.allowsExpunge));
+    }
+    await this.send({ kind: 'status', tag, status: reply.status, ...(reply.code === undefined ? {} : { code: reply.code }), text: reply.text });
+    if (reply.then === 'starttls') this.startTls();
+    if (reply.then === 'logout') await this.end();
+  }
+
+  async login(username: string, password: string): Promise<Reply> {
+    const account = await this.options.users.authenticate(username, password);
+    if (account && this.options.domains.includes(account.domain)) {
+      this.account = account;
+      this.userStore = await this.options.store.forUser(account);
+      this.state = 'authenticated';
+      this.socket.setTimeout(AUTOLOGOUT_MS);
+      this.logger.info({ user: account.address }, 'imap login');
+      return { status: 'OK', code: `CAPABILITY ${this.capabilities().join(' ')}`, text: 'Logged in' };
+    }
+    this.authFailures += 1;
+    this.logger.info({ user: username.slice(0, 100), failures: this.authFailures }, 'imap login failed');
+    await sleep(this.options.authFailureDelayMs * this.authFailures);
+    if (this.authFailures >= MAX_AUTH_FAILURES) {
+      await this.send({ kind: 'status', tag: undefined, status: 'BYE', text: 'Too many failed logins' });
+      return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed', then: 'logout' };
+    }
+    return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Authentication failed' };
+  }
+
+  select(handle: MailboxHandle, readOnly: boolean): SelectedMailbox {
+    this.selected = new SelectedMailbox(handle, readOnly, this.enabled.has('CONDSTORE'));
+    this.state = 'selected';
+    return this.selected;
+  }
+
+  async unselect(): Promise<void> {
+    const selected = this.selected;
+    this.selected = undefined;
+    if (this.state === 'selected') this.state = 'authenticated';
+    await selected?.close();
+  }
+
+  /** RFC 3501 §6.2.1: bytes the client pipelined after STARTTLS are discarded. */
+  private startTls(): void {
+    const context = this.options.tls;
+    if (!context) return;
+    this.reader.reset();
+    this.queue.length = 0;
+    const plain = this.socket;
+    this.detach(plain);
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
+    this.socket = secure;
+    this.secure = true;
+    this.attach(secure);
+  }
+
+  private async bye(text: string): Promise<void> {
+    await this.send({ kind: 'status', tag: undefined, status: 'BYE', text });
+    await this.end();
+  }
+
+  async end(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.state = 'logout';
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    await this.cleanup();
+  }
+
+  /** Server shutdown: tell the client, then close. */
+  async shutdown(): Promise<void> {
+    await this.bye(`${this.options.hostname} shutting down`);
+    this.socket.destroy();
+  }
+
+  private cleaned = false;
+
+  private async cleanup(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.closeWaiters) waiter();
+    this.closeWaiters.clear();
+    if (this.cleaned) return;
+    this.cleaned = true;
+    await this.unselect().catch((error: unknown) => this.logger.warn({ err: error }, 'unselect failed'));
+  }
+
+  get done(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * One Maildir folder (`cur/ new/ tmp/`) as an IMAP mailbox: the in-memory index of its
+ * messages, kept in step with the files by a readdir of `new/` and `cur/` whenever
+ * something may have changed (fs.watch, or before a reply). A message is known by its
+ * base name, so renames by others (POP3 marking `:2,S`, new → cur) keep its UID; files
+ * that appear get the next UIDs, files that disappear are expunged.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { copyFile, link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readIndex, readKeywords, writeIndex, writeKeywords, type FolderIndex } from './index-file.ts';
+import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
+import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
+
+/** New files at once above which sizes are left to be read on demand (a bulk import). */
+const EAGER_STAT_LIMIT = 1000;
+/** Flag-only index changes are written at most this often; UID assignments at once. */
+const INDEX_WRITE_DELAY_MS = 1000;
+/** fs.watch events are coalesced: one readdir per burst of deliveries. */
+const WATCH_DEBOUNCE_MS = 25;
+
+type Sub = 'new' | 'cur';
+
+interface Entry extends MessageRecord {
+  readonly base: string;
+  readonly sub: Sub;
+  readonly file: string;
+  readonly info: string;
+}
+
+interface Listed {
+  sub: Sub;
+  file: string;
+  info: string;
+}
+
+let lastUidValidity = 0;
+function nextUidValidity(): number {
+  lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(Date.now() / 1000));
+  return lastUidValidity;
+}
+
+/** Turns bare LF line ends into CRLF (RFC 3501 §2.1 counts octets with CRLF). */
+export function toCrlf(data: Buffer): Buffer {
+  if (!data.includes(10)) return data;
+  let bare = false;
+  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) {
+    if (i === 0 || data[i - 1] !== 13) {
+      bare = true;
+      break;
+    }
+  }
+  if (!bare) return data;
+  return Buffer.from(data.toString('latin1').replace(/\r?\n/gu, '\r\n'), 'latin1');
+}
+
+export interface NewMessage {
+  flags: readonly string[];
+  internalDate: Date;
+  /** Either the octets (APPEND) or a file to hard-link (COPY). */
+  content?: Buffer;
+  source?: string;
+  size: number;
+}
+
+export class MaildirFolder implements MailboxHandle {
+  readonly name: string;
+  readonly dir: string;
+  readonly uidValidity: number;
+  private uidNextValue: number;
+  private highest: number;
+  private keywords: string[];
+  private readonly byUid = new Map<number, Entry>();
+  private readonly byBase = new Map<string, Entry>();
+  private ordered: Entry[] | undefined;
+  private readonly listeners = new Set<(change: MailboxChange) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private recentFloor: number;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private watchers: FSWatcher[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly hooks: FolderHooks;
+  private readonly onError: (error: unknown) => void;
+
+  private constructor(dir: string, name: string, index: FolderIndex, keywords: string[], hooks: FolderHooks) {
+    this.dir = dir;
+    this.name = name;
+    this.uidValidity = index.uidValidity;
+    this.uidNextValue = index.uidNext;
+    this.highest = index.highestModseq;
+    this.keywords = keywords;
+    this.hooks = hooks;
+    this.onError = hooks.onError;
+    for (const item of index.entries) {
+      const entry: Entry = {
+        uid: item.uid, base: item.base, sub: 'cur', file: fileName(item.base, item.info), info: item.info,
+        flags: infoToFlags(item.info, keywords), internalDate: new Date(item.internalDateMs), size: item.size, modseq: item.modseq,
+      };
+      this.byUid.set(entry.uid, entry);
+      this.byBase.set(entry.base, entry);
+    }
+    this.recentFloor = this.uidNextValue - 1;
+  }
+
+  /** Reads the index and the directories; writes the index when anything was new. */
+  static async load(dir: string, name: string, hooks: FolderHooks): Promise<MaildirFolder> {
+    const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, entries: [] };
+    const folder = new MaildirFolder(dir, name, index, await readKeywords(dir), hooks);
+    await folder.sync();
+    if (index.entries.length === 0 && folder.byUid.size === 0) await folder.flushIndex();
+    return folder;
+  }
+
+  uidNext(): number {
+    return this.uidNextValue;
+  }
+
+  highestModseq(): number {
+    return this.highest;
+  }
+
+  messages(): readonly MessageRecord[] {
+    this.ordered ??= [...this.byUid.values()].sort((a, b) => a.uid - b.uid);
+    return this.ordered;
+  }
+
+  get(uid: number): MessageRecord | undefined {
+    return this.byUid.get(uid);
+  }
+
+  claimRecent(): ReadonlySet<number> {
+    const recent = new Set<number>();
+    for (const entry of this.messages()) if (entry.uid > this.recentFloor) recent.add(entry.uid);
+    this.recentFloor = this.uidNextValue - 1;
+    return recent;
+  }
+
+  /** How many messages no session has claimed as \Recent yet (STATUS RECENT). */
+  peekRecent(): number {
+    return this.messages().filter((entry) => entry.uid > this.recentFloor).length;
+  }
+
+  onChange(listener: (change: MailboxChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs mutations one at a time, so a readdir never races a rename of ours. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  sync(): Promise<void> {
+    return this.exclusive(() => this.rescan());
+  }
+
+  private async listFiles(): Promise<Map<string, Listed>> {
+    const files = new Map<string, Listed>();
+    for (const sub of ['new', 'cur'] as const) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.dir, sub));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      for (const file of names) {
+        if (file.startsWith('.') || file.includes('\n')) continue;
+        const parsed = parseFileName(file);
+        files.set(parsed.base, { sub, file, info: parsed.info });
+      }
+    }
+    return files;
+  }
+
+  private async rescan(): Promise<void> {
+    let files = await this.listFiles();
+    const missing = [...this.byBase.keys()].filter((base) => !files.has(base));
+    // A file renamed between our two readdirs is in neither list; look once more before expunging.
+    if (missing.length > 0) files = new Map([...files, ...(await this.listFiles())]);
+    const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
+    const fresh: Array<[string, Listed]> = [];
+    for (const [base, listed] of files) {
+      const entry = this.byBase.get(base);
+      if (!entry) {
+        fresh.push([base, listed]);
+      } else if (entry.file !== listed.file || entry.sub !== listed.sub) {
+        const flagsChanged = entry.info !== listed.info;
+        const modseq = flagsChanged ? ++this.highest : entry.modseq;
+        this.put({ ...entry, sub: listed.sub, file: listed.file, info: listed.info, flags: infoToFlags(listed.info, this.keywords), modseq });
+        if (flagsChanged) change.flagged.push(entry.uid);
+      }
+    }
+    for (const base of missing) {
+      const entry = this.byBase.get(base);
+      if (entry && !files.has(base)) {
+        this.remove(entry);
+        change.expunged.push(entry.uid);
+      }
+    }
+    if (fresh.length > 0) {
+      fresh.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const eager = fresh.length <= EAGER_STAT_LIMIT;
+      for (const [base, listed] of fresh) {
+        const parsed = parseFileName(listed.file);
+        let size = /,W=(\d+)/u.exec(base) ? Number(/,W=(\d+)/u.exec(base)?.[1]) : parsed.size;
+        let dateMs = parsed.seconds === undefined ? undefined : parsed.seconds * 1000;
+        if (eager || dateMs === undefined) {
+          const info = await stat(join(this.dir, listed.sub, listed.file)).catch(() => undefined);
+          if (!info) continue;
+          dateMs ??= info.mtimeMs;
+          if (size === undefined && eager) size = (await this.readPath(join(this.dir, listed.sub, listed.file))).length;
+        }
+        const uid = this.uidNextValue++;
+        this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: infoToFlags(listed.info, this.keywords), internalDate: new Date(Math.floor(dateMs / 1000) * 1000), size, modseq: ++this.highest });
+        change.added.push(uid);
+      }
+      await this.flushIndex();
+    } else if (change.expunged.length > 0 || change.flagged.length > 0) {
+      this.scheduleIndexWrite();
+    }
+    this.emit(change);
+  }
+
+  private put(entry: Entry): void {
+    const old = this.byUid.get(entry.uid);
+    if (old && old.base !== entry.base) this.byBase.delete(old.base);
+    this.byUid.set(entry.uid, entry);
+    this.byBase.set(entry.base, entry);
+    this.ordered = undefined;
+  }
+
+  private remove(entry: Entry): void {
+    this.byUid.delete(entry.uid);
+    this.byBase.delete(entry.base);
+    this.ordered = undefined;
+  }
+
+  private emit(change: MailboxChange): void {
+    if (change.added.length + change.expunged.length + change.flagged.length === 0) return;
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private pathOf(entry: Entry): string {
+    return join(this.dir, entry.sub, entry.file);
+  }
+
+  private async readPath(path: string): Promise<Buffer> {
+    return toCrlf(await readFile(path));
+  }
+
+  async read(uid: number): Promise<Buffer> {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const entry = this.byUid.get(uid);
+      if (!entry) break;
+      try {
+        return await this.readPath(this.pathOf(entry));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await this.sync();
+      }
+    }
+    throw new MailStoreError('NONEXISTENT', `message UID ${uid} is gone`);
+  }
+
+  async size(uid: number): Promise<number> {
+    const entry = this.byUid.get(uid);
+    if (entry?.size !== undefined) return entry.size;
+    const size = (await this.read(uid)).length;
+    const current = this.byUid.get(uid);
+    if (current) {
+      this.put({ ...current, size });
+      this.scheduleIndexWrite();
+    }
+    return size;
+  }
+
+  setFlags(uids: readonly number[], mode: FlagMode, flags: readonly string[], unchangedSince?: number): Promise<{ changed: FlagChange[]; modified: number[] }> {
+    return this.exclusive(async () => {
+      const changed: FlagChange[] = [];
+      const modified: number[] = [];
+      const keywordCount = this.keywords.length;
+      for (const uid of uids) {
+        const entry = this.byUid.get(uid);
+        if (!entry) continue;
+        if (unchangedSince !== undefined && entry.modseq > unchangedSince) {
+          modified.push(uid);
+          continue;
+        }
+        const lower = new Set(flags.map((flag) => flag.toLowerCase()));
+        const next =
+          mode === 'set' ? [...flags] : mode === 'add' ? [...entry.flags, ...flags] : entry.flags.filter((flag) => !lower.has(flag.toLowerCase()));
+        const info = flagsToInfo(next, this.keywords, entry.info);
+        if (info === entry.info && entry.sub === 'cur') continue;
+        const file = fileName(entry.base, info);
+        try {
+          await rename(this.pathOf(entry), join(this.dir, 'cur', file));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          continue;
+        }
+        const modseq = ++this.highest;
+        this.put({ ...entry, sub: 'cur', file, info, flags: infoToFlags(info, this.keywords), modseq });
+        changed.push({ uid, flags: infoToFlags(info, this.keywords), modseq });
+      }
+      if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
+      if (changed.length > 0) this.scheduleIndexWrite();
+      this.emit({ added: [], expunged: [], flagged: changed.map((item) => item.uid) });
+      return { changed, modified };
+    });
+  }
+
+  expunge(uids: readonly number[]): Promise<number[]> {
+    return this.exclusive(async () => {
+      const removed: number[] = [];
+      for (const uid of uids) {
+        const entry = this.byUid.get(uid);
+        if (!entry) continue;
+        await unlink(this.pathOf(entry)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
+        this.remove(entry);
+        removed.push(uid);
+      }
+      if (removed.length > 0) {
+        this.highest += 1;
+        this.scheduleIndexWrite();
+      }
+      this.emit({ added: [], expunged: removed, flagged: [] });
+      return removed;
+    });
+  }
+
+  /** Writes (APPEND) or links (COPY) messages into `cur/` and gives them UIDs at once. */
+  add(messages: readonly NewMessage[]): Promise<number[]> {
+    return this.exclusive(async () => {
+      const uids: number[] = [];
+      const keywordCount = this.keywords.length;
+      for (const message of messages) {
+        const base = uniqueBaseName(message.size, message.internalDate.getTime());
+        const info = flagsToInfo(message.flags, this.keywords);
+        const file = fileName(base, info);
+        const target = join(this.dir, 'cur', file);
+        if (message.content) {
+          const tmp = join(this.dir, 'tmp', base);
+          const handle = await open(tmp, 'wx', 0o600);
+          try {
+            await handle.writeFile(message.content);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          await rename(tmp, target);
+        } else if (message.source !== undefined) {
+          await link(message.source, target).catch(() => copyFile(message.source ?? '', target));
+        }
+        const uid = this.uidNextValue++;
+        this.put({ uid, base, sub: 'cur', file, info, flags: infoToFlags(info, this.keywords), internalDate: new Date(Math.floor(message.internalDate.getTime() / 1000) * 1000), size: message.size, modseq: ++this.highest });
+        uids.push(uid);
+      }
+      if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
+      await this.flushIndex();
+      this.emit({ added: uids, expunged: [], flagged: [] });
+      return uids;
+    });
+  }
+
+  /** Source file of a message, for COPY by hard link. */
+  async sourceOf(uid: number): Promise<{ path: string; record: MessageRecord } | undefined> {
+    const entry = this.byUid.get(uid);
+    if (!entry) return undefined;
+    await this.size(uid);
+    const current = this.byUid.get(uid);
+    return current ? { path: this.pathOf(current), record: current } : undefined;
+  }
+
+  copyTo(uids: readonly number[], target: string): Promise<{ uidValidity: number; uids: number[] }> {
+    return this.hooks.copy(this, uids, target);
+  }
+
+  private scheduleIndexWrite(): void {
+    if (this.writeTimer) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      this.flushIndex().catch(this.onError);
+    }, INDEX_WRITE_DELAY_MS);
+    this.writeTimer.unref();
+  }
+
+  async flushIndex(): Promise<void> {
+    if (this.writeTimer) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = undefined;
+    }
+    const entries = this.messages().map((entry) => {
+      const e = entry as Entry;
+      return { uid: e.uid, modseq: e.modseq, size: e.size, internalDateMs: e.internalDate.getTime(), info: e.info, base: e.base };
+    });
+    await writeIndex(this.dir, { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, entries });
+  }
+
+  /** Starts watching `new/` and `cur/` for files written or renamed by other processes. */
+  startWatching(): void {
+    if (this.watchers.length > 0) return;
+    for (const sub of ['new', 'cur']) {
+      try {
+        const watcher = watch(join(this.dir, sub), { persistent: false }, () => this.onWatchEvent());
+        watcher.on('error', this.onError);
+        this.watchers.push(watcher);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+  }
+
+  private onWatchEvent(): void {
+    if (this.watchTimer) return;
+    this.watchTimer = setTimeout(() => {
+      this.watchTimer = undefined;
+      this.sync().catch(this.onError);
+    }, WATCH_DEBOUNCE_MS);
+  }
+
+  async stopWatching(): Promise<void> {
+    for (const watcher of this.watchers) watcher.close();
+    this.watchers = [];
+    if (this.watchTimer) clearTimeout(this.watchTimer);
+    this.watchTimer = undefined;
+    await this.exclusive(() => (this.writeTimer ? this.flushIndex() : Promise.resolve()));
+  }
+
+  release(): Promise<void> {
+    return this.hooks.onRelease(this);
+  }
+}
+
+export interface FolderHooks {
+  onRelease(folder: MaildirFolder): Promise<void>;
+  copy(from: MaildirFolder, uids: readonly number[], target: string): Promise<{ uidValidity: number; uids: number[] }>;
+  onError(error: unknown): void;
+}
