@@ -1,0 +1,40 @@
+/**
+ * The built-in spam engine: the rule table of spam/rules.ts over one message, with the
+ * lab DNS for the sender-domain and SPF rules.
+ */
+import type { HostPort } from '../../../shared/config.ts';
+import { createLabDns, type LabDns } from '../spam/lab-dns.ts';
+import { evaluateRules, SPAM_RULES, type SpamRule, type SpamRulesConfig } from '../spam/rules.ts';
+import type { Engine, EngineOutcome, ScanInput } from './engine.ts';
+
+/** DNS answers must come well within the engine's own timeout. */
+export const MAX_DNS_TIMEOUT_MS = 2000;
+
+export interface BuiltinSpamOptions extends SpamRulesConfig {
+  dnsServer: HostPort;
+  engineTimeoutMs: number;
+  /** Tests give a fake; otherwise one resolver per scan on `dnsServer`. */
+  dns?: (signal: AbortSignal) => LabDns;
+  rules?: readonly SpamRule[];
+}
+
+export function createBuiltinSpamEngine(options: BuiltinSpamOptions): Engine {
+  const dnsTimeout = Math.max(1, Math.min(MAX_DNS_TIMEOUT_MS, Math.floor(options.engineTimeoutMs / 3)));
+  const makeDns = options.dns ?? ((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
+  return {
+    name: 'builtin-spam',
+    kind: 'spam',
+    async scan(input: ScanInput, signal: AbortSignal): Promise<EngineOutcome> {
+      const { hits, notes, spf } = await evaluateRules(options.rules ?? SPAM_RULES, { input, config: options, dns: makeDns(signal) });
+      const score = roundScore(hits.reduce((sum, hit) => sum + hit.score, 0));
+      const why = spf?.mechanism ?? spf?.reason;
+      const spfNote = spf === undefined ? [] : [`spf=${spf.result} (${spf.domain}${why === undefined ? '' : `: ${why}`})`];
+      return { status: 'scored', score, rules: hits, detail: [...spfNote, ...notes].join('; ') || undefined };
+    },
+  };
+}
+
+/** Scores are shown with one decimal, like SpamAssassin; sums keep three to stay exact enough. */
+export function roundScore(score: number): number {
+  return Math.round(score * 1000) / 1000;
+}

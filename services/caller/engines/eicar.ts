@@ -1,0 +1,100 @@
+/**
+ * The built-in virus engine: finds the EICAR anti-virus test file (eicar.org) in the raw
+ * message, in every decoded MIME part (base64, quoted-printable) and inside zip
+ * attachments, as real scanners do.
+ */
+import { Buffer } from 'node:buffer';
+import yauzl from 'yauzl';
+import type { MimePart } from '../mime.ts';
+import type { Engine, EngineOutcome, ScanInput } from './engine.ts';
+
+/** Split in two so that this source file is not itself flagged by a scanner. */
+export const EICAR = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*', 'latin1');
+export const EICAR_VIRUS_NAME = 'Eicar-Test-Signature';
+
+/** Zip bombs: bounds on nesting, entries and bytes inflated per scan. */
+export const MAX_ZIP_DEPTH = 3;
+export const MAX_ZIP_ENTRIES = 1000;
+export const MAX_ZIP_ENTRY_BYTES = 16 * 1024 * 1024;
+
+const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
+
+export function createEicarEngine(): Engine {
+  return {
+    name: 'builtin-virus',
+    kind: 'virus',
+    async scan({ message }: ScanInput, signal: AbortSignal): Promise<EngineOutcome> {
+      if (message.raw.includes(EICAR)) return infected('in the raw message');
+      for (const part of walk(message.root)) {
+        signal.throwIfAborted();
+        const label = describePart(part);
+        if (part.children.length === 0 && part.body.includes(EICAR)) return infected(`in ${label}`);
+        if (part.body.subarray(0, 4).equals(ZIP_MAGIC)) {
+          const path = await findInZip(part.body, label, 1, signal);
+          if (path !== undefined) return infected(`in ${path}`);
+        }
+      }
+      return { status: 'clean' };
+    },
+  };
+}
+
+function infected(where: string): EngineOutcome {
+  return { status: 'infected', viruses: [EICAR_VIRUS_NAME], detail: `EICAR test file ${where}` };
+}
+
+function* walk(part: MimePart): Generator<MimePart> {
+  yield part;
+  for (const child of part.children) yield* walk(child);
+}
+
+function describePart(part: MimePart): string {
+  const encoding = part.headers.find((header) => header.name === 'content-transfer-encoding')?.value.toLowerCase() ?? '7bit';
+  return `${part.filename ?? part.contentType} (${encoding})`;
+}
+
+/** The path of the first entry holding EICAR (zips inside zips followed), or undefined. */
+async function findInZip(data: Buffer, label: string, depth: number, signal: AbortSignal): Promise<string | undefined> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.fromBufferPromise(data, { lazyEntries: true, strictFileNames: false });
+  } catch {
+    return undefined; // not a readable zip: the raw bytes were already searched
+  }
+  let entries = 0;
+  try {
+    for await (const entry of zip.eachEntry()) {
+      signal.throwIfAborted();
+      if (++entries > MAX_ZIP_ENTRIES) break;
+      if (entry.fileName.endsWith('/') || entry.isEncrypted() || entry.uncompressedSize > MAX_ZIP_ENTRY_BYTES) continue;
+      const content = await readEntry(zip, entry);
+      const path = `${label}/${entry.fileName}`;
+      if (content.includes(EICAR)) return path;
+      if (depth < MAX_ZIP_DEPTH && content.subarray(0, 4).equals(ZIP_MAGIC)) {
+        const inner = await findInZip(content, path, depth + 1, signal);
+        if (inner !== undefined) return inner;
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return undefined; // a corrupt entry ends the walk; what was read was searched
+  } finally {
+    zip.close();
+  }
+  return undefined;
+}
+
+async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+  const stream = await zip.openReadStreamPromise(entry);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ZIP_ENTRY_BYTES) {
+      stream.destroy();
+      break;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

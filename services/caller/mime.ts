@@ -1,0 +1,186 @@
+/**
+ * A small MIME walker (RFC 2045–2047): headers, multipart bodies, message/rfc822
+ * parts, and base64 / quoted-printable decoding. It keeps every part's decoded bytes so
+ * the engines can look inside them; it never throws on malformed mail — a broken part is
+ * kept as its raw bytes.
+ */
+
+/** Guards against hostile nesting (multipart inside message/rfc822 inside …). */
+export const MAX_MIME_DEPTH = 16;
+/** RFC 2046 does not bound the part count; we do, so a scan stays cheap. */
+export const MAX_MIME_PARTS = 1000;
+
+export interface MimeHeader {
+  /** Lower-case field name. */
+  name: string;
+  /** Unfolded raw value (RFC 5322 §2.2.3), encoded words left as they are. */
+  value: string;
+}
+
+export interface MimePart {
+  headers: MimeHeader[];
+  /** Lower-case `type/subtype`; `text/plain` when absent (RFC 2045 §5.2). */
+  contentType: string;
+  params: Record<string, string>;
+  filename: string | undefined;
+  /** Body after Content-Transfer-Encoding decoding (the part's raw bytes for multiparts). */
+  body: Buffer;
+  children: MimePart[];
+}
+
+export function headerValue(headers: MimeHeader[], name: string): string | undefined {
+  return headers.find((header) => header.name === name)?.value;
+}
+
+export function headerValues(headers: MimeHeader[], name: string): string[] {
+  return headers.filter((header) => header.name === name).map((header) => header.value);
+}
+
+export function parseMime(raw: Buffer): MimePart {
+  const counter = { parts: 0 };
+  return parseEntity(raw.toString('latin1'), 0, counter);
+}
+
+/** Every part without children, depth first. */
+export function leafParts(part: MimePart): MimePart[] {
+  return part.children.length === 0 ? [part] : part.children.flatMap((child) => leafParts(child));
+}
+
+function parseEntity(text: string, depth: number, counter: { parts: number }): MimePart {
+  counter.parts++;
+  const { headers, body } = splitHeaders(text);
+  const [contentType, params] = parseContentType(headerValue(headers, 'content-type'));
+  const disposition = parseParams(headerValue(headers, 'content-disposition') ?? '');
+  const filename = disposition.filename ?? params.name;
+  const part: MimePart = { headers, contentType, params, filename: filename === undefined ? undefined : decodeEncodedWords(filename), body: Buffer.from(body, 'latin1'), children: [] };
+  if (depth >= MAX_MIME_DEPTH || counter.parts >= MAX_MIME_PARTS) return part;
+  if (contentType.startsWith('multipart/') && params.boundary !== undefined) {
+    for (const child of splitMultipart(body, params.boundary)) {
+      if (counter.parts >= MAX_MIME_PARTS) break;
+      part.children.push(parseEntity(child, depth + 1, counter));
+    }
+    return part;
+  }
+  const decoded = decodeTransfer(body, (headerValue(headers, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase());
+  part.body = decoded;
+  if (contentType === 'message/rfc822') part.children.push(parseEntity(decoded.toString('latin1'), depth + 1, counter));
+  return part;
+}
+
+function splitHeaders(text: string): { headers: MimeHeader[]; body: string } {
+  const match = /\r?\n\r?\n/.exec(text);
+  const headerText = match === null ? text : text.slice(0, match.index);
+  const body = match === null ? '' : text.slice(match.index + match[0].length);
+  const headers: MimeHeader[] = [];
+  for (const line of headerText.split(/\r?\n/)) {
+    const last = headers[headers.length - 1];
+    if (/^[ \t]/.test(line) && last !== undefined) {
+      last.value += ` ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    headers.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
+  }
+  return { headers, body };
+}
+
+function parseContentType(value: string | undefined): [string, Record<string, string>] {
+  if (value === undefined) return ['text/plain', {}];
+  const type = (value.split(';')[0] ?? '').trim().toLowerCase();
+  return [/^[^/\s]+\/[^/\s]+$/.test(type) ? type : 'text/plain', parseParams(value)];
+}
+
+/** `type; a=b; c="d; e"; f*=utf-8''%C3%A9` → parameters (RFC 2045 §5.1, RFC 2231 §4). */
+export function parseParams(value: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  const pattern = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+  for (const match of value.matchAll(pattern)) {
+    const key = (match[1] ?? '').toLowerCase();
+    const text = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? '').trim();
+    const extended = /^([^*]+)\*$/.exec(key);
+    if (extended?.[1] !== undefined) {
+      const parts = /^([^']*)'[^']*'(.*)$/.exec(text);
+      params[extended[1]] = parts === null ? text : decodeCharset(Buffer.from(percentDecode(parts[2] ?? ''), 'latin1'), parts[1] ?? 'utf-8');
+    } else {
+      params[key] = text;
+    }
+  }
+  return params;
+}
+
+function percentDecode(text: string): string {
+  return text.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Splits a multipart body at its boundary lines (RFC 2046 §5.1.1); preamble and epilogue are dropped. */
+export function splitMultipart(body: string, boundary: string): string[] {
+  const delimiter = `--${boundary}`;
+  const parts: string[] = [];
+  let position = body.startsWith(delimiter) ? 0 : body.indexOf(`\n${delimiter}`);
+  if (position === -1) return parts;
+  if (body[position] === '\n') position++;
+  for (let guard = 0; guard < MAX_MIME_PARTS; guard++) {
+    if (body.startsWith('--', position + delimiter.length)) break;
+    const lineEnd = body.indexOf('\n', position);
+    if (lineEnd === -1) break;
+    const start = lineEnd + 1;
+    const next = body.indexOf(`\n${delimiter}`, start - 1);
+    if (next === -1) {
+      parts.push(body.slice(start));
+      break;
+    }
+    const end = body[next - 1] === '\r' ? next - 1 : next;
+    parts.push(end > start ? body.slice(start, end) : '');
+    position = next + 1;
+  }
+  return parts;
+}
+
+function decodeTransfer(body: string, encoding: string): Buffer {
+  if (encoding === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  return Buffer.from(body, 'latin1');
+}
+
+/** RFC 2045 §6.7: `=XX` octets and `=` soft line breaks. */
+export function decodeQuotedPrintable(text: string): Buffer {
+  const unfolded = text.replace(/=[ \t]*\r?\n/g, '');
+  const bytes: number[] = [];
+  for (let i = 0; i < unfolded.length; i++) {
+    const char = unfolded.charCodeAt(i);
+    const hex = unfolded.slice(i + 1, i + 3);
+    if (char === 0x3d && /^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(char & 0xff);
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
+  try {
+    return new TextDecoder(charset?.trim() || 'utf-8').decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
+}
+
+/** A text part's body as a string in its declared charset. */
+export function partText(part: MimePart): string {
+  return decodeCharset(part.body, part.params.charset);
+}
+
+/** RFC 2047 encoded words (`=?utf-8?B?...?=`); white space between adjacent words is dropped. */
+export function decodeEncodedWords(value: string): string {
+  const pattern = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
+  return value.replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?)/g, '$1').replace(pattern, (_, charset: string, kind: string, text: string) => {
+    const bytes =
+      kind.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64')
+        : decodeQuotedPrintable(text.replace(/_/g, ' '));
+    return decodeCharset(bytes, charset.split('*')[0]);
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * `startCaller(config, deps)`: the caller's engines and its HTTP API on every listen
+ * address. Tests start it in-process on port 0 and may replace the engines or the DNS.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HostPort } from '../../shared/config.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import type { CallerConfig } from './config.ts';
+import { createBuiltinSpamEngine } from './engines/builtin-spam.ts';
+import { createClamdEngine } from './engines/clamd.ts';
+import { createEicarEngine } from './engines/eicar.ts';
+import type { Engine } from './engines/engine.ts';
+import { createSpamdEngine } from './engines/spamd.ts';
+import { createCallerApp } from './http.ts';
+import { CallerMetrics } from './metrics.ts';
+import { createScanner } from './scanner.ts';
+import type { LabDns } from './spam/lab-dns.ts';
+
+/** RFC 9110 §9.3 has no limit; the MTA waits 15 s, so a scan socket idle for 60 s is dead. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+export interface CallerDeps {
+  logger?: Logger;
+  /** Replaces the configured engines entirely. */
+  engines?: Engine[];
+  /** Replaces the lab DNS of the built-in spam rules. */
+  dns?: (signal: AbortSignal) => LabDns;
+}
+
+export interface RunningCaller {
+  close(): Promise<void>;
+  http: AddressInfo[];
+  engines: readonly Engine[];
+  metrics: CallerMetrics;
+}
+
+export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}): Engine[] {
+  const engines: Engine[] = [
+    createEicarEngine(),
+    createBuiltinSpamEngine({
+      dnsServer: config.dnsServer,
+      engineTimeoutMs: config.engineTimeoutMs,
+      blockedSenders: config.blockedSenders,
+      blockedUrls: config.blockedUrls,
+      manyRecipients: config.manyRecipients,
+      ...(deps.dns === undefined ? {} : { dns: deps.dns }),
+    }),
+  ];
+  if (config.clamd !== null) engines.push(createClamdEngine(config.clamd));
+  if (config.spamd !== null) engines.push(createSpamdEngine(config.spamd));
+  return engines;
+}
+
+export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): Promise<RunningCaller> {
+  const logger = deps.logger ?? createLogger('caller', config.logLevel);
+  const engines = deps.engines ?? configuredEngines(config, deps);
+  const metrics = new CallerMetrics();
+  const scanner = createScanner(engines, config.engineTimeoutMs, logger);
+  const app = createCallerApp({ scanner, metrics, maxMessageBytes: config.maxMessageBytes, logger });
+  const servers: http.Server[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+  };
+  try {
+    for (const address of config.listen) servers.push(await listen(app, address));
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  const addresses = servers.map((server) => server.address() as AddressInfo);
+  logger.info({ http: addresses.map((address) => `${address.address}:${address.port}`), engines: engines.map((engine) => engine.name) }, 'caller ready');
+  return { close: closeAll, http: addresses, engines, metrics };
+}
+
+function listen(app: http.RequestListener, address: HostPort): Promise<http.Server> {
+  const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? 'the port is already taken' : error.code === 'EACCES' ? 'permission denied' : error.message;
+      reject(new Error(`caller cannot listen on ${address.host}:${address.port}: ${reason}`, { cause: error }));
+    });
+    server.listen(address.port, address.host, () => {
+      server.removeAllListeners('error');
+      resolve(server);
+    });
+  });
+}
