@@ -43,7 +43,7 @@ describe('load-generator workers against fake servers', () => {
         auth: { user: 'a@alpha.test', password: 'secret' },
       }));
       const group = await startWorkers<SmtpResult>('smtp', jobs);
-      const { results } = await group.go();
+      const results = await group.go().results;
       assert.equal(results.reduce((sum, r) => sum + r.accepted, 0), 25);
       assert.equal(results.reduce((sum, r) => sum + r.latenciesMs.length, 0), 25);
       assert.equal(server.messages.length, 25);
@@ -70,7 +70,7 @@ describe('load-generator workers against fake servers', () => {
       const group = await startWorkers<ImapResult>('imap', [
         { host: '127.0.0.1', port: server.port, clients: [{ user: 'u', password: 'p' }, { user: 'v', password: 'p' }], seconds: 1, bodies: 5 },
       ]);
-      const [result] = (await group.go()).results;
+      const [result] = await group.go().results;
       assert.ok(result && result.loops > 0);
       const counted = Object.values(result.latenciesMs).reduce((sum, list) => sum + list.length, 0);
       assert.equal(result.commands, counted);
@@ -89,7 +89,7 @@ describe('load-generator workers against fake servers', () => {
         const group = await startWorkers<Pop3Result>('pop3', [
           { host: '127.0.0.1', port: server.port, sessions: [{ user: 'a', password: 'p' }, { user: 'b', password: 'p' }], window: 8 },
         ]);
-        const [result] = (await group.go()).results;
+        const [result] = await group.go().results;
         assert.equal(result?.messages, 60);
         assert.equal(result?.pipelined, pipelining);
         assert.equal(server.commands.get('RETR'), 60);

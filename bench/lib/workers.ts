@@ -57,8 +57,8 @@ function startOne<R>(kind: WorkerKind, job: object): Running<R> {
 }
 
 export interface WorkerGroup<R> {
-  /** Sends `go` to every worker; resolves with the wall-clock start and the results. */
-  go(): Promise<{ startedAt: number; results: R[] }>;
+  /** Sends `go` to every worker: the wall-clock start, and the results to come. */
+  go(): { startedAt: number; results: Promise<R[]> };
   kill(): void;
 }
 
@@ -81,15 +81,12 @@ export async function startWorkers<R>(kind: WorkerKind, jobs: readonly object[])
   }
   return {
     kill,
-    go: async () => {
+    go: () => {
       const startedAt = performance.timeOrigin + performance.now();
       for (const { child } of running) child.stdin?.write('go\n');
-      try {
-        return { startedAt, results: await Promise.all(running.map((item) => item.result)) };
-      } catch (error) {
-        kill();
-        throw error;
-      }
+      const results = Promise.all(running.map((item) => item.result));
+      results.catch(kill);
+      return { startedAt, results };
     },
   };
 }

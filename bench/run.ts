@@ -1,0 +1,95 @@
+/**
+ * `npm run bench`: starts the no-Docker lab on its own loopback network (or uses a
+ * running compose stack), runs the chosen scenarios with load from worker processes,
+ * prints the figures next to the targets and the Postfix + Dovecot reference, and
+ * writes bench/results/<date>.json, latest.json and bench/README-section.md.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runContext } from './lib/machine.ts';
+import { parseOptions, USAGE, type BenchOptions, type Scenario } from './lib/options.ts';
+import { renderReadmeSection } from './lib/readme-section.ts';
+import { measuredFigures, renderText, writeReport, type BenchReport, type ScenarioResults } from './lib/report.ts';
+import { REFERENCE_STACK } from './lib/reference.ts';
+import { composeTarget, startLabTarget, type BenchTarget } from './lib/target.ts';
+import type { ScenarioContext } from './scenarios/context.ts';
+import { runImapLoad } from './scenarios/imap-load.ts';
+import { runPop3Load } from './scenarios/pop3-load.ts';
+import { runScale } from './scenarios/scale.ts';
+import { runFlow } from './scenarios/smtp-flow.ts';
+
+const benchDir = import.meta.dirname;
+const root = join(benchDir, '..');
+
+const RUNNERS: Record<Scenario, (context: ScenarioContext) => Promise<ScenarioResults[Scenario]>> = {
+  ingest: (context) => runFlow(context, 'ingest'),
+  submission: (context) => runFlow(context, 'submission'),
+  imap: runImapLoad,
+  pop3: runPop3Load,
+  scale: runScale,
+};
+
+function say(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+async function runAll(options: BenchOptions, target: BenchTarget): Promise<Pick<BenchReport, 'results' | 'failures'>> {
+  const context: ScenarioContext = { options, target, say };
+  const results: ScenarioResults = {};
+  const failures: BenchReport['failures'] = {};
+  for (const scenario of options.only) {
+    const started = performance.now();
+    try {
+      (results as Record<Scenario, unknown>)[scenario] = await RUNNERS[scenario](context);
+      say(`${scenario} done in ${Math.round(performance.now() - started)} ms`);
+    } catch (error) {
+      failures[scenario] = (error as Error).message;
+      say(`${scenario} FAILED: ${(error as Error).message}`);
+    }
+  }
+  return { results, failures };
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  say(options.target === 'lab' ? 'starting the no-Docker lab on 127.30.0.X …' : 'using the compose stack on 127.0.0.1');
+  const target = options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
+  let outcome: Pick<BenchReport, 'results' | 'failures'>;
+  const stop = () => void target.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stop);
+  try {
+    outcome = await runAll(options, target);
+  } finally {
+    process.off('SIGINT', stop);
+    await target.stop();
+  }
+  const { help: _help, ca: _ca, ...shown } = options;
+  const report: BenchReport = {
+    context: runContext(root),
+    target: options.target,
+    options: shown,
+    referenceStack: REFERENCE_STACK,
+    figures: measuredFigures(outcome.results),
+    ...outcome,
+  };
+  process.stdout.write(`\n${renderText(report)}\n\n`);
+  const written = await writeReport(join(benchDir, 'results'), report);
+  say(`results: ${written} (and latest.json)`);
+  if (options.target === 'lab' && options.only.length === 5) {
+    await writeFile(join(benchDir, 'README-section.md'), renderReadmeSection(report));
+    say('README section: bench/README-section.md');
+  }
+  return Object.keys(outcome.failures).length > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();
