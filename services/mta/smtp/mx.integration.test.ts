@@ -1,8 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { decodeScanRequest, type ScanRequest, type ScanVerdict } from '../../../shared/caller-api.ts';
+import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
 
@@ -72,7 +70,6 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
   });
 
   it('records the TLS version and cipher after STARTTLS (ESMTPS)', async () => {
-    const { readLabCa } = await import('../../../shared/tls.ts');
     const client = await RawSmtp.connect(port);
     await client.read();
     await client.command('EHLO sender.example');
