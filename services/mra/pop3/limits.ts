@@ -25,3 +25,5 @@ export const LOCK_REFRESH_MS = 60_000;
 export const MAX_CONNECTIONS = 500;
 /** RFC 1939 §7: UIDL unique-ids are 1 to 70 characters from 0x21 to 0x7E. */
 export const MAX_UIDL_LENGTH = 70;
+/** An implicit-TLS client that has not finished its handshake by then is dropped. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 60_000;

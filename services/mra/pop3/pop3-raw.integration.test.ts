@@ -5,7 +5,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAX_BAD_COMMANDS } from './limits.ts';
+import { AUTH_FAILURE_DELAY_MS, MAX_BAD_COMMANDS } from './limits.ts';
 import { LOCK_FILE_NAME } from './lock.ts';
 import { RawPop3, startPop3Lab, type Pop3Lab } from './testing.ts';
 
@@ -65,7 +65,9 @@ describe('POP3 over raw sockets', () => {
       assert.equal(await client.command('AUTH PLAIN'), '+ ');
       assert.match(await client.command('*'), /^-ERR /u);
       assert.equal(await client.command('AUTH PLAIN'), '+ ');
+      const started = Date.now();
       assert.match(await client.command(plain('carol@beta.test', 'wrong')), /^-ERR \[AUTH\] /u);
+      assert.ok(Date.now() - started >= AUTH_FAILURE_DELAY_MS - 50, 'a failed login is slowed down');
       assert.match(await client.command(`AUTH PLAIN ${Buffer.from('bob@beta.test\0carol@beta.test\0secret').toString('base64')}`), /^-ERR \[AUTH\] /u);
       assert.equal(await client.command('AUTH PLAIN'), '+ ');
       assert.match(await client.command(plain('carol@beta.test', 'secret')), /^\+OK /u);

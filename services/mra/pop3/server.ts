@@ -10,7 +10,7 @@ import type { HostPort } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { UserDirectory } from '../../../shared/users.ts';
 import type { Pop3Services } from './context.ts';
-import { MAX_CONNECTIONS } from './limits.ts';
+import { MAX_CONNECTIONS, TLS_HANDSHAKE_TIMEOUT_MS } from './limits.ts';
 import { maildirMaildrops } from './maildrop.ts';
 import { Pop3Session } from './session.ts';
 
@@ -55,7 +55,7 @@ export function createPop3Server(deps: Pop3ServerDeps): Pop3Server {
       return;
     }
     const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
-    secure.setTimeout(60_000, () => secure.destroy());
+    secure.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => secure.destroy());
     secure.once('secure', () => {
       secure.setTimeout(0);
       startSession(secure, true);
