@@ -24,16 +24,17 @@ export function createEicarEngine(): Engine {
     name: 'builtin-virus',
     kind: 'virus',
     async scan({ message }: ScanInput, signal: AbortSignal): Promise<EngineOutcome> {
-      if (message.raw.includes(EICAR)) return infected('in the raw message');
       for (const part of walk(message.root)) {
         signal.throwIfAborted();
         const label = describePart(part);
-        if (part.children.length === 0 && part.body.includes(EICAR)) return infected(`in ${label}`);
         if (part.body.subarray(0, 4).equals(ZIP_MAGIC)) {
           const path = await findInZip(part.body, label, 1, signal);
           if (path !== undefined) return infected(`in ${path}`);
         }
+        if (part.children.length === 0 && part.body.includes(EICAR)) return infected(`in ${label}`);
       }
+      // Last: bytes no MIME part holds (a broken structure, the header block).
+      if (message.raw.includes(EICAR)) return infected('in the raw message');
       return { status: 'clean' };
     },
   };

@@ -62,8 +62,7 @@ export const SPAM_RULES: readonly SpamRule[] = [
     description: 'Subject is all capitals',
     test: ({ input }) => {
       const subject = input.message.subject ?? '';
-      const letters = subject.match(/\p{L}/gu) ?? [];
-      return letters.length >= MIN_SHOUTING_LETTERS && subject === subject.toUpperCase() && subject !== subject.toLowerCase();
+      return (subject.match(/\p{Lu}/gu) ?? []).length >= MIN_SHOUTING_LETTERS && !/\p{Ll}/u.test(subject);
     },
   },
   {
