@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../../shared/log.ts';
+import { Spool } from '../queue/spool.ts';
+import { ChaosControl } from '../smtp/chaos.ts';
+import { createAdminApp, type AdminRunner, type ChaosAdmin } from './app.ts';
+import { listenAdmin, type AdminServerHandle } from './listen.ts';
+
+const logger = createLogger('test');
+
+class RecordingRunner implements AdminRunner {
+  readonly flushed: (string | undefined)[] = [];
+  flush(queueId?: string): boolean {
+    this.flushed.push(queueId);
+    return true;
+  }
+  inFlight(): string[] {
+    return [];
+  }
+}
+
+describe('MTA admin endpoint', () => {
+  let dir: string;
+  let spool: Spool;
+  let server: AdminServerHandle;
+  let base: string;
+  const runner = new RecordingRunner();
+  const chaos: ChaosAdmin = new ChaosControl();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mxlab-admin-'));
+    spool = await Spool.open({ dir, logger });
+    server = await listenAdmin(createAdminApp({ queue: spool, runner, chaos, logger, name: 'alpha-mta' }), [{ host: '127.0.0.1', port: 0 }]);
+    base = `http://127.0.0.1:${server.addresses[0]?.port}`;
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('answers /healthz', async () => {
+    const { status, json } = await call('GET', '/healthz');
+    assert.equal(status, 200);
+    assert.equal(json.status, 'ok');
+    assert.equal(json.name, 'alpha-mta');
+  });
+
+  it('lists, flushes and deletes queued messages', async () => {
+    const { queueId } = await spool.enqueue({
+      mailFrom: 'alice@alpha.test',
+      rcptTo: ['bob@beta.test'],
+      message: Buffer.from('Subject: x\r\n\r\ny\r\n'),
+      messageId: '<a1@alpha.test>',
+      source: 'submission',
+      clientAddress: '127.0.0.1',
+    });
+    await spool.updateRecipient(queueId, 'bob@beta.test', { status: 'deferred', attempts: 1, lastReply: '451 4.4.1 no answer', nextAttemptAt: Date.UTC(2030, 0, 1) });
+    const list = await call('GET', '/queue');
+    assert.equal(list.status, 200);
+    assert.deepEqual(
+      (list.json.messages as { queueId: string; from: string; recipients: unknown[] }[]).map((m) => [m.queueId, m.from, m.recipients]),
+      [[queueId, 'alice@alpha.test', [{ recipient: 'bob@beta.test', status: 'deferred', attempts: 1, nextAttemptAt: '2030-01-01T00:00:00.000Z', lastReply: '451 4.4.1 no answer' }]]],
+    );
+
+    assert.deepEqual((await call('POST', `/queue/${queueId}/flush`)).json, { flushed: 1, queueId });
+    assert.equal((await call('POST', '/queue/flush')).status, 200);
+    assert.deepEqual(runner.flushed, [queueId, undefined]);
+    assert.equal((await call('POST', '/queue/0000000000000000BEEF/flush')).status, 404);
+
+    assert.deepEqual((await call('DELETE', `/queue/${queueId}`)).json, { deleted: queueId });
+    assert.equal((await call('DELETE', `/queue/${queueId}`)).status, 404);
+    assert.equal((await call('DELETE', '/queue/..%2F..%2Fetc')).status, 404);
+    assert.deepEqual((await call('GET', '/queue')).json, { messages: [] });
+  });
+
+  it('sets, lists and clears chaos rules, refusing bad ones', async () => {
+    const set = await call('POST', '/chaos', { stage: 'rcpt', code: 451, durationMs: 60_000 });
+    assert.equal(set.status, 201);
+    assert.equal((set.json.rule as { code: number }).code, 451);
+    const listed = await call('GET', '/chaos');
+    assert.equal((listed.json.rules as unknown[]).length, 1);
+    const bad = await call('POST', '/chaos', { stage: 'nowhere', code: 200 });
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.json.error), /invalid chaos rule/);
+    assert.deepEqual((await call('DELETE', '/chaos')).json, { rules: [] });
+  });
+
+  it('answers malformed JSON with 400 and unknown routes with 404', async () => {
+    const res = await fetch(`${base}/chaos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    assert.equal(res.status, 400);
+    assert.equal((await call('GET', '/nothing')).status, 404);
+  });
+});
