@@ -8,9 +8,10 @@ import { createLogger, type Logger } from '../../shared/log.ts';
 import { ensureServerCertificate } from '../../shared/tls.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MtaConfig } from './config.ts';
+import { startDelivery, type DeliveryRunner } from './delivery/runner.ts';
 import { Spool } from './queue/spool.ts';
 import type { Queue } from './queue/types.ts';
-import type { MxResolver } from './routing/resolver.ts';
+import { createLabResolver, type MxResolver } from './routing/resolver.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import type { CallerSettings } from './smtp/caller-client.ts';
 import { ChaosControl } from './smtp/chaos.ts';
@@ -22,7 +23,10 @@ import { ConnectionCounter, type ListenerKind } from './smtp/session.ts';
 import { createSubmissionServer } from './smtp/submission-server.ts';
 
 export interface MtaDeps {
-  /** Default: the durable spool in MTA_QUEUE_DIR. */
+  /**
+   * Default: the durable spool in MTA_QUEUE_DIR. Delivery runs only from a Spool; any
+   * other Queue (a test fake) only receives what the listeners accept.
+   */
   queue?: Queue;
   /** Default: the lab DNS at MTA_DNS_SERVER (used by delivery). */
   resolver?: MxResolver;
@@ -42,6 +46,8 @@ export interface MtaHandle {
   admin?: AddressInfo;
   chaos: ChaosControl;
   queue: Queue;
+  /** Present when the queue is a Spool. */
+  delivery?: DeliveryRunner;
   close(): Promise<void>;
 }
 
@@ -81,8 +87,10 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
   };
 
   const handles: ListenerHandle[] = [];
+  let delivery: DeliveryRunner | undefined;
   const closeAll = async (): Promise<void> => {
     await Promise.all(handles.map((handle) => handle.close()));
+    await delivery?.close();
   };
   const plan: { kind: ListenerKind; listen: MtaConfig['MTA_SMTP_LISTEN'] }[] = [
     { kind: 'smtp', listen: config.MTA_SMTP_LISTEN },
@@ -106,6 +114,19 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
         );
       }
     }
+    if (queue instanceof Spool) {
+      delivery = startDelivery({
+        queue,
+        config,
+        resolver: deps.resolver ?? createLabResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS),
+        hostname: config.MTA_HOSTNAME,
+        localDomains: config.MTA_LOCAL_DOMAINS,
+        relayDomains: config.MTA_RELAY_DOMAINS,
+        lmtp: config.MTA_LMTP,
+        logger: logger.child({ component: 'delivery' }),
+        tlsCa: tls.ca,
+      });
+    }
   } catch (error) {
     await closeAll();
     throw error;
@@ -128,6 +149,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     submissions: addresses('submissions'),
     chaos,
     queue,
+    ...(delivery ? { delivery } : {}),
     close() {
       closing ??= closeAll().then(() => logger.info('MTA stopped'));
       return closing;
