@@ -72,7 +72,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
     message: Buffer,
     rcpt: SMTPServerAddress,
     session: SMTPServerSession,
-    trace: { id: string; spam: boolean; messageId?: string; queueId?: string; log: Logger },
+    trace: { id: string; spam: boolean; log: Logger },
   ): Promise<string | LmtpReply> {
     const target = await checkRecipient(rcpt.address);
     if (target instanceof LmtpReply) return target;
@@ -115,14 +115,9 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
     // smtp-server answers 552 for every recipient itself when the size was exceeded
     if (!message) return new LmtpReply(552, 'message too big');
     const fields = headerFields(headerSection(message));
-    const trace = {
-      id: connectionId(),
-      spam: isSpamFlagged(fields),
-      messageId: messageIdOf(fields),
-      queueId: queueIdOf(fields),
-      log: logger,
-    };
-    trace.log = logger.child({ conn: session.id, lmtpId: trace.id, queueId: trace.queueId, messageId: trace.messageId });
+    const id = connectionId();
+    const log = logger.child({ conn: session.id, lmtpId: id, queueId: queueIdOf(fields), messageId: messageIdOf(fields) });
+    const trace = { id, spam: isSpamFlagged(fields), log };
     const results: (string | LmtpReply)[] = [];
     for (const rcpt of session.envelope.rcptTo) results.push(await deliverOne(message, rcpt, session, trace));
     return results;
@@ -159,6 +154,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
         },
         onData(stream, session, callback) {
           onData(stream, session).then(
+            // in LMTP mode smtp-server takes an array: one reply per accepted recipient, in order
             (result) => (result instanceof LmtpReply ? callback(result) : callback(null, result as unknown as string)),
             (error: unknown) => {
               logger.error({ err: error, conn: session.id }, 'DATA failed');

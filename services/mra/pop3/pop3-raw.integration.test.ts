@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { unlink, writeFile } from 'node:fs/promises';
+import { readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -126,7 +127,6 @@ describe('POP3 over raw sockets', () => {
     try {
       await client.command('USER carol@beta.test');
       assert.match(await client.command('PASS secret'), /^\+OK/u);
-      const { readdir, rename } = await import('node:fs/promises');
       const maildir = join(lab.mailRoot, 'beta.test', 'carol');
       for (const name of await readdir(join(maildir, 'new'))) await rename(join(maildir, 'new', name), join(maildir, 'cur', `${name}:2,F`));
       assert.match(await client.command('RETR 2'), /^\+OK \d+ octets/u);
@@ -185,5 +185,27 @@ describe('POP3 without plain-text login before TLS', () => {
     } finally {
       client.end();
     }
+  });
+});
+
+describe('POP3 server close()', () => {
+  it('ends logged-in sessions without applying DELE, releases their locks, and drops stalled TLS handshakes', async () => {
+    const lab = await startPop3Lab({ allowPlaintextAuth: true });
+    await lab.deliver('bob', 'Subject: kept\r\n\r\nx\r\n');
+    const client = await RawPop3.connect(lab.port);
+    await client.command('USER bob@beta.test');
+    assert.match(await client.command('PASS secret'), /^\+OK/u);
+    assert.match(await client.command('DELE 1'), /^\+OK/u);
+    const stalled = connect({ host: '127.0.0.1', port: lab.tlsPort });
+    stalled.on('error', () => undefined);
+    await once(stalled, 'connect');
+    const started = Date.now();
+    await lab.close();
+    assert.ok(Date.now() - started < 5_000, 'close() did not wait for the idle clients');
+    await client.closed();
+    stalled.destroy();
+    const maildir = join(lab.mailRoot, 'beta.test', 'bob');
+    assert.equal((await readdir(join(maildir, 'new'))).length, 1, 'DELE without QUIT is not applied');
+    assert.ok(!(await readdir(maildir)).includes(LOCK_FILE_NAME), 'lock released');
   });
 });

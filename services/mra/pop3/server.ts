@@ -41,6 +41,8 @@ export function createPop3Server(deps: Pop3ServerDeps): Pop3Server {
   const logger = deps.logger.child({ protocol: 'pop3' });
   const servers = new Set<net.Server>();
   const sessions = new Set<Pop3Session>();
+  /** Every accepted connection, including implicit-TLS ones still in their handshake. */
+  const sockets = new Set<net.Socket>();
 
   function startSession(socket: net.Socket, secure: boolean): void {
     const session = new Pop3Session(socket, { services, logger, secure, secureContext });
@@ -71,7 +73,11 @@ export function createPop3Server(deps: Pop3ServerDeps): Pop3Server {
       if (options.implicitTls && !secureContext) {
         return Promise.reject(new Error(`POP3S on ${at.host}:${at.port} needs a TLS certificate`));
       }
-      const server = net.createServer((socket) => accept(socket, options.implicitTls));
+      const server = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        accept(socket, options.implicitTls);
+      });
       server.maxConnections = MAX_CONNECTIONS;
       return new Promise((resolve, reject) => {
         server.once('error', (error: NodeJS.ErrnoException) => {
@@ -93,6 +99,7 @@ export function createPop3Server(deps: Pop3ServerDeps): Pop3Server {
       servers.clear();
       const ended = [...sessions].map((session) => session.closed);
       for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
       await Promise.all([...closing, ...ended]);
     },
   };
