@@ -55,7 +55,7 @@ export function sanitizeMessageHtml(input: string, options: SanitizeOptions): Sa
     allowedTags: ALLOWED_TAGS,
     disallowedTagsMode: 'discard',
     allowedAttributes: {
-      a: ['href', 'title', 'name'],
+      a: ['href', 'title', 'name', 'target', 'rel'],
       img: ['src', 'alt', 'title', 'width', 'height', 'data-blocked-src'],
       font: ['color', 'size', 'face'],
       td: ['colspan', 'rowspan', 'align', 'valign', 'width'],
@@ -80,8 +80,9 @@ export function sanitizeMessageHtml(input: string, options: SanitizeOptions): Sa
           blockedImages += 1;
           return { tagName, attribs: { ...rest, 'data-blocked-src': src, alt: rest.alt || '[remote image blocked]' } };
         }
-        if (/^data:/iu.test(src) && !/^data:image\/(png|gif|jpe?g|webp);/iu.test(src)) return { tagName, attribs: rest };
-        return { tagName, attribs: { ...rest, src } };
+        if (isRemote(src) || /^data:image\/(png|gif|jpe?g|webp);/iu.test(src)) return { tagName, attribs: { ...rest, src } };
+        // Relative and other sources have nothing to point to inside a message.
+        return { tagName, attribs: rest };
       },
     },
   });

@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Signer, readCookies, cookieHeader } from './csrf.ts';
+import { LoginLimiter, MAX_FAILURES_PER_ACCOUNT } from './rate-limit.ts';
+
+describe('session cookies and CSRF tokens', () => {
+  const signer = new Signer('a-test-secret-that-is-long-enough');
+
+  it('accepts only its own signed cookies', () => {
+    const id = signer.newId();
+    assert.equal(signer.idFromCookie(signer.cookieValue(id)), id);
+    assert.equal(signer.idFromCookie(`${id}.forged`), undefined);
+    assert.equal(signer.idFromCookie(new Signer('another-secret-entirely-000').cookieValue(id)), undefined);
+    assert.equal(signer.idFromCookie(undefined), undefined);
+  });
+
+  it('binds the CSRF token to the session id', () => {
+    const id = signer.newId();
+    const token = signer.csrfToken(id);
+    assert.equal(signer.checkCsrf(id, token), true);
+    assert.equal(signer.checkCsrf(signer.newId(), token), false);
+    assert.equal(signer.checkCsrf(id, undefined), false);
+    assert.equal(signer.checkCsrf(undefined, token), false);
+    assert.equal(signer.checkCsrf(id, token.slice(1)), false);
+  });
+
+  it('writes HttpOnly SameSite=Strict cookies and reads them back', () => {
+    const header = cookieHeader('mua_session', 'abc.def', 60, false);
+    assert.match(header, /HttpOnly/u);
+    assert.match(header, /SameSite=Strict/u);
+    assert.equal(readCookies('a=1; mua_session=abc.def').get('mua_session'), 'abc.def');
+  });
+});
+
+describe('login rate limit', () => {
+  it('refuses an account after too many failures, for the rest of the window', () => {
+    let now = 1_000_000;
+    const limiter = new LoginLimiter(() => now);
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i += 1) {
+      assert.equal(limiter.retryAfter('127.0.0.1', 'alice@alpha.test'), 0);
+      limiter.fail('127.0.0.1', 'alice@alpha.test');
+    }
+    assert.ok(limiter.retryAfter('127.0.0.1', 'Alice@alpha.test') > 0);
+    assert.equal(limiter.retryAfter('127.0.0.1', 'bob@beta.test'), 0);
+    now += 16 * 60_000;
+    assert.equal(limiter.retryAfter('127.0.0.1', 'alice@alpha.test'), 0);
+  });
+});

@@ -1,0 +1,162 @@
+// The journey view: the message's trace fields as a timeline of hops.
+import { formatDelay, formatFullDate, formatTime, h } from './dom.js';
+import { icon } from './icons.js';
+
+const PROTOCOLS = {
+  ESMTPSA: 'Extended SMTP, over TLS, with SMTP AUTH (RFC 3848)',
+  ESMTPS: 'Extended SMTP, over TLS (RFC 3848)',
+  ESMTPA: 'Extended SMTP, with SMTP AUTH, no TLS (RFC 3848)',
+  ESMTP: 'Extended SMTP, no TLS (RFC 5321)',
+  SMTP: 'Plain SMTP (RFC 5321)',
+  LMTP: 'Local Mail Transfer Protocol, to the mailbox store (RFC 2033)',
+  LMTPS: 'LMTP over TLS (RFC 3848)',
+  LMTPA: 'LMTP with authentication (RFC 3848)',
+  LMTPSA: 'LMTP over TLS, with authentication (RFC 3848)',
+};
+
+const KINDS = {
+  submission: { label: 'Submission', text: 'The author’s mail client handed the message to its own domain’s server, after logging in.' },
+  relay: { label: 'Relay', text: 'One mail server passed it to the next one, found through the recipient domain’s MX records.' },
+  delivery: { label: 'Delivery', text: 'The mail server handed it to the delivery agent, which wrote it into the mailbox.' },
+  other: { label: 'Hop', text: 'A server took the message over.' },
+};
+
+function badge(text, kind, title) {
+  return h('span', { class: `badge badge-${kind}`, title }, text);
+}
+
+function hopCard(hop) {
+  const kind = KINDS[hop.kind] ?? KINDS.other;
+  const from = [hop.fromHelo, hop.fromHost && hop.fromHost !== hop.fromHelo ? hop.fromHost : null].filter(Boolean).join(' / ');
+  const tlsText = hop.tls ? `TLS${hop.tlsVersion ? ` ${hop.tlsVersion.replace(/^TLSv?/i, '')}` : ''}` : 'no TLS';
+  const tlsTitle = hop.tls ? (hop.cipher ? `Encrypted with ${hop.cipher}` : 'Encrypted in transit') :
+    (hop.kind === 'delivery' ? 'Not encrypted: a hop inside the receiving site' : 'Not encrypted in transit');
+  return h('li', { class: `hop hop-${hop.kind}` },
+    h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, String(hop.step)),
+    h('div', { class: 'hop-card' },
+      h('div', { class: 'hop-head' },
+        h('span', { class: 'hop-kind' }, kind.label),
+        h('h4', { class: 'hop-agent' }, hop.agent),
+        h('time', { class: 'hop-time', datetime: hop.date ?? '' }, hop.date ? formatTime(hop.date) : 'time unknown')),
+      h('p', { class: 'hop-path' },
+        h('span', { class: 'host' }, from || 'unknown'),
+        hop.fromAddress ? h('span', { class: 'ip' }, ` [${hop.fromAddress}]`) : null,
+        h('span', { class: 'arrow', 'aria-label': 'handed to' }, ' → '),
+        h('span', { class: 'host' }, hop.byHost ?? 'unknown'),
+        hop.software ? h('span', { class: 'muted' }, ` (${hop.software})`) : null),
+      h('div', { class: 'badges' },
+        hop.protocol ? badge(hop.protocol, 'proto', PROTOCOLS[hop.protocol] ?? 'Protocol named in the Received field') : null,
+        badge([icon(hop.tls ? 'lock' : 'unlock'), ` ${tlsText}`], hop.tls ? 'good' : (hop.kind === 'delivery' ? 'neutral' : 'warn'), tlsTitle),
+        hop.authenticated
+          ? badge([icon('check'), ` authenticated${hop.authUser ? ` as ${hop.authUser}` : ''}`], 'good', 'The client logged in (SMTP AUTH)')
+          : badge('not authenticated', 'neutral', 'No login on this hop: normal between mail servers'),
+        hop.id ? badge(`id ${hop.id}`, 'id', 'Queue id: find it in the agent’s logs') : null),
+      h('p', { class: 'hop-explain muted small' }, kind.text),
+      h('details', { class: 'raw' }, h('summary', {}, 'Received field'), h('code', {}, `Received: ${hop.raw}`))));
+}
+
+function delayRow(ms, label) {
+  if (ms === undefined || ms === null) return null;
+  return h('li', { class: 'delay', 'aria-label': `${label} ${formatDelay(ms)}` }, h('span', {}, icon('clock'), ` +${formatDelay(ms)}`));
+}
+
+function verdictCard(verdict) {
+  const spam = verdict.spam;
+  const virus = verdict.virus;
+  const parts = [];
+  if (spam) {
+    const threshold = spam.threshold ?? 5;
+    const score = spam.score ?? 0;
+    const percent = Math.max(0, Math.min(100, (score / (threshold * 2)) * 100));
+    parts.push(h('div', { class: 'verdict-block' },
+      h('div', { class: 'verdict-title' },
+        h('strong', {}, 'Spam check'),
+        badge(spam.isSpam ? 'spam' : 'not spam', spam.isSpam ? 'bad' : 'good')),
+      h('div', { class: 'gauge', role: 'img', 'aria-label': `score ${score} of threshold ${threshold}` },
+        h('div', { class: `gauge-fill ${spam.isSpam ? 'bad' : 'good'}`, style: undefined, dataset: { width: String(percent) } }),
+        h('div', { class: 'gauge-mark', title: `threshold ${threshold}` })),
+      h('p', { class: 'small' }, `Score ${score} — the message is tagged as spam at ${threshold}.`),
+      spam.rules.length
+        ? h('table', { class: 'rules' },
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rule'), h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Meaning'))),
+          h('tbody', {}, spam.rules.map((rule) => h('tr', {},
+            h('td', {}, h('code', {}, rule.name)),
+            h('td', { class: 'num' }, rule.score === undefined ? '' : (rule.score > 0 ? `+${rule.score}` : String(rule.score))),
+            h('td', {}, rule.description ?? '')))))
+        : h('p', { class: 'muted small' }, 'No rule hit.')));
+  }
+  if (virus) {
+    parts.push(h('div', { class: 'verdict-block' },
+      h('div', { class: 'verdict-title' },
+        h('strong', {}, 'Virus check'),
+        badge(virus.status === 'infected' ? `infected: ${virus.names.join(', ')}` : virus.status, virus.status === 'infected' ? 'bad' : virus.status === 'clean' ? 'good' : 'neutral')),
+      virus.scanner ? h('p', { class: 'muted small' }, `Scanned by ${virus.scanner}`) : null));
+  }
+  const card = h('li', { class: 'hop hop-verdict' },
+    h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('shield')),
+    h('div', { class: 'hop-card' },
+      h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, 'Content filter'), h('h4', { class: 'hop-agent' }, 'caller verdict')),
+      h('p', { class: 'hop-explain muted small' }, 'The receiving MX asked the caller to scan the message before accepting it, and added its verdict as X-Spam-* and X-Virus-* fields.'),
+      parts,
+      h('details', { class: 'raw' }, h('summary', {}, 'Verdict fields'),
+        h('code', {}, verdict.fields.map((field) => `${field.name}: ${field.value}`).join('\n')))));
+  for (const fill of card.querySelectorAll('.gauge-fill')) fill.style.width = `${fill.dataset.width}%`;
+  return card;
+}
+
+function authCard(results) {
+  return h('li', { class: 'hop hop-auth' },
+    h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('check')),
+    h('div', { class: 'hop-card' },
+      h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, 'Sender checks'), h('h4', { class: 'hop-agent' }, `Authentication-Results by ${results.authservId}`)),
+      h('div', { class: 'badges' }, results.results.length
+        ? results.results.map((item) => badge(`${item.method}=${item.result}`, item.result === 'pass' ? 'good' : item.result === 'fail' ? 'bad' : 'neutral',
+          Object.entries(item.properties).map(([k, v]) => `${k}=${v}`).join(' ')))
+        : badge('no checks', 'neutral'))));
+}
+
+export function renderJourney(journey) {
+  const steps = [];
+  if (journey.written) {
+    steps.push(h('li', { class: 'hop hop-written' },
+      h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('drafts')),
+      h('div', { class: 'hop-card' },
+        h('div', { class: 'hop-head' },
+          h('span', { class: 'hop-kind' }, 'Written'),
+          h('h4', { class: 'hop-agent' }, journey.userAgent ?? 'the author’s mail client'),
+          h('time', { class: 'hop-time', datetime: journey.written }, formatTime(journey.written))),
+        h('p', { class: 'hop-explain muted small' }, `Date field: ${formatFullDate(journey.written)}`))));
+  }
+  for (const hop of journey.hops) {
+    steps.push(delayRow(hop.delayMs, hop.step === 1 ? 'until the first hop' : 'since the previous hop'));
+    steps.push(hopCard(hop));
+    if (journey.verdict && journey.verdictAfterStep === hop.step) steps.push(verdictCard(journey.verdict));
+  }
+  if (journey.verdict && journey.verdictAfterStep === undefined) steps.push(verdictCard(journey.verdict));
+  for (const results of journey.authenticationResults) steps.push(authCard(results));
+  if (journey.deliveredTo.length || journey.returnPath !== undefined) {
+    steps.push(h('li', { class: 'hop hop-mailbox' },
+      h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('inbox')),
+      h('div', { class: 'hop-card' },
+        h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, 'In the mailbox'),
+          h('h4', { class: 'hop-agent' }, journey.deliveredTo.join(', ') || 'delivered')),
+        h('p', { class: 'small' }, 'Delivered-To: ', h('code', {}, journey.deliveredTo.join(', ') || '—'), ' · Return-Path: ',
+          h('code', {}, `<${journey.returnPath ?? ''}>`)),
+        h('p', { class: 'hop-explain muted small' }, 'The delivery agent recorded the envelope: bounces would go to the Return-Path.'))));
+  }
+  const tlsHops = journey.hops.filter((hop) => hop.tls).length;
+  const summary = h('div', { class: 'journey-summary' },
+    h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, String(journey.hops.length)), h('span', { class: 'stat-label' }, journey.hops.length === 1 ? 'hop' : 'hops')),
+    h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, journey.totalMs === undefined ? '—' : formatDelay(journey.totalMs)), h('span', { class: 'stat-label' }, 'written → mailbox')),
+    h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, `${tlsHops}/${journey.hops.length}`), h('span', { class: 'stat-label' }, 'hops over TLS')),
+    journey.verdict?.spam ? h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, String(journey.verdict.spam.score ?? '—')), h('span', { class: 'stat-label' }, 'spam score')) : null);
+  if (journey.hops.length === 0) {
+    return h('div', { class: 'journey' }, summary,
+      h('p', { class: 'muted' }, 'This message has no trace fields: it never travelled (a copy saved by your client, or a draft).'));
+  }
+  return h('div', { class: 'journey' },
+    h('h3', { class: 'journey-title' }, 'The journey of this message'),
+    h('p', { class: 'muted small' }, 'Read from the message itself: every agent that handled it added a Received field on top. Oldest first.'),
+    summary,
+    h('ol', { class: 'timeline', 'aria-label': 'Hops, oldest first' }, steps));
+}
