@@ -15,6 +15,8 @@ export interface Pop3Services {
   maildrops: MaildropStore;
   hostname: string;
   allowPlaintextAuth: boolean;
+  /** Domains whose users may log in here; every domain of the user directory when undefined. */
+  domains?: ReadonlySet<string>;
   /** A certificate is configured, so STLS can be offered. */
   tlsAvailable: boolean;
   /** Waits before a failed login is answered (RFC 1939 §13); a parameter so tests need not sleep. */

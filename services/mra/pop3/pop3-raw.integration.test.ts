@@ -69,6 +69,7 @@ describe('POP3 over raw sockets', () => {
       const started = Date.now();
       assert.match(await client.command(plain('carol@beta.test', 'wrong')), /^-ERR \[AUTH\] /u);
       assert.ok(Date.now() - started >= AUTH_FAILURE_DELAY_MS - 50, 'a failed login is slowed down');
+      assert.match(await client.command(`AUTH PLAIN ${plain('alice@alpha.test', 'secret')}`), /^-ERR \[AUTH\] /u, 'not a domain of this MRA');
       assert.match(await client.command(`AUTH PLAIN ${Buffer.from('bob@beta.test\0carol@beta.test\0secret').toString('base64')}`), /^-ERR \[AUTH\] /u);
       assert.equal(await client.command('AUTH PLAIN'), '+ ');
       assert.match(await client.command(plain('carol@beta.test', 'secret')), /^\+OK /u);

@@ -21,6 +21,8 @@ export interface Pop3ServerDeps {
   tls?: { cert: string; key: string };
   allowPlaintextAuth: boolean;
   logger: Logger;
+  /** MRA_DOMAINS: when given, users of other domains cannot log in here. */
+  domains?: readonly string[];
 }
 
 export interface Pop3Server {
@@ -35,6 +37,7 @@ export function createPop3Server(deps: Pop3ServerDeps): Pop3Server {
     maildrops: maildirMaildrops(deps.mailRoot),
     hostname: deps.hostname,
     allowPlaintextAuth: deps.allowPlaintextAuth,
+    ...(deps.domains ? { domains: new Set(deps.domains.map((domain) => domain.toLowerCase())) } : {}),
     tlsAvailable: secureContext !== undefined,
     delay: (ms) => sleep(ms, undefined, { ref: false }),
   };

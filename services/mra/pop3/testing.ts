@@ -43,6 +43,7 @@ export async function startPop3Lab(options: { allowPlaintextAuth: boolean }): Pr
     hostname: 'pop.beta.test',
     tls: { cert: certificate.cert, key: certificate.key },
     allowPlaintextAuth: options.allowPlaintextAuth,
+    domains: ['beta.test'],
     logger: createLogger('beta-mra'),
   });
   const plain = await server.listen({ host: '127.0.0.1', port: 0 }, { implicitTls: false });
