@@ -28,9 +28,14 @@ export interface Reply {
 export const ok = (text: string, code?: string): Reply => (code === undefined ? { status: 'OK', text } : { status: 'OK', code, text });
 export const no = (text: string, code?: string): Reply => (code === undefined ? { status: 'NO', text } : { status: 'NO', code, text });
 
-/** Bad arguments: answered `BAD` with the message. */
+/** Bad arguments: answered `BAD` with the message, or `NO [code]` when a response code fits (BADCHARSET). */
 export class ArgumentError extends Error {
   override readonly name = 'ArgumentError';
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** What a handler may see and do; implemented by the connection (session.ts). */

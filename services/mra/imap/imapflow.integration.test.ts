@@ -77,6 +77,7 @@ describe('IMAP with imapflow', () => {
     const sent = await imap.append('Sent', sampleMessage('Sent copy'), ['\\Seen'], new Date('2026-01-02T03:04:05Z'));
     assert.ok(sent && sent.uid === 1);
     const status = await imap.status('Sent', { messages: true, unseen: true, uidNext: true });
+    assert.ok(status);
     assert.deepEqual([status.messages, status.unseen, status.uidNext], [1, 0, 2]);
 
     const moved = await imap.messageMove('2', 'Trash', { uid: true });
@@ -84,7 +85,7 @@ describe('IMAP with imapflow', () => {
     assert.equal(moved.uidMap?.get(2), 1);
     assert.equal(imap.mailbox && imap.mailbox.exists, 1);
     const trash = await imap.status('Trash', { messages: true });
-    assert.equal(trash.messages, 1);
+    assert.ok(trash && trash.messages === 1);
     await imap.messageDelete('1');
     assert.equal(imap.mailbox && imap.mailbox.exists, 0);
     await imap.logout();

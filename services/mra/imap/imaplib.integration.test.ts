@@ -67,7 +67,7 @@ describe('IMAP with Python imaplib', () => {
     const result = (await python(SCRIPT, [String(lab.imapPort), `${lab.config.MXLAB_TLS_DIR}/ca.crt`])) as Record<string, unknown>;
     assert.equal(result.tls, true);
     assert.equal(result.login, 'OK');
-    assert.ok((result.list as string[]).includes('(\\HasNoChildren \\Subscribed \\Sent) "." Sent'));
+    assert.ok((result.list as string[]).includes('(\\HasNoChildren \\Sent) "." Sent'));
     assert.deepEqual(result.select, ['OK', '1']);
     assert.match(result.fetch_meta as string, /^1 \(FLAGS \(\\Recent\) ENVELOPE \("Mon, 23 Nov 2026 10:00:00 \+0000" "Hello python" \(\("Alice Example" NIL "alice" "alpha\.test"\)\)/u);
     assert.equal(result.fetch_body, original);

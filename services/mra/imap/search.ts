@@ -109,7 +109,7 @@ export function parseSearch(tokens: readonly Token[]): SearchQuery {
   let start = 0;
   if (tokens[0]?.type === 'atom' && tokens[0].value.toUpperCase() === 'CHARSET') {
     const charset = astring(tokens[1], 'charset').toUpperCase();
-    if (charset !== 'UTF-8' && charset !== 'US-ASCII') throw new ArgumentError(`[BADCHARSET (UTF-8 US-ASCII)] unsupported charset ${charset.slice(0, 20)}`);
+    if (charset !== 'UTF-8' && charset !== 'US-ASCII') throw new ArgumentError(`unsupported charset ${charset.slice(0, 20)}`, 'BADCHARSET (UTF-8 US-ASCII)');
     start = 2;
   }
   const reader = new KeyReader(tokens.slice(start));

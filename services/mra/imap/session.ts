@@ -233,7 +233,11 @@ export class ImapConnection implements Session {
       reply = await command.run(this, args, tag);
     } catch (error) {
       if (error instanceof ArgumentError) {
-        await this.bad(tag, `${verb}: ${error.message}`);
+        if (error.code !== undefined) {
+          await this.send({ kind: 'status', tag, status: 'NO', code: error.code, text: `${verb}: ${error.message}` });
+        } else {
+          await this.bad(tag, `${verb}: ${error.message}`);
+        }
         return;
       }
       if (error instanceof MailStoreError && error.code !== 'SERVERBUG') {
@@ -243,10 +247,9 @@ export class ImapConnection implements Session {
         reply = { status: 'NO', code: 'SERVERBUG', text: 'Internal error, try again later' };
       }
     }
-    if (this.selected && reply.then === undefined) {
-      await this.selected.handle.sync();
-      await this.send(...this.selected.updates(command.allowsExpunge));
-    }
+    // Changes by other processes arrive through the folder's watcher; NOOP, CHECK and
+    // IDLE also reread the folder, so a client that polls never waits for the watcher.
+    if (this.selected && reply.then === undefined) await this.send(...this.selected.updates(command.allowsExpunge));
     await this.send({ kind: 'status', tag, status: reply.status, ...(reply.code === undefined ? {} : { code: reply.code }), text: reply.text });
     if (reply.then === 'starttls') this.startTls();
     if (reply.then === 'logout') await this.end();

@@ -18,7 +18,8 @@ export const noop = defineCommand({
   states: ANY_STATE,
   allowsExpunge: true,
   parse: none,
-  async handle() {
+  async handle(session) {
+    await session.selected?.handle.sync();
     return ok('NOOP completed');
   },
 });

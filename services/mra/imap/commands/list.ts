@@ -43,7 +43,6 @@ function listCommand(verb: 'LIST' | 'LSUB') {
         const attributes: string[] = [];
         if (box.noSelect) attributes.push('\\Noselect');
         attributes.push(box.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
-        if (verb === 'LIST' && box.subscribed) attributes.push('\\Subscribed');
         if (box.specialUse) attributes.push(box.specialUse);
         responses.push(untagged(verb, attributes, { quoted: HIERARCHY_DELIMITER }, astr(box.name)));
       }

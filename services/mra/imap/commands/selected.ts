@@ -16,7 +16,10 @@ export const check = defineCommand({
   states: SELECTED,
   allowsExpunge: true,
   parse: (args) => count(args, 0),
-  handle: async () => ok('CHECK completed'),
+  async handle(session) {
+    await current(session).handle.sync();
+    return ok('CHECK completed');
+  },
 });
 
 async function deletedUids(selected: SelectedMailbox, within?: readonly number[]): Promise<number[]> {
@@ -111,6 +114,7 @@ export const idle = defineCommand({
     const flush = () => {
       flushing = flushing.then(() => (selected ? session.send(...selected.updates(true)) : undefined));
     };
+    await selected?.handle.sync();
     await session.send({ kind: 'continuation', text: 'idling' });
     flush();
     const stop = selected?.handle.onChange(flush);
