@@ -1,8 +1,8 @@
 /**
  * smtp-server, with the two things its options cannot express, in one subclass of its
  * connection: (1) on submission, AUTH is advertised only once TLS protects the password
- * (RFC 4954 §4, Postfix smtpd_tls_auth_only) while AUTH before TLS still gets
- * smtp-server's `538 Must issue a STARTTLS command first`; (2) the chaos rule of the
+ * (RFC 4954 §4, Postfix smtpd_tls_auth_only) and AUTH before TLS is answered
+ * `530 5.7.0 Must issue a STARTTLS command first`; (2) the chaos rule of the
  * `helo` stage, since smtp-server has no HELO hook.
  */
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
@@ -26,6 +26,15 @@ class MtaConnection extends SMTPConnection {
 
   override handler_HELO(command: Buffer, callback: () => void): void {
     this.answerHelo(command, callback, (line, done) => super.handler_HELO(line, done));
+  }
+
+  override handler_AUTH(command: Buffer, callback: () => void): void {
+    if ((this._server as MtaSmtpServer).extras.authOnlyOverTls && !this.secure) {
+      this.send(530, '5.7.0 Must issue a STARTTLS command first');
+      callback();
+      return;
+    }
+    super.handler_AUTH(command, callback);
   }
 
   private answerHelo(command: Buffer, callback: () => void, answer: Handler): void {

@@ -134,7 +134,7 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
     );
   });
 
-  it('does not offer AUTH before TLS and refuses it with 538; offers it after STARTTLS', async () => {
+  it('does not offer AUTH before TLS and refuses it with 530 5.7.0; offers it after STARTTLS', async () => {
     const client = await RawSmtp.connect(port587);
     assert.equal((await client.read()).code, 220);
     const ehlo = await client.command('EHLO client.test');
@@ -143,7 +143,7 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
     assert.ok(!ehlo.lines.some((line) => /AUTH/u.test(line)), ehlo.text);
     assert.ok(ehlo.lines.some((line) => /SIZE \d+/u.test(line)));
     const auth = await client.command(`AUTH PLAIN ${authPlain('alice@alpha.test', 'secret')}`);
-    assert.equal(auth.code, 538, auth.text);
+    assert.equal(auth.text, '530 5.7.0 Must issue a STARTTLS command first');
     const mail = await client.command('MAIL FROM:<alice@alpha.test>');
     assert.equal(mail.text, '530 5.7.0 Authentication required');
     assert.equal((await client.startTls(ca)).code, 220);
