@@ -7,6 +7,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../../../shared/log.ts';
 import type { QueueEntry } from '../queue/types.ts';
 import { isQueueId } from '../queue/types.ts';
+import { entryView } from './view.ts';
+
+export { entryView, type QueueEntryView } from './view.ts';
 
 /** What the admin needs from the queue (the Spool). */
 export interface AdminQueue {
@@ -42,33 +45,6 @@ export interface AdminAppOptions {
 /** JSON body limit: chaos rules are a few fields. */
 export const MAX_ADMIN_BODY = '16kb';
 
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-
-/** The queue entry as the API shows it: dates in ISO 8601. */
-export function entryView(entry: QueueEntry, inFlight: boolean) {
-  return {
-    queueId: entry.queueId,
-    from: entry.mailFrom,
-    messageId: entry.messageId,
-    source: entry.source,
-    clientAddress: entry.clientAddress,
-    authUser: entry.authUser,
-    queuedAt: iso(entry.queuedAt),
-    size: entry.size,
-    inFlight,
-    recipients: entry.recipients.map((state) => ({
-      recipient: state.recipient,
-      status: state.status,
-      attempts: state.attempts,
-      nextAttemptAt: state.status === 'pending' || state.status === 'deferred' ? iso(state.nextAttemptAt) : undefined,
-      lastAttemptAt: iso(state.lastAttemptAt),
-      lastReply: state.lastReply,
-      remoteMta: state.remoteMta,
-    })),
-  };
-}
-
-export type QueueEntryView = ReturnType<typeof entryView>;
 
 function queueIdParam(req: Request, res: Response, queue: AdminQueue): string | undefined {
   const id = String(req.params.id ?? '');

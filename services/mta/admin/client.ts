@@ -1,0 +1,64 @@
+/**
+ * The admin endpoint seen from a client (`npm run queue`, tests): one function per
+ * request, and the text form of a queue listing.
+ */
+import type { QueueEntryView } from './view.ts';
+
+/** Default of MTA_ADMIN_URL: the admin listener of the MTA on this host. */
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8026';
+/** An admin request that takes longer than this has failed. */
+export const ADMIN_REQUEST_TIMEOUT_MS = 10_000;
+
+export class AdminError extends Error {
+  override readonly name = 'AdminError';
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function request<T>(baseUrl: string, method: string, path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, baseUrl), { method, signal: AbortSignal.timeout(ADMIN_REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    throw new AdminError(0, `cannot reach the MTA admin endpoint at ${baseUrl}: ${(error as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as T & { error?: string };
+  if (!res.ok) throw new AdminError(res.status, body.error ?? `HTTP ${res.status}`);
+  return body;
+}
+
+export async function listQueue(baseUrl: string): Promise<QueueEntryView[]> {
+  return (await request<{ messages: QueueEntryView[] }>(baseUrl, 'GET', '/queue')).messages;
+}
+
+export async function flushQueue(baseUrl: string, queueId?: string): Promise<number> {
+  const path = queueId === undefined ? '/queue/flush' : `/queue/${encodeURIComponent(queueId)}/flush`;
+  return (await request<{ flushed: number }>(baseUrl, 'POST', path)).flushed;
+}
+
+export async function deleteMessage(baseUrl: string, queueId: string): Promise<void> {
+  await request(baseUrl, 'DELETE', `/queue/${encodeURIComponent(queueId)}`);
+}
+
+/** Postfix mailq style: one block per message, one line per recipient. */
+export function formatQueue(messages: QueueEntryView[]): string {
+  if (messages.length === 0) return 'Mail queue is empty\n';
+  const lines: string[] = [];
+  for (const message of messages) {
+    lines.push(
+      `${message.queueId}${message.inFlight ? '*' : ' '} ${String(message.size).padStart(8)} ${message.queuedAt ?? ''}  <${message.from}>  ${message.messageId ?? ''}`.trimEnd(),
+    );
+    for (const rcpt of message.recipients) {
+      const next = rcpt.nextAttemptAt === undefined ? '' : ` next ${rcpt.nextAttemptAt}`;
+      lines.push(`    ${rcpt.recipient}  ${rcpt.status}  attempts ${rcpt.attempts}${next}`);
+      if (rcpt.lastReply) lines.push(`      (${rcpt.lastReply})`);
+    }
+    lines.push('');
+  }
+  lines.push(`-- ${messages.length} message${messages.length === 1 ? '' : 's'} in queue (* = being delivered)`);
+  return `${lines.join('\n')}\n`;
+}
