@@ -9,7 +9,7 @@ import { SMTPServer } from 'smtp-server';
 import { readLabCa } from '../../shared/tls.ts';
 import { startMta } from './server.ts';
 import { ListenError } from './smtp/listener.ts';
-import { createTestLab, type TestLab } from './smtp/test-support.ts';
+import { createTestLab, RawSmtp, type TestLab } from './smtp/test-support.ts';
 
 /** A fake MDA: LMTP on port 0 that records each delivered message. */
 async function fakeLmtp(): Promise<{ port: number; messages: { rcpt: string[]; text: string }[]; close(): Promise<void> }> {
@@ -78,6 +78,34 @@ describe('startMta with the durable spool and the delivery runner', () => {
     }
   });
 
+  it('serves the admin endpoint, whose chaos rules the SMTP listeners obey', async () => {
+    const config = lab.config({ MTA_SUBMISSION_LISTEN: '', MTA_SUBMISSIONS_LISTEN: '', MTA_ADMIN_LISTEN: '127.0.0.1:0', MTA_LMTP: `127.0.0.1:${lmtp.port}`, MTA_DNS_SERVER: '127.0.0.1:9', MTA_QUEUE_DIR: join(lab.dir, 'admin-queue') });
+    const mta = await startMta(config, { earlyTalkerWaitMs: 0 });
+    try {
+      assert.ok(mta.admin);
+      const base = `http://127.0.0.1:${mta.admin.port}`;
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      const set = await fetch(`${base}/chaos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ stage: 'rcpt', code: 451, enhanced: '4.7.1', message: 'Greylisted by the lab', durationMs: 60_000 }),
+      });
+      assert.equal(set.status, 201);
+      const client = await RawSmtp.connect(mta.smtp[0]?.port ?? 0);
+      await client.read();
+      await client.command('EHLO sender.example');
+      await client.command('MAIL FROM:<a@example.org>');
+      assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).text, '451 4.7.1 Greylisted by the lab');
+      assert.equal((await fetch(`${base}/chaos`, { method: 'DELETE' })).status, 200);
+      assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).code, 250);
+      client.close();
+      const invalid = await fetch(`${base}/chaos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: 'rcpt', code: 250 }) });
+      assert.equal(invalid.status, 400);
+    } finally {
+      await mta.close();
+    }
+  });
+
   it('names the listener and the address when a port is taken', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -116,7 +144,7 @@ describe('startMta with the durable spool and the delivery runner', () => {
         const child = spawn(process.execPath, [main], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
         child.stdout.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
           if (onStarted && stdout.includes('"MTA started"')) {

@@ -1,13 +1,16 @@
 /**
  * Starts one MTA (alpha-mta, beta-mx1 or beta-mx2) from its config: the MX, submission
- * and implicit-TLS submission listeners (an empty list turns a kind off), on a durable
- * queue. Tests pass a queue, a resolver or a logger and bind port 0.
+ * and implicit-TLS submission listeners (an empty list turns a kind off), on the durable
+ * spool, with the delivery runner and the admin endpoint (queue, chaos) over it. Tests
+ * pass a queue, a resolver or a logger and bind port 0.
  */
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { ensureServerCertificate } from '../../shared/tls.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MtaConfig } from './config.ts';
+import { createAdminApp } from './admin/app.ts';
+import { listenAdmin, type AdminServerHandle } from './admin/listen.ts';
 import { startDelivery, type DeliveryRunner } from './delivery/runner.ts';
 import { Spool } from './queue/spool.ts';
 import type { Queue } from './queue/types.ts';
@@ -16,7 +19,7 @@ import { AuthThrottle } from './smtp/auth-throttle.ts';
 import type { CallerSettings } from './smtp/caller-client.ts';
 import { ChaosControl } from './smtp/chaos.ts';
 import type { ListenerDeps } from './smtp/common-options.ts';
-import { openListener, type ListenerHandle } from './smtp/listener.ts';
+import { ListenError, openListener, type ListenerHandle } from './smtp/listener.ts';
 import { createMxServer } from './smtp/mx-server.ts';
 import { MailPolicy } from './smtp/policy.ts';
 import { ConnectionCounter, type ListenerKind } from './smtp/session.ts';
@@ -88,7 +91,9 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
 
   const handles: ListenerHandle[] = [];
   let delivery: DeliveryRunner | undefined;
+  let admin: AdminServerHandle | undefined;
   const closeAll = async (): Promise<void> => {
+    await admin?.close();
     await Promise.all(handles.map((handle) => handle.close()));
     await delivery?.close();
   };
@@ -126,6 +131,14 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
         logger: logger.child({ component: 'delivery' }),
         tlsCa: tls.ca,
       });
+      if (config.MTA_ADMIN_LISTEN.length > 0) {
+        const app = createAdminApp({ queue, runner: delivery, chaos, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME });
+        try {
+          admin = await listenAdmin(app, config.MTA_ADMIN_LISTEN);
+        } catch (error) {
+          throw new ListenError(`MTA admin listener cannot listen: ${(error as Error).message}`, { cause: error });
+        }
+      }
     }
   } catch (error) {
     await closeAll();
@@ -150,6 +163,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     chaos,
     queue,
     ...(delivery ? { delivery } : {}),
+    ...(admin?.addresses[0] ? { admin: admin.addresses[0] } : {}),
     close() {
       closing ??= closeAll().then(() => logger.info('MTA stopped'));
       return closing;
