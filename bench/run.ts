@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${renderText(report)}\n\n`);
   const written = await writeReport(join(benchDir, 'results'), report);
   say(`results: ${written} (and latest.json)`);
-  if (options.target === 'lab' && options.only.length === 5) {
+  if (options.target === 'lab' && options.only.length === 5 && Object.keys(outcome.failures).length === 0) {
     await writeFile(join(benchDir, 'README-section.md'), renderReadmeSection(report));
     say('README section: bench/README-section.md');
   }

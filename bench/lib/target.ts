@@ -33,7 +33,9 @@ export interface BenchTarget {
 }
 
 export async function startLabTarget(env: NodeJS.ProcessEnv = {}): Promise<BenchTarget> {
-  const lab = await startLabProcess({ loopbackNet: BENCH_LOOPBACK_NET, env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env } });
+  const keepState = process.env.BENCH_KEEP_STATE === '1';
+  const lab = await startLabProcess({ loopbackNet: BENCH_LOOPBACK_NET, keepState, env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env } });
+  if (keepState) process.stderr.write(`bench: lab state (kept): ${lab.stateDir}\n`);
   const pids = async () => lab.pids();
   return {
     kind: 'lab',
@@ -53,7 +55,11 @@ export async function startLabTarget(env: NodeJS.ProcessEnv = {}): Promise<Bench
     },
     resetPeaks: async () => resetPeaks(Object.values(await pids())),
     pid: async (agent) => (await pids())[agent],
-    stop: () => lab.stop(),
+    stop: async () => {
+      const exitedEarly = lab.output().includes('stopped');
+      await lab.stop();
+      if (exitedEarly) process.stderr.write(`bench: the lab reported:\n${lab.output().split('\n').filter((line) => /mxlab:/u.test(line)).join('\n')}\n`);
+    },
   };
 }
 

@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import { ensureServerCertificate } from '../../shared/tls.ts';
 import { startFakeImap, startFakePop3 } from '../testing/fake-mailbox.ts';
 import { startFakeSmtp } from '../testing/fake-smtp.ts';
-import type { ImapResult } from '../workers/imap.ts';
-import type { Pop3Result } from '../workers/pop3.ts';
-import type { SmtpResult } from '../workers/smtp.ts';
+import type { ImapResult } from '../workers/jobs.ts';
+import type { Pop3Result } from '../workers/jobs.ts';
+import type { SmtpResult } from '../workers/jobs.ts';
 import { buildMessage } from './maildir-gen.ts';
 import { split, startWorkers } from './workers.ts';
 

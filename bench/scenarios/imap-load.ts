@@ -9,7 +9,7 @@ import { addUsers } from '../lib/bench-users.ts';
 import { fillMaildir } from '../lib/maildir-gen.ts';
 import { perSecond, round, summarize, type LatencySummary } from '../lib/stats.ts';
 import { split, startWorkers } from '../lib/workers.ts';
-import { IMAP_COMMAND_KINDS, type ImapCommandKind, type ImapJob, type ImapResult } from '../workers/imap.ts';
+import { IMAP_COMMAND_KINDS, type ImapCommandKind, type ImapJob, type ImapResult } from '../workers/jobs.ts';
 import { RECIPIENT } from './smtp-flow.ts';
 import { BENCH_DOMAIN, maildirOf, MemoryWatch, type ScenarioContext } from './context.ts';
 

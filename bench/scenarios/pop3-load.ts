@@ -6,7 +6,7 @@ import { addUsers } from '../lib/bench-users.ts';
 import { fillMaildir } from '../lib/maildir-gen.ts';
 import { perSecond, round } from '../lib/stats.ts';
 import { split, startWorkers } from '../lib/workers.ts';
-import type { Pop3Job, Pop3Result } from '../workers/pop3.ts';
+import type { Pop3Job, Pop3Result } from '../workers/jobs.ts';
 import { RECIPIENT } from './smtp-flow.ts';
 import { BENCH_DOMAIN, maildirOf, MemoryWatch, type ScenarioContext } from './context.ts';
 

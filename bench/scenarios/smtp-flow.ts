@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { perSecond, round, summarize, type LatencySummary } from '../lib/stats.ts';
 import { split, startWorkers } from '../lib/workers.ts';
-import type { SmtpJob, SmtpResult } from '../workers/smtp.ts';
+import type { SmtpJob, SmtpResult } from '../workers/jobs.ts';
 import { countMaildir, MailboxCounter, maildirOf, MemoryWatch, waitForCount, type ScenarioContext } from './context.ts';
 
 export const RECIPIENT = 'bob@beta.test';

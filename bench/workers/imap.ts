@@ -7,26 +7,7 @@
 import { ImapClient } from '../clients/imap.ts';
 import { existsCount } from '../clients/imap-wire.ts';
 import { finish, now, readJob, readyThenGo, runWorker } from './protocol.ts';
-
-export interface ImapJob {
-  host: string;
-  port: number;
-  clients: { user: string; password: string }[];
-  seconds: number;
-  bodies: number;
-}
-
-export const IMAP_COMMAND_KINDS = ['LOGIN', 'SELECT', 'FETCH_ALL', 'FETCH_BODY', 'LOGOUT'] as const;
-export type ImapCommandKind = (typeof IMAP_COMMAND_KINDS)[number];
-
-export interface ImapResult {
-  commands: number;
-  loops: number;
-  latenciesMs: Record<ImapCommandKind, number[]>;
-  bodyOctets: number;
-  endedAt: number;
-  errors: string[];
-}
+import type { ImapCommandKind, ImapJob, ImapResult } from './jobs.ts';
 
 runWorker(async () => {
   const job = readJob<ImapJob>();

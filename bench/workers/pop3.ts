@@ -5,22 +5,7 @@
  */
 import { Pop3Client } from '../clients/pop3.ts';
 import { finish, now, readJob, readyThenGo, runWorker } from './protocol.ts';
-
-export interface Pop3Job {
-  host: string;
-  port: number;
-  sessions: { user: string; password: string }[];
-  /** RETR commands in flight per session when pipelining is offered. */
-  window: number;
-}
-
-export interface Pop3Result {
-  messages: number;
-  octets: number;
-  pipelined: boolean;
-  sessionMs: number[];
-  endedAt: number;
-}
+import type { Pop3Job, Pop3Result } from './jobs.ts';
 
 runWorker(async () => {
   const job = readJob<Pop3Job>();

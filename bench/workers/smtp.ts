@@ -6,29 +6,7 @@
 import { SmtpClient } from '../clients/smtp.ts';
 import { buildMessage } from '../lib/maildir-gen.ts';
 import { finish, now, readJob, readyThenGo, runWorker } from './protocol.ts';
-
-export interface SmtpJob {
-  host: string;
-  port: number;
-  sessions: number;
-  messages: number;
-  bodyBytes: number;
-  from: string;
-  to: string;
-  /** Distinguishes this worker's Message-IDs and subjects. */
-  label: string;
-  ehloName: string;
-  starttls?: { ca: string; servername: string };
-  auth?: { user: string; password: string };
-}
-
-export interface SmtpResult {
-  accepted: number;
-  failed: number;
-  latenciesMs: number[];
-  lastAcceptAt: number;
-  errors: string[];
-}
+import type { SmtpJob, SmtpResult } from './jobs.ts';
 
 const MAX_ERRORS_KEPT = 5;
 
