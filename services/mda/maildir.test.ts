@@ -81,6 +81,15 @@ describe('deliverToMaildir', () => {
     assert.equal(result.size, 6);
   });
 
+  it('makes a folder that does not exist yet, with its maildirfolder file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
+    await ensureMaildir(root, 'beta.test', 'bob');
+    const result = await deliverToMaildir({ root, domain: 'beta.test', local: 'bob', folder: 'Archive.2026', message: Buffer.from('x\r\n') });
+    const folder = join(root, 'beta.test', 'bob', '.Archive.2026');
+    assert.equal(result.path, join(folder, 'new', result.uniqueName));
+    assert.deepEqual((await readdir(folder)).sort(), ['cur', 'maildirfolder', 'new', 'tmp']);
+  });
+
   it('refuses a path-traversal local part before touching the disk', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
     await assert.rejects(

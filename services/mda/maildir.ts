@@ -4,7 +4,7 @@
  * survives a crash; only then is the message delivered. The user's Maildir++ root and its
  * standard folders are made at first delivery.
  */
-import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -98,13 +98,21 @@ export interface DeliverResult {
 
 /** Delivers one message; resolves only after the file and its new/ entry are on disk. */
 export async function deliverToMaildir(request: DeliverRequest): Promise<DeliverResult> {
-  const maildir = await ensureMaildir(request.root, request.domain, request.local);
+  const maildir = maildirPath(request.root, request.domain, request.local);
   const dir = folderPath(maildir, request.folder);
-  if (dir !== maildir) await makeMaildir(dir, true);
   const name = uniqueName(new Date(), request.hostname ?? osHostname());
   const tmpPath = join(dir, 'tmp', name);
   const newPath = join(dir, 'new', name);
-  const handle = await open(tmpPath, 'wx', 0o600);
+  let handle: FileHandle;
+  try {
+    handle = await open(tmpPath, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // first delivery to this user or folder
+    await ensureMaildir(request.root, request.domain, request.local);
+    if (dir !== maildir) await makeMaildir(dir, true);
+    handle = await open(tmpPath, 'wx', 0o600);
+  }
   let size = 0;
   try {
     if (Buffer.isBuffer(request.message)) {
