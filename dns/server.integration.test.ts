@@ -4,6 +4,9 @@ import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
@@ -12,7 +15,17 @@ import { startDnsServer, type DnsServer } from './server.ts';
 
 const ZONES_DIR = fileURLToPath(new URL('./zones/', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/** Runs a tool, naming the package to install when it is missing. */
+async function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await execFileAsync(command, args, { timeout: 10_000, ...options });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${command} is not installed (dig: apt-get install -y bind9-dnsutils)`, { cause: error });
+    throw error;
+  }
+}
 
 /** Sends length-prefixed queries over one TCP connection and collects the replies. */
 async function tcpQueries(port: number, messages: Buffer[]): Promise<DecodedPacket[]> {
@@ -115,6 +128,34 @@ describe('DNS server over real sockets', () => {
   });
 });
 
+describe('DNS server: answers larger than 512 bytes', () => {
+  let dir: string;
+  let server: DnsServer;
+  let port: number;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mxlab-zones-'));
+    const big = Array.from({ length: 30 }, (_, i) => `big TXT "${'x'.repeat(50)}-${i}"`).join('\n');
+    await writeFile(path.join(dir, 'large.test.zone'), `$TTL 60\n@ SOA ns hostmaster 1 3600 600 86400 60\n${big}\n`);
+    server = await startDnsServer({ listen: [{ host: '127.0.0.1', port: 0 }], zonesDir: dir, addressMode: 'compose', logger: createLogger('dns') });
+    port = server.udp[0]?.port ?? 0;
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sets TC over UDP, and clients retry over TCP to get every record', async () => {
+    const udpOnly = await run('dig', ['@127.0.0.1', '-p', String(port), '+ignore', '+noedns', 'big.large.test', 'TXT']);
+    assert.match(udpOnly.stdout, /flags: qr aa tc rd;/);
+    const retried = await run('dig', ['@127.0.0.1', '-p', String(port), '+noedns', 'big.large.test', 'TXT', '+short']);
+    assert.equal(retried.stdout.trim().split('\n').length, 30);
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${port}`]);
+    assert.equal((await resolver.resolveTxt('big.large.test')).length, 30);
+  });
+});
+
 describe('dns/main.ts', () => {
   it('names the taken port and exits non-zero', async () => {
     const blocker = net.createServer();
@@ -122,7 +163,7 @@ describe('dns/main.ts', () => {
     const taken = (blocker.address() as net.AddressInfo).port;
     try {
       await assert.rejects(
-        run(process.execPath, [MAIN], { env: { ...process.env, DNS_LISTEN: `127.0.0.1:${taken}`, LOG_LEVEL: 'silent' }, timeout: 10_000 }),
+        execFileAsync(process.execPath, [MAIN], { env: { ...process.env, DNS_LISTEN: `127.0.0.1:${taken}`, LOG_LEVEL: 'silent' }, timeout: 10_000 }),
         (error: { code?: number; stderr?: string }) => {
           assert.equal(error.code, 1);
           assert.match(error.stderr ?? '', new RegExp(`127\\.0\\.0\\.1:${taken}/tcp: the port is already taken`));
