@@ -82,6 +82,7 @@ export function commonOptions(deps: ListenerDeps, kind: ListenerKind): SMTPServe
       settle(callback, log, async () => {
         if (!deps.connections.admit(session)) throw replyError('tooManyConnections');
         await applyChaos(deps.chaos, 'connect', log);
+        log.info({ tls: session.secure }, 'connection');
       });
     },
     onClose(session) {

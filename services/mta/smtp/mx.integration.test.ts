@@ -150,6 +150,22 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
     client.close();
   });
 
+  it('drops a client after too many unknown commands (421)', async () => {
+    const client = await RawSmtp.connect(port);
+    await client.read();
+    for (let index = 0; index < 9; index += 1) assert.equal((await client.command(`XYZZY${index}`)).code, 500);
+    assert.equal((await client.command('XYZZY')).code, 421);
+    assert.ok(await client.closedByServer());
+  });
+
+  it('drops a client that sends a command line longer than the limit', async () => {
+    const client = await RawSmtp.connect(port);
+    await client.read();
+    client.write(`EHLO ${'a'.repeat(5000)}`);
+    assert.equal((await client.read()).code, 421);
+    assert.ok(await client.closedByServer());
+  });
+
   it('answers 554 to a client that talks before the greeting', async () => {
     const client = await RawSmtp.connect(port);
     client.write('EHLO impatient.example\r\n');
