@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deliveryHeaders, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
+import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
 
 const message = Buffer.from(
   [
@@ -43,5 +43,12 @@ describe('MDA header reading', () => {
     const text = deliveryHeaders({ mailFrom: 'a@b.test\r\nBcc: x', deliveredTo: 'bob@beta.test', received: 'Received: x\r\n' }).toString();
     assert.equal(text, 'Return-Path: <a@b.testBcc: x>\r\nDelivered-To: bob@beta.test\r\nReceived: x\r\n');
     assert.equal(deliveryHeaders({ mailFrom: '', deliveredTo: 'b@c.test', received: '' }).toString().split('\r\n')[0], 'Return-Path: <>');
+  });
+
+  it('stores CRLF line ends, turning bare LF into CRLF', () => {
+    const crlf = Buffer.from('a\r\nb\r\n');
+    assert.equal(withCrlf(crlf), crlf, 'unchanged buffer when already CRLF');
+    assert.equal(withCrlf(Buffer.from('a\nb\r\n\nc')).toString(), 'a\r\nb\r\n\r\nc');
+    assert.equal(withCrlf(Buffer.from('\n')).toString(), '\r\n');
   });
 });

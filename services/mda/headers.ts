@@ -72,3 +72,23 @@ export function deliveryHeaders(input: { mailFrom: string; deliveredTo: string; 
     'utf8',
   );
 }
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Messages are stored with CRLF line ends, as they travel on the wire (RFC 5322 §2.1), so
+ * that a file's size is the size IMAP and POP3 announce; a bare LF from a sloppy client
+ * becomes CRLF. A message that is already all CRLF is returned as is.
+ */
+export function withCrlf(message: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let lf = message.indexOf(0x0a); lf !== -1; lf = message.indexOf(0x0a, lf + 1)) {
+    if (lf > 0 && message[lf - 1] === 0x0d) continue;
+    parts.push(message.subarray(start, lf), CRLF);
+    start = lf + 1;
+  }
+  if (parts.length === 0) return message;
+  parts.push(message.subarray(start));
+  return Buffer.concat(parts);
+}

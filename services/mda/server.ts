@@ -10,7 +10,7 @@ import { connectionId, createLogger, type Logger } from '../../shared/log.ts';
 import { buildReceived } from '../../shared/received.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MdaConfig } from './config.ts';
-import { deliveryHeaders, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
+import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
 import { deliverToMaildir } from './maildir.ts';
 
 /** Largest message accepted (advertised as SIZE, RFC 1870); larger ones get 552 per recipient. */
@@ -51,7 +51,7 @@ async function readMessage(stream: SMTPServerDataStream): Promise<Buffer | undef
     size += buffer.length;
     if (size <= MAX_MESSAGE_BYTES) chunks.push(buffer);
   }
-  return stream.sizeExceeded || size > MAX_MESSAGE_BYTES ? undefined : Buffer.concat(chunks);
+  return stream.sizeExceeded || size > MAX_MESSAGE_BYTES ? undefined : withCrlf(Buffer.concat(chunks));
 }
 
 export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<RunningMda> {
