@@ -17,6 +17,8 @@ import { lmtpTransport, mxTransport } from './transports.ts';
 
 /** setTimeout's ceiling; the scheduler wakes up at least this often anyway. */
 const MAX_SLEEP_MS = 60_000;
+/** RFC 5321 §4.5.3.1.8: a server must take at least 100 recipients; more go in another transaction. */
+export const MAX_RCPTS_PER_TRANSACTION = 100;
 /** After an internal error (disk, bug) a message waits this long before the next try. */
 const INTERNAL_ERROR_RETRY_MS = 5_000;
 
@@ -59,6 +61,22 @@ export interface DeliveryRunner {
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** Recipients grouped by domain, at most MAX_RCPTS_PER_TRANSACTION per group. */
+export function transactions(due: RecipientState[]): [string, RecipientState[]][] {
+  const byDomain = new Map<string, RecipientState[]>();
+  for (const state of due) {
+    const domain = domainOf(state.recipient);
+    byDomain.set(domain, [...(byDomain.get(domain) ?? []), state]);
+  }
+  const groups: [string, RecipientState[]][] = [];
+  for (const [domain, states] of byDomain) {
+    for (let i = 0; i < states.length; i += MAX_RCPTS_PER_TRANSACTION) {
+      groups.push([domain, states.slice(i, i + MAX_RCPTS_PER_TRANSACTION)]);
+    }
+  }
+  return groups;
 }
 
 export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
@@ -148,14 +166,9 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
     const due = entry.recipients.filter((state) => isDue(state, at));
     if (due.length > 0) {
       const message = await queue.readMessage(entry.queueId);
-      const groups = new Map<string, RecipientState[]>();
-      for (const state of due) {
-        const domain = domainOf(state.recipient);
-        groups.set(domain, [...(groups.get(domain) ?? []), state]);
-      }
       const failed: DsnRecipient[] = [];
       const delayed: DsnRecipient[] = [];
-      for (const [domain, states] of groups) {
+      for (const [domain, states] of transactions(due)) {
         const route = local.has(domain) ? 'lmtp' : relay.has(domain) ? 'relay' : 'mx';
         log.info({ event: 'delivery.start', domain, route, recipients: states.map((s) => s.recipient), from: entry.mailFrom }, `delivering to ${domain} by ${route}`);
         const job: DeliveryJob = {
