@@ -86,6 +86,7 @@ export class Spool implements Queue {
 
   private async load(): Promise<void> {
     for (const sub of SUBDIRS) await mkdir(this.path(sub), { recursive: true });
+    await syncDirectory(this.dir);
     for (const sub of ['incoming', 'trash'] as const) {
       for (const name of await readdir(this.path(sub))) {
         this.logger.warn({ event: 'queue.discard', queueId: name, where: sub }, 'discarding unfinished spool entry');
