@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runContext } from './lib/machine.ts';
+import { loadAverage, runContext } from './lib/machine.ts';
 import { parseOptions, USAGE, type BenchOptions, type Scenario } from './lib/options.ts';
 import { renderReadmeSection } from './lib/readme-section.ts';
 import { measuredFigures, renderText, writeReport, type BenchReport, type ScenarioResults } from './lib/report.ts';
@@ -62,6 +62,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const startLoad = loadAverage();
   say(options.target === 'lab' ? 'starting the no-Docker lab on 127.30.0.X …' : 'using the compose stack on 127.0.0.1');
   const target = options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
   let outcome: Pick<BenchReport, 'results' | 'failures'>;
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
   }
   const { help: _help, ca: _ca, ...shown } = options;
   const report: BenchReport = {
-    context: runContext(root),
+    context: runContext(root, startLoad),
     target: options.target,
     options: shown,
     referenceStack: REFERENCE_STACK,

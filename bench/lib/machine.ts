@@ -8,6 +8,8 @@ export interface RunContext {
   dirty: boolean;
   node: string;
   machine: { cores: number; memoryGb: number; cpuModel: string; platform: string; kernel: string };
+  /** 1-minute load average at the start and at the end: other work on the machine skews the figures. */
+  loadAverage: { start: number; end: number };
 }
 
 function git(args: string[], cwd: string): string {
@@ -18,7 +20,11 @@ function git(args: string[], cwd: string): string {
   }
 }
 
-export function runContext(root: string, now = new Date()): RunContext {
+export function loadAverage(): number {
+  return Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+}
+
+export function runContext(root: string, startLoad: number, now = new Date()): RunContext {
   const cpus = os.cpus();
   return {
     date: now.toISOString(),
@@ -32,5 +38,6 @@ export function runContext(root: string, now = new Date()): RunContext {
       platform: `${os.platform()} ${os.arch()}`,
       kernel: os.release(),
     },
+    loadAverage: { start: startLoad, end: loadAverage() },
   };
 }

@@ -20,7 +20,8 @@ export function renderReadmeSection(report: BenchReport): string {
     '',
     `Measured by \`npm run bench\` on ${context.date.slice(0, 10)} (commit \`${context.commit.slice(0, 12)}\`, Node ${context.node}, ` +
       `${context.machine.cores} cores, ${context.machine.memoryGb} GB, ${context.machine.cpuModel}), against the no-Docker lab ` +
-      'with the load generators in their own processes on the same cores.',
+      'with the load generators in their own processes on the same cores ' +
+      `(1-minute load average ${context.loadAverage.start} at start, ${context.loadAverage.end} at end).`,
     '',
     '| figure | mxlab | target | Postfix 3.7 + Dovecot 2.3 |',
     '|---|---|---|---|',

@@ -16,7 +16,7 @@ const results: ScenarioResults = {
 function report(): BenchReport {
   const { help: _h, ca: _c, ...options } = parseOptions([]);
   return {
-    context: { date: '2026-11-23T17:00:00.000Z', commit: 'abcdef1234567890', dirty: false, node: 'v24.0.0', machine: { cores: 2, memoryGb: 24, cpuModel: 'cpu', platform: 'linux x64', kernel: '6' } },
+    context: { date: '2026-11-23T17:00:00.000Z', commit: 'abcdef1234567890', dirty: false, node: 'v24.0.0', machine: { cores: 2, memoryGb: 24, cpuModel: 'cpu', platform: 'linux x64', kernel: '6' }, loadAverage: { start: 0.5, end: 1 } },
     target: 'lab',
     options,
     referenceStack: 'ref',

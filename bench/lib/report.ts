@@ -133,7 +133,8 @@ export function renderText(report: BenchReport): string {
   const failures = Object.entries(report.failures).map(([scenario, message]) => `  ${scenario} failed: ${message}`);
   return [
     `mxlab bench — ${context.date}, commit ${context.commit.slice(0, 12)}${context.dirty ? ' (dirty)' : ''}, Node ${context.node}, target ${report.target}`,
-    `machine: ${context.machine.cores} cores, ${context.machine.memoryGb} GB, ${context.machine.cpuModel}`,
+    `machine: ${context.machine.cores} cores, ${context.machine.memoryGb} GB, ${context.machine.cpuModel}; ` +
+      `load average ${context.loadAverage.start} at start, ${context.loadAverage.end} at end`,
     '',
     table([...head, ...figureRows]),
     '',
