@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_UIDL_LENGTH } from './limits.ts';
+import { MAX_RESPONSE_LINE_OCTETS, MAX_UIDL_LENGTH } from './limits.ts';
 import { uidlOf } from './maildrop.ts';
 import { LineSplitter, parseCommand, parseNumber } from './parser.ts';
 import { dotStuff, err, ok, serialize, topOf } from './replies.ts';
@@ -58,6 +58,7 @@ describe('POP3 replies', () => {
     assert.equal(serialize(err('locked', 'IN-USE')).toString(), '-ERR [IN-USE] locked\r\n');
     assert.equal(serialize({ kind: 'challenge', text: '' }).toString(), '+ \r\n');
     assert.equal(serialize(ok('x\r\ny')).toString(), '+OK x  y\r\n');
+    assert.equal(serialize(err('x'.repeat(600))).length, MAX_RESPONSE_LINE_OCTETS, 'RFC 2449 §4 response line limit');
   });
 
   it('byte-stuffs multi-line bodies and ends them with a dot line', () => {

@@ -3,6 +3,7 @@
  * that turns them into bytes: status line, multi-line body with byte-stuffing, and the
  * terminating `.` line. Handlers return these; only the session writes them.
  */
+import { MAX_RESPONSE_LINE_OCTETS } from './limits.ts';
 
 /** RFC 2449 §8 and RFC 3206: the codes a client may act on. */
 export type RespCode = 'AUTH' | 'IN-USE' | 'SYS/TEMP' | 'SYS/PERM' | 'LOGIN-DELAY';
@@ -62,7 +63,8 @@ export function dotStuff(message: Buffer): Buffer {
 
 /** The serialized reply, ready for the socket. */
 export function serialize(reply: Reply): Buffer {
-  const head = Buffer.from(`${statusLine(reply)}\r\n`, 'utf8');
+  const line = Buffer.from(statusLine(reply), 'utf8');
+  const head = Buffer.concat([line.subarray(0, MAX_RESPONSE_LINE_OCTETS - 2), CRLF]);
   if (reply.kind !== 'ok') return head;
   if (reply.body) return Buffer.concat([head, dotStuff(reply.body)]);
   if (reply.lines) return Buffer.concat([head, dotStuff(Buffer.from(reply.lines.map((line) => `${line}\r\n`).join(''), 'utf8'))]);
