@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { createLogger } from '../../../shared/log.ts';
 import { Spool } from '../queue/spool.ts';
 import type { EnqueueRequest } from '../queue/types.ts';
@@ -196,6 +197,25 @@ describe('delivery runner', () => {
     assert.equal(mx1.received.length, 1);
     assert.deepEqual(mx1.received[0]?.rcptTo, ['bob@beta.test']);
     assert.equal(self.connections, 0);
+  });
+
+  it('logs every lookup and every attempt with queue id, Message-ID, exchange, address and result', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const mda = await peer({ lmtp: true });
+    const mx1 = await peer();
+    ports['mx1.beta.test'] = mx1.port;
+    runner({ lmtpPort: mda.port, logger: capture });
+    const { queueId } = await spool.enqueue(mail());
+    await waitFor(() => spool.size === 0, 10_000, 'delivery');
+    const ofMessage = lines.filter((line) => line.queueId === queueId && line.messageId === '<r1@alpha.test>');
+    const lookups = ofMessage.filter((line) => line.event === 'dns.lookup').map((line) => `${String(line.type)} ${String(line.name)} ${String(line.result)}`);
+    assert.deepEqual(lookups, ['MX beta.test ok', 'A mx1.beta.test ok', 'AAAA mx1.beta.test nodata', 'A mx2.beta.test ok', 'AAAA mx2.beta.test nodata']);
+    const attempt = ofMessage.find((line) => line.event === 'delivery.attempt');
+    assert.equal(attempt?.exchange, 'mx1.beta.test');
+    assert.equal(attempt?.address, '127.0.0.1');
+    assert.equal(attempt?.result, 'transaction');
+    assert.ok(ofMessage.some((line) => line.event === 'delivery.result' && line.status === 'delivered' && line.rcpt === 'bob@beta.test'));
   });
 
   it('picks up mail left in the spool by an earlier run', async () => {
