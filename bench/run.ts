@@ -13,21 +13,10 @@ import { measuredFigures, renderText, writeReport, type BenchReport, type Scenar
 import { REFERENCE_STACK } from './lib/reference.ts';
 import { composeTarget, startLabTarget, type BenchTarget } from './lib/target.ts';
 import type { ScenarioContext } from './scenarios/context.ts';
-import { runImapLoad } from './scenarios/imap-load.ts';
-import { runPop3Load } from './scenarios/pop3-load.ts';
-import { runScale } from './scenarios/scale.ts';
-import { runFlow } from './scenarios/smtp-flow.ts';
+import { RUNNERS } from './scenarios/index.ts';
 
 const benchDir = import.meta.dirname;
 const root = join(benchDir, '..');
-
-const RUNNERS: Record<Scenario, (context: ScenarioContext) => Promise<ScenarioResults[Scenario]>> = {
-  ingest: (context) => runFlow(context, 'ingest'),
-  submission: (context) => runFlow(context, 'submission'),
-  imap: runImapLoad,
-  pop3: runPop3Load,
-  scale: runScale,
-};
 
 function say(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
