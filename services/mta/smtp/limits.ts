@@ -18,8 +18,8 @@ export const MAX_COMMAND_LINE_BYTES = 2048;
 /** RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets including CRLF. Longer: 554 5.6.0. */
 export const MAX_DATA_LINE_BYTES = 1000;
 
-/** Simultaneous connections from one client address (Postfix: smtpd_client_connection_count_limit). */
-export const MAX_CONNECTIONS_PER_IP = 20;
+/** Simultaneous connections from one client address (Postfix smtpd_client_connection_count_limit, same default); over it: 421 4.7.0. */
+export const MAX_CONNECTIONS_PER_IP = 50;
 
 /** Simultaneous connections per listener (Postfix: default_process_limit). */
 export const MAX_CLIENTS = 200;
