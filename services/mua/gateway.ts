@@ -99,6 +99,9 @@ export class SubmitRefused extends Error {
 }
 
 export interface Submitter {
-  /** Submits `raw` with STARTTLS + AUTH; throws SubmitRefused when the server says no. */
-  send(endpoint: Endpoint, credentials: Credentials, envelope: Envelope, raw: Buffer): Promise<{ response: string }>;
+  /**
+   * Submits `raw` with STARTTLS + AUTH, greeting with `clientName` (EHLO); throws
+   * SubmitRefused when the server says no.
+   */
+  send(endpoint: Endpoint, credentials: Credentials, envelope: Envelope, raw: Buffer, clientName: string): Promise<{ response: string }>;
 }

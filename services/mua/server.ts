@@ -28,8 +28,6 @@ export interface MuaDeps {
   gateway?: ImapGateway;
   submitter?: Submitter;
   log?: Logger;
-  /** Name given in EHLO; the lab's web mail host by default. */
-  hostname?: string;
 }
 
 export interface MuaHandle {
@@ -111,18 +109,16 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 export async function startMua(config: MuaConfig, deps: MuaDeps = {}): Promise<MuaHandle> {
   const log = deps.log ?? createLogger('mua', config.logLevel);
   const ca = labCa(config.tlsDir);
-  const hostname = deps.hostname ?? 'mail.lab.test';
   const sessions = new SessionStore(log);
   const ctx: MuaContext = {
     sessions,
     signer: new Signer(config.sessionSecret),
     discovery: new Discovery(deps.resolver ?? labResolver(config.dnsServer), config.fallback),
     gateway: deps.gateway ?? imapflowGateway(ca, log),
-    submitter: deps.submitter ?? smtpSubmitter(ca, hostname),
+    submitter: deps.submitter ?? smtpSubmitter(ca),
     limiter: new LoginLimiter(),
     log,
     secureCookies: false,
-    hostname,
   };
   const app = createMuaApp(ctx);
   const servers: Server[] = [];

@@ -19,9 +19,9 @@ interface SmtpError {
   message: string;
 }
 
-export function smtpSubmitter(ca: () => Promise<string>, clientName: string): Submitter {
+export function smtpSubmitter(ca: () => Promise<string>): Submitter {
   return {
-    async send(endpoint: Endpoint, credentials: Credentials, envelope: Envelope, raw: Buffer) {
+    async send(endpoint: Endpoint, credentials: Credentials, envelope: Envelope, raw: Buffer, clientName: string) {
       const transport = createTransport({
         host: endpoint.host,
         port: endpoint.port,

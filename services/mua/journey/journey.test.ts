@@ -75,6 +75,17 @@ describe('journey', () => {
     assert.equal(journey.authenticationResults[0]?.results[0]?.result, 'pass');
   });
 
+  it('gives the verdict to the relay hop when the MTA put its Received above the verdict', () => {
+    const lines = labMessage().split('\r\n');
+    const mx1 = lines.findIndex((line) => line.startsWith('Received: from mx.alpha.test'));
+    const mx1Field = lines.splice(mx1, 4);
+    const firstVerdict = lines.findIndex((line) => line.startsWith('X-Spam-Flag'));
+    lines.splice(firstVerdict, 0, ...mx1Field);
+    const journey = journeyOf(lines.join('\r\n'));
+    assert.deepEqual(journey.hops.map((hop) => hop.agent), ['alpha-mta', 'beta-mx1', 'beta-mda']);
+    assert.equal(journey.verdictAfterStep, 2);
+  });
+
   it('reads a message with no trace fields as an empty journey', () => {
     const journey = journeyOf('Subject: draft\r\n\r\nhi');
     assert.deepEqual(journey.hops, []);

@@ -51,6 +51,24 @@ function firstValue(fields: HeaderField[], name: string): string | undefined {
   return fields.find((field) => field.name === name)?.value;
 }
 
+const isVerdictField = (field: HeaderField) => field.name.startsWith('x-spam-') || field.name.startsWith('x-virus-');
+
+/**
+ * The hop that ran the content filter. Its fields sit next to that hop's Received: just
+ * below it when the MTA added its Received last, just above when it added it first. The
+ * filter runs at an inbound MX, so a relay hop is preferred over its neighbour.
+ */
+function verdictStep(fields: HeaderField[], receivedPositions: number[], hops: JourneyHop[]): number | undefined {
+  const top = fields.findIndex(isVerdictField);
+  const bottom = fields.findLastIndex(isVerdictField);
+  const abovePosition = fields.findLastIndex((field, index) => index < top && field.name === 'received');
+  const belowPosition = fields.findIndex((field, index) => index > bottom && field.name === 'received');
+  const above = abovePosition === -1 ? undefined : hops[receivedPositions.indexOf(abovePosition)];
+  const below = belowPosition === -1 ? undefined : hops[receivedPositions.indexOf(belowPosition)];
+  if (above?.kind === 'relay' && below?.kind !== 'relay') return above.step;
+  return (below ?? above)?.step;
+}
+
 export function journeyFromFields(fields: HeaderField[]): Journey {
   // Each agent prepends its Received, so the bottom-most is the first hop.
   const receivedPositions = fields.flatMap((field, index) => (field.name === 'received' ? [index] : [])).reverse();
@@ -74,10 +92,8 @@ export function journeyFromFields(fields: HeaderField[]): Journey {
   const verdict = readVerdict(fields);
   if (verdict) {
     journey.verdict = verdict;
-    // The filter's fields were prepended by the hop whose Received lies just below them.
-    const verdictBottom = fields.findLastIndex((field) => field.name.startsWith('x-spam-') || field.name.startsWith('x-virus-'));
-    const below = fields.findIndex((field, index) => index > verdictBottom && field.name === 'received');
-    if (below !== -1) journey.verdictAfterStep = receivedPositions.indexOf(below) + 1;
+    const step = verdictStep(fields, receivedPositions, hops);
+    if (step !== undefined) journey.verdictAfterStep = step;
   }
   journey.authenticationResults = fields
     .filter((field) => field.name === 'authentication-results')

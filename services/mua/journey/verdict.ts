@@ -15,6 +15,8 @@ export interface SpamVerdict {
   score?: number;
   threshold?: number;
   rules: RuleHit[];
+  /** X-Spam-Checker-Version: which engine scored it. */
+  checker?: string;
 }
 
 export interface VirusVerdict {
@@ -97,6 +99,7 @@ function readSpam(fields: HeaderField[]): SpamVerdict | undefined {
     if (key === 'flag') spam.isSpam ??= yesNo(value);
     else if (key === 'score') spam.score ??= number(value.split(/[\s/]/u)[0]);
     else if (key === 'threshold' || key === 'required') spam.threshold ??= number(value);
+    else if (key === 'checker-version') spam.checker ??= value;
     else if (key === 'status') {
       spam.isSpam ??= yesNo(value);
       spam.score ??= number(/score=(-?[\d.]+)/u.exec(value)?.[1]);

@@ -62,7 +62,9 @@ export function authRoutes(ctx: MuaContext): Router {
       if (error instanceof AuthFailure) {
         ctx.limiter.fail(client, address);
         ctx.log.info({ user: address, client }, 'login refused');
-        throw new UserError(401, 'Wrong address or password.');
+        // A refused login is an answer, not an error: 200 keeps the browser console clean.
+        res.json({ loggedIn: false, error: 'Wrong address or password.' });
+        return;
       }
       ctx.log.warn({ err: error, user: address, imap: servers.imap }, 'IMAP server unreachable');
       throw new UserError(502, `The mail server of ${parsed.address.domain} (${servers.imap.servername}) cannot be reached right now.`);

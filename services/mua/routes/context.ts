@@ -21,8 +21,6 @@ export interface MuaContext {
   log: Logger;
   /** Add `Secure` to cookies (behind HTTPS). */
   secureCookies: boolean;
-  /** Name the MUA gives in EHLO. */
-  hostname: string;
 }
 
 /** An error whose message is meant for the person, with its HTTP status. */

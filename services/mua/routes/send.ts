@@ -13,6 +13,8 @@ import { readComposeForm } from './multipart.ts';
 /** RFC 5322 §2.1.1 keeps lines short; a subject this long is a mistake. */
 const MAX_SUBJECT_LENGTH = 998;
 const MAX_RECIPIENTS = 100;
+/** The lab zones name the web mail host `mail.<domain>`; the MUA greets as that. */
+const WEBMAIL_HOST = 'mail';
 
 function addressField(fields: Map<string, string>, name: string, label: string) {
   const result = parseAddressField(fields.get(name) ?? '');
@@ -64,7 +66,8 @@ export function sendRoutes(ctx: MuaContext): Router {
     });
 
     try {
-      await ctx.submitter.send(session.servers.submission, session.credentials, { from: session.address, to: recipients }, raw);
+      const envelope = { from: session.address, to: recipients };
+      await ctx.submitter.send(session.servers.submission, session.credentials, envelope, raw, `${WEBMAIL_HOST}.${session.domain}`);
     } catch (error) {
       if (error instanceof SubmitRefused) {
         ctx.log.info({ user: session.address, messageId, code: error.code, response: error.response }, 'submission refused');

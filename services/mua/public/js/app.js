@@ -103,6 +103,7 @@ async function login(event) {
   button.textContent = 'Signing in…';
   try {
     const session = await post('login', { address, password });
+    if (!session.loggedIn) throw new Error(session.error || 'Wrong address or password.');
     setCsrf(session.csrf);
     $('#login-password').value = '';
     await showApp(session.address);

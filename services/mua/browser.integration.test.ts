@@ -1,0 +1,233 @@
+/**
+ * The web mail in a real browser (Debian's chromium driven by playwright-core) against the
+ * whole chain in this process: alice writes to bob, bob sees it arrive live, reads it,
+ * looks at its journey and replies; alice sees the reply. Hostile HTML runs nothing and
+ * fetches nothing; a wrong password and a POST without the CSRF token are refused.
+ * Screenshots go to artifacts/screenshots/.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createTransport } from 'nodemailer';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback } from '../../shared/lab.ts';
+import { startChain, type Chain } from './test/chain.ts';
+
+const SHOTS = resolve(import.meta.dirname, '..', '..', 'artifacts', 'screenshots');
+const CHROMIUM = process.env.MXLAB_CHROMIUM ?? '/usr/bin/chromium';
+const ARRIVAL_TIMEOUT_MS = 45_000;
+
+interface Person {
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+}
+
+let chain: Chain;
+let browser: Browser;
+let remote: Server;
+let remoteHits: string[] = [];
+let alice: Person;
+let bob: Person;
+
+async function person(viewport = { width: 1360, height: 860 }): Promise<Person> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.goto(chain.muaUrl);
+  await page.waitForSelector('#login-form');
+  return { context, page, problems };
+}
+
+async function logIn(who: Person, address: string, password = 'secret'): Promise<void> {
+  await who.page.fill('#login-address', address);
+  await who.page.fill('#login-password', password);
+  await who.page.click('#login-submit');
+}
+
+async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
+
+function row(page: Page, subject: string) {
+  return page.locator('#messages a.row', { hasText: subject });
+}
+
+async function compose(page: Page, to: string | undefined, subject: string | undefined, text: string): Promise<void> {
+  if (to !== undefined) await page.fill('#compose-to', to);
+  if (subject !== undefined) await page.fill('#compose-subject', subject);
+  await page.locator('#compose-text').press('Home');
+  await page.locator('#compose-text').pressSequentially(text, { delay: 0 });
+}
+
+describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, () => {
+  before(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    chain = await startChain();
+    remote = createServer((req, res) => {
+      remoteHits.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'image/gif' }).end(Buffer.from('R0lGODlhAQABAAAAACwAAAAAAQABAAA=', 'base64'));
+    });
+    await new Promise<void>((done) => remote.listen(0, '127.0.0.1', done));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    alice = await person();
+    bob = await person();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((done) => (remote ? remote.close(() => done()) : done()));
+    await chain?.close();
+  });
+
+  it('refuses a wrong password with a plain message', async () => {
+    await shot(alice.page, 'login');
+    await logIn(alice, 'alice@alpha.test', 'not-the-password');
+    await alice.page.waitForSelector('#login-error:not([hidden])');
+    assert.equal(await alice.page.textContent('#login-error'), 'Wrong address or password.');
+    assert.equal(await alice.page.isVisible('#app-view'), false);
+    await shot(alice.page, 'login-refused');
+  });
+
+  it('alice sends to bob; bob sees it arrive without reloading and reads it', async () => {
+    await logIn(alice, 'alice@alpha.test');
+    await alice.page.waitForSelector('#app-view:not([hidden])');
+    await logIn(bob, 'bob@beta.test');
+    await bob.page.waitForSelector('#live-status[data-ok="1"]');
+    await bob.page.evaluate(() => Object.assign(globalThis, { stayedOnPage: true }));
+
+    await alice.page.click('#compose-button');
+    await compose(alice.page, 'bob@beta.test', 'Lunch on Friday?', 'Hi Bob,\nlunch on Friday at noon?\nAlice');
+    await shot(alice.page, 'compose');
+    await alice.page.click('#compose-send');
+    await alice.page.waitForSelector('#compose', { state: 'hidden' });
+
+    await row(bob.page, 'Lunch on Friday?').waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    assert.equal(await bob.page.evaluate(() => (globalThis as { stayedOnPage?: boolean }).stayedOnPage), true, 'the page was reloaded');
+    await shot(bob.page, 'inbox');
+    await row(bob.page, 'Lunch on Friday?').click();
+    await bob.page.waitForSelector('#reader-content .text-body');
+    assert.match((await bob.page.textContent('#reader-content .text-body')) ?? '', /lunch on Friday at noon\?/u);
+    assert.match((await bob.page.textContent('#reader-content .headers')) ?? '', /alice@alpha\.test/u);
+    await shot(bob.page, 'message');
+  });
+
+  it('the journey view lists every hop with protocol, TLS and authentication', async () => {
+    await bob.page.click('#tab-journey');
+    await bob.page.waitForSelector('#panel-journey .timeline');
+    const agents = await bob.page.locator('.hop:not(.hop-written):not(.hop-verdict):not(.hop-auth):not(.hop-mailbox) .hop-agent').allTextContents();
+    assert.deepEqual(agents, ['alpha-mta', 'beta-mx1', 'beta-mda']);
+    const protocols = await bob.page.locator('.hop .badge-proto').allTextContents();
+    assert.deepEqual(protocols, ['ESMTPSA', 'ESMTPS', 'LMTP']);
+    const first = (await bob.page.locator('.hop-submission').textContent()) ?? '';
+    assert.match(first, /authenticated as alice@alpha\.test/u);
+    assert.match(first, /TLS 1\.3/u);
+    assert.equal(await bob.page.locator('.hop-verdict').count(), 1, 'the caller verdict is shown');
+    assert.match((await bob.page.locator('.hop-mailbox').textContent()) ?? '', /bob@beta\.test/u);
+    await shot(bob.page, 'journey', true);
+  });
+
+  it('bob replies; alice sees the reply live, threaded to her message', async () => {
+    await bob.page.click('#tab-message');
+    await bob.page.keyboard.press('r');
+    await bob.page.waitForSelector('#compose[open]');
+    assert.equal(await bob.page.inputValue('#compose-to'), 'alice@alpha.test');
+    assert.equal(await bob.page.inputValue('#compose-subject'), 'Re: Lunch on Friday?');
+    await compose(bob.page, undefined, undefined, 'Yes, see you at noon!\n');
+    await bob.page.click('#compose-send');
+    await bob.page.waitForSelector('#compose', { state: 'hidden' });
+
+    await row(alice.page, 'Re: Lunch on Friday?').waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(alice.page, 'Re: Lunch on Friday?').click();
+    await alice.page.waitForSelector('#reader-content .text-body');
+    assert.match((await alice.page.textContent('#reader-content .text-body')) ?? '', /see you at noon/u);
+
+    const sent = await alice.page.request.get(`${chain.muaUrl}/api/messages?folder=Sent`);
+    const original = (await sent.json()) as { messages: { uid: number }[] };
+    const sentUid = original.messages[0]?.uid ?? 0;
+    const source = await (await alice.page.request.get(`${chain.muaUrl}/api/message/source?folder=Sent&uid=${sentUid}`)).text();
+    const originalId = /^Message-ID: (<[^>]+>)/imu.exec(source)?.[1];
+    assert.ok(originalId, 'the copy in Sent has a Message-ID');
+    const uid = await alice.page.locator('#messages a.row[aria-current="true"]').getAttribute('data-uid');
+    const reply = await (await alice.page.request.get(`${chain.muaUrl}/api/message/source?folder=INBOX&uid=${uid}`)).text();
+    assert.match(reply, new RegExp(`^In-Reply-To: ${originalId.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}`, 'imu'));
+    assert.match(reply, new RegExp(`^References: ${originalId.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}`, 'imu'));
+  });
+
+  it('hostile HTML runs nothing and fetches nothing until bob asks for images', async () => {
+    const remoteBase = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`;
+    const mx = createTransport({ host: toLoopback(AGENT_ADDRESSES['beta-mx1'], chain.net), port: SERVICE_PORTS.smtp, secure: false, ignoreTLS: true, name: 'mx.alpha.test' });
+    await mx.sendMail({
+      from: 'alice@alpha.test',
+      to: 'bob@beta.test',
+      subject: 'Hostile markup',
+      text: 'plain part',
+      html:
+        `<p id="greeting">Hello Bob</p><script>fetch('${remoteBase}/script');document.title='pwned';alert('script')</script>` +
+        `<img src="nonexistent" onerror="fetch('${remoteBase}/onerror');alert('onerror')">` +
+        `<img src="${remoteBase}/pixel.gif" alt="tracking pixel">` +
+        `<div style="background:url(${remoteBase}/css)">styled</div><a href="javascript:alert('link')">link</a>`,
+    });
+    mx.close();
+    await row(bob.page, 'Hostile markup').waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(bob.page, 'Hostile markup').click();
+    const frame = bob.page.locator('iframe.message-frame');
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
+    await bob.page.frameLocator('iframe.message-frame').locator('p', { hasText: 'Hello Bob' }).waitFor();
+    await bob.page.waitForTimeout(1000);
+    assert.deepEqual(remoteHits, [], 'nothing was fetched from the "remote" server');
+    assert.doesNotMatch(await bob.page.title(), /pwned/u);
+    assert.match((await bob.page.textContent('.notice')) ?? '', /1 remote image was blocked/u);
+    await shot(bob.page, 'hostile-blocked');
+
+    await bob.page.click('#show-images');
+    await bob.page.frameLocator('iframe.message-frame').locator('img[alt="tracking pixel"]').waitFor();
+    for (let i = 0; i < 50 && remoteHits.length === 0; i += 1) await bob.page.waitForTimeout(100);
+    assert.deepEqual(remoteHits, ['/pixel.gif'], 'only the image, only after "show images"');
+  });
+
+  it('refuses a POST without the CSRF token with 403', async () => {
+    const response = await bob.page.request.post(`${chain.muaUrl}/api/message/delete`, { data: { folder: 'INBOX', uid: 1 } });
+    assert.equal(response.status(), 403);
+    assert.match(((await response.json()) as { error: string }).error, /CSRF/u);
+    const list = (await (await bob.page.request.get(`${chain.muaUrl}/api/messages?folder=INBOX`)).json()) as { total: number };
+    assert.equal(list.total, 2, 'nothing was deleted');
+  });
+
+  it('works on a phone-sized screen', async () => {
+    const phone = await person({ width: 390, height: 780 });
+    await logIn(phone, 'alice@alpha.test');
+    await phone.page.waitForSelector('#messages a.row');
+    await shot(phone.page, 'phone-inbox');
+    await row(phone.page, 'Re: Lunch on Friday?').click();
+    await phone.page.waitForSelector('#reader-content .text-body');
+    assert.equal(await phone.page.isVisible('#message-list'), false, 'one pane at a time');
+    await shot(phone.page, 'phone-message');
+    await phone.page.click('#tab-journey');
+    await phone.page.waitForSelector('#panel-journey .timeline');
+    await shot(phone.page, 'phone-journey');
+    await phone.context.close();
+    assert.deepEqual(phone.problems, []);
+  });
+
+  it('left no errors in the consoles', () => {
+    assert.deepEqual(alice.problems, []);
+    assert.deepEqual(bob.problems, []);
+  });
+});
