@@ -29,7 +29,7 @@ interface Person {
 let chain: Chain;
 let browser: Browser;
 let remote: Server;
-let remoteHits: string[] = [];
+const remoteHits: string[] = [];
 let alice: Person;
 let bob: Person;
 
