@@ -100,10 +100,15 @@ describe('delivery transports against fake peers', () => {
       'bob@beta.test': 'permanent 554',
       'carol@beta.test': 'permanent 554',
     });
-    const onlyGreeting = betaZone({ 'mx1.beta.test 127.0.0.1': greeting554.port, 'mx1.beta.test 127.0.0.2': greeting554.port, 'mx2.beta.test 127.0.0.1': greeting554.port });
-    const t2 = mxTransport({ client: tracked(client()), resolver: onlyGreeting.resolver, ownHostnames: [], outboundPort: 25, portFor: (a, e) => (e && a ? greeting554.port : 0) });
+    const bothRefuse = scriptedResolver({
+      mx: { 'beta.test': [{ exchange: 'mx1.beta.test', priority: 10 }, { exchange: 'mx2.beta.test', priority: 20 }] },
+      a: { 'mx1.beta.test': ['127.0.0.2'], 'mx2.beta.test': ['127.0.0.2'] },
+    });
+    const t2 = mxTransport({ client: tracked(client()), resolver: bothRefuse, ownHostnames: [], outboundPort: greeting554.port });
+    const before = greeting554.connections;
     const outcomes = await t2.deliver(job(['bob@beta.test']));
     assert.equal(outcomes[0]?.kind, 'temporary');
+    assert.equal(greeting554.connections - before, 2, 'a refusing greeting sends the client on to the next exchange');
   });
 
   it('gives up on a silent peer after the command timeout', async () => {
