@@ -40,6 +40,8 @@ export interface MtaDeps {
   earlyTalkerWaitMs?: number;
   /** Overrides MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
+  /** Overrides MAX_CONNECTIONS_PER_IP. */
+  maxConnectionsPerIp?: number;
 }
 
 export interface MtaHandle {
@@ -83,7 +85,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     queue,
     chaos,
     throttle: deps.throttle ?? new AuthThrottle(),
-    connections: new ConnectionCounter(),
+    connections: new ConnectionCounter(deps.maxConnectionsPerIp),
     ...(caller ? { caller } : {}),
     logger,
     ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),

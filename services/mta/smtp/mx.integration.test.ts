@@ -187,6 +187,28 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
     }
   });
 
+  it('refuses more than the allowed connections from one address with 421 4.7.0', async () => {
+    const limited = await startMta(lab.config({ MTA_SUBMISSION_LISTEN: '', MTA_SUBMISSIONS_LISTEN: '' }), { queue, earlyTalkerWaitMs: 0, maxConnectionsPerIp: 2 });
+    try {
+      const limitedPort = limited.smtp[0]?.port ?? 0;
+      const first = await RawSmtp.connect(limitedPort);
+      const second = await RawSmtp.connect(limitedPort);
+      assert.equal((await first.read()).code, 220);
+      assert.equal((await second.read()).code, 220);
+      const third = await RawSmtp.connect(limitedPort);
+      assert.equal((await third.read()).text, '421 4.7.0 Too many connections from your address, try again later');
+      assert.ok(await third.closedByServer());
+      await first.command('QUIT');
+      assert.ok(await first.closedByServer());
+      const fourth = await RawSmtp.connect(limitedPort);
+      assert.equal((await fourth.read()).code, 220);
+      second.close();
+      fourth.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('accepts a relay domain without checking users when configured (backup MX)', async () => {
     const relayQueue = new MemoryQueue();
     const backup = await startMta(
