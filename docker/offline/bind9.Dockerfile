@@ -6,6 +6,6 @@ RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends bind9 bind9-dnsutils \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 EXPOSE 53/udp 53/tcp
-HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \
+HEALTHCHECK --interval=5s --timeout=10s --start-period=30s --retries=12 \
   CMD dig +time=2 +tries=1 @127.0.0.1 alpha.test SOA +short | grep -q .
 CMD ["named", "-g", "-u", "bind", "-c", "/etc/bind/mxlab/named.conf"]

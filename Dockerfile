@@ -1,0 +1,38 @@
+# mxlab agents: one image, one container per agent; the agent is the command
+# (`node services/<agent>/main.ts`, see services/ENV.md and compose.yaml).
+#
+# NODE_IMAGE is the official image by default; offline CI substitutes its locally built
+# stand-in through compose.offline.yaml (build arg), never by editing this file.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Build: install every dependency, type-check (the code runs as TypeScript through Node's
+# type stripping, so there is nothing to emit), then keep only the production ones.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=warn
+COPY . .
+RUN npm run typecheck \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
+ && find shared services dns scripts -name '*.test.ts' -delete \
+ && rm -rf e2e bench
+
+# Runtime: sources + production node_modules, owned by root, run as the unprivileged user
+# `node` (uid 1000, from the base image). The agents listen on their standard ports
+# (25, 587, 143, …): compose sets net.ipv4.ip_unprivileged_port_start=0 for the
+# container's own network namespace (Docker's default since 20.10) and drops every
+# capability, so no process in the container holds any privilege.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    MXLAB_USERS_DIR=/var/lib/mxlab/users \
+    MXLAB_TLS_DIR=/var/lib/mxlab/tls \
+    MXLAB_MAIL_ROOT=/var/mail/mxlab \
+    MTA_QUEUE_DIR=/var/spool/mxlab
+WORKDIR /app
+COPY --from=build /app /app
+# Volume mount points owned by `node`: a fresh named volume takes this ownership.
+RUN mkdir -p /var/lib/mxlab/users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab \
+ && chown node:node /var/lib/mxlab/users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab
+USER node
+HEALTHCHECK --interval=5s --timeout=10s --start-period=60s --retries=12 CMD ["node", "docker/healthcheck.ts"]
+CMD ["node", "services/mta/main.ts"]
