@@ -1,6 +1,7 @@
 /**
  * `npm run queue -- <command>`: the MTA's queue from the shell, through its admin
- * endpoint (MTA_ADMIN_URL, default http://127.0.0.1:8026).
+ * endpoint: `--url <url>`, or `--mta <agent>` (that MTA in the no-Docker lab, on its
+ * loopback address), or MTA_ADMIN_URL, default http://127.0.0.1:8026.
  *
  *   list [--json]            queued messages and each recipient's state
  *   list --spool <dir>       the same, read from a spool directory (MTA_QUEUE_DIR)
@@ -10,9 +11,12 @@
 import { entryView } from './admin/view.ts';
 import { AdminError, DEFAULT_ADMIN_URL, deleteMessage, flushQueue, formatQueue, listQueue } from './admin/client.ts';
 import { readSpoolEntries } from './queue/inspect.ts';
+import { AGENT_ADDRESSES, MTA_HOSTNAMES, SERVICE_PORTS, toLoopback } from '../../shared/lab.ts';
 
-const USAGE = `usage: npm run queue -- list [--json] [--spool <dir>] | flush [queueId] | delete <queueId>
-  MTA_ADMIN_URL  admin endpoint (default ${DEFAULT_ADMIN_URL})
+const MTAS = Object.keys(MTA_HOSTNAMES) as (keyof typeof MTA_HOSTNAMES)[];
+
+const USAGE = `usage: npm run queue -- [--url <url> | --mta <${MTAS.join('|')}>] list [--json] [--spool <dir>] | flush [queueId] | delete <queueId>
+  MTA_ADMIN_URL  admin endpoint when neither --url nor --mta is given (default ${DEFAULT_ADMIN_URL})
 `;
 
 class UsageError extends Error {}
@@ -32,10 +36,22 @@ function flag(args: string[], name: string): boolean {
   return index !== -1;
 }
 
+function adminUrl(args: string[], env: NodeJS.ProcessEnv): string {
+  const url = option(args, '--url');
+  const mta = option(args, '--mta');
+  if (url !== undefined && mta !== undefined) throw new UsageError('give --url or --mta, not both');
+  if (url !== undefined) return url;
+  if (mta !== undefined) {
+    if (!(MTAS as string[]).includes(mta)) throw new UsageError(`--mta takes one of ${MTAS.join(', ')}`);
+    return `http://${toLoopback(AGENT_ADDRESSES[mta as (typeof MTAS)[number]])}:${SERVICE_PORTS.mtaAdmin}`;
+  }
+  return env.MTA_ADMIN_URL ?? DEFAULT_ADMIN_URL;
+}
+
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const args = [...argv];
+  const url = adminUrl(args, env);
   const command = args.shift();
-  const url = env.MTA_ADMIN_URL ?? DEFAULT_ADMIN_URL;
   switch (command) {
     case 'list': {
       const json = flag(args, '--json');

@@ -76,6 +76,9 @@ describe('npm run queue (services/mta/cli.ts)', () => {
   });
 
   it('explains usage mistakes and an unreachable MTA', async () => {
+    const viaFlag = await cli(['--url', url, 'list'], 'http://127.0.0.1:1');
+    assert.equal(viaFlag.code, 0, viaFlag.stderr);
+    assert.equal((await cli(['--mta', 'nowhere', 'list'], url)).code, 2);
     const usage = await cli(['frobnicate'], url);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown command frobnicate\nusage: npm run queue/);
