@@ -1,5 +1,5 @@
 /**
- * The per-folder index that keeps UIDs stable: `mxlab-index` maps each message's base
+ * The per-folder index that keeps UIDs stable: `mxlab-index.json` maps each message's base
  * name to its UID, mod-sequence, size and internal date, so a folder opens with one
  * readdir and this file, never reading the messages. Written whole to a temporary file
  * and renamed over the old one, so a reader sees either version, never half of one.
@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const INDEX_FILE = 'mxlab-index';
+export const INDEX_FILE = 'mxlab-index.json';
 export const KEYWORDS_FILE = 'dovecot-keywords';
-const INDEX_VERSION = 'mxlab-index v1';
+const INDEX_VERSION = 1;
 
 export interface IndexEntry {
   uid: number;
@@ -40,38 +40,44 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-/** Undefined when the folder has no index yet (or an unreadable one: UIDs start over). */
+type IndexRow = [uid: number, modseq: number, size: number | null, internalDateMs: number, info: string, base: string];
+
+function isRow(row: unknown): row is IndexRow {
+  return (
+    Array.isArray(row) && row.length === 6 && Number.isSafeInteger(row[0]) && Number.isSafeInteger(row[1]) &&
+    (row[2] === null || Number.isSafeInteger(row[2])) && typeof row[3] === 'number' && typeof row[4] === 'string' && typeof row[5] === 'string' && row[5] !== ''
+  );
+}
+
+/**
+ * Undefined when the folder has no index yet (or an unreadable one: UIDs start over
+ * with a new UIDVALIDITY, which tells clients to forget their caches).
+ * JSON, because the engine parses it far faster than any hand-made line format.
+ */
 export async function readIndex(dir: string): Promise<FolderIndex | undefined> {
   const text = await readIfExists(join(dir, INDEX_FILE));
   if (text === undefined) return undefined;
-  const lines = text.split('\n');
-  const header = /^mxlab-index v1 (\d+) (\d+) (\d+)$/u.exec(lines[0] ?? '');
-  if (!header) return undefined;
-  const entries: IndexEntry[] = [];
-  for (let i = 1; i < lines.length; i += 1) {
-    const line = lines[i] ?? '';
-    if (line === '') continue;
-    const match = /^(\d+) (\d+) (\d+|-) (\d+) (\S*) (.+)$/u.exec(line);
-    if (!match) continue;
-    const [, uid, modseq, size, date, info, base] = match;
-    entries.push({
-      uid: Number(uid),
-      modseq: Number(modseq),
-      size: size === '-' ? undefined : Number(size),
-      internalDateMs: Number(date),
-      info: info === '-' ? '' : (info ?? ''),
-      base: base ?? '',
-    });
+  let data: { version?: unknown; uidValidity?: unknown; uidNext?: unknown; highestModseq?: unknown; entries?: unknown };
+  try {
+    data = JSON.parse(text) as typeof data;
+  } catch {
+    return undefined;
   }
-  return { uidValidity: Number(header[1]), uidNext: Number(header[2]), highestModseq: Number(header[3]), entries };
+  const { uidValidity, uidNext, highestModseq, entries } = data;
+  if (data.version !== INDEX_VERSION || !Number.isSafeInteger(uidValidity) || !Number.isSafeInteger(uidNext) || !Number.isSafeInteger(highestModseq) || !Array.isArray(entries)) {
+    return undefined;
+  }
+  const result: IndexEntry[] = [];
+  for (const row of entries as unknown[]) {
+    if (!isRow(row)) continue;
+    result.push({ uid: row[0], modseq: row[1], size: row[2] ?? undefined, internalDateMs: row[3], info: row[4], base: row[5] });
+  }
+  return { uidValidity: uidValidity as number, uidNext: uidNext as number, highestModseq: highestModseq as number, entries: result };
 }
 
 export function formatIndex(index: FolderIndex): string {
-  const parts = [`${INDEX_VERSION} ${index.uidValidity} ${index.uidNext} ${index.highestModseq}\n`];
-  for (const entry of index.entries) {
-    parts.push(`${entry.uid} ${entry.modseq} ${entry.size ?? '-'} ${entry.internalDateMs} ${entry.info === '' ? '-' : entry.info} ${entry.base}\n`);
-  }
-  return parts.join('');
+  const rows = index.entries.map((entry): IndexRow => [entry.uid, entry.modseq, entry.size ?? null, entry.internalDateMs, entry.info, entry.base]);
+  return `{"version":${INDEX_VERSION},"uidValidity":${index.uidValidity},"uidNext":${index.uidNext},"highestModseq":${index.highestModseq},"entries":${JSON.stringify(rows)}}\n`;
 }
 
 export async function writeFileAtomic(path: string, text: string): Promise<void> {

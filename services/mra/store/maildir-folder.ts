@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { copyFile, link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIndex, readKeywords, writeIndex, writeKeywords, type FolderIndex } from './index-file.ts';
-import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
+import { fileName, flagsToInfo, INFO_SEPARATOR, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
@@ -94,7 +94,7 @@ export class MaildirFolder implements MailboxHandle {
     for (const item of index.entries) {
       const entry: Entry = {
         uid: item.uid, base: item.base, sub: 'cur', file: fileName(item.base, item.info), info: item.info,
-        flags: infoToFlags(item.info, keywords), internalDate: new Date(item.internalDateMs), size: item.size, modseq: item.modseq,
+        flags: this.flagsOf(item.info), internalDate: new Date(item.internalDateMs), size: item.size, modseq: item.modseq,
       };
       this.byUid.set(entry.uid, entry);
       this.byBase.set(entry.base, entry);
@@ -107,8 +107,28 @@ export class MaildirFolder implements MailboxHandle {
     const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, entries: [] };
     const folder = new MaildirFolder(dir, name, index, await readKeywords(dir), hooks);
     await folder.sync();
-    if (index.entries.length === 0 && folder.byUid.size === 0) await folder.flushIndex();
+    if (index.entries.length === 0 && folder.byUid.size === 0) {
+      folder.dirty = true;
+      await folder.flushIndex();
+    }
     return folder;
+  }
+
+  private flagCache = new Map<string, readonly string[]>();
+  private flagCacheKeywords = -1;
+
+  /** Flags of an info string; messages share one frozen array per distinct info. */
+  private flagsOf(info: string): readonly string[] {
+    if (this.flagCacheKeywords !== this.keywords.length) {
+      this.flagCache = new Map();
+      this.flagCacheKeywords = this.keywords.length;
+    }
+    let flags = this.flagCache.get(info);
+    if (!flags) {
+      flags = Object.freeze(infoToFlags(info, this.keywords));
+      this.flagCache.set(info, flags);
+    }
+    return flags;
   }
 
   uidNext(): number {
@@ -120,7 +140,8 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   messages(): readonly MessageRecord[] {
-    this.ordered ??= [...this.byUid.values()].sort((a, b) => a.uid - b.uid);
+    // New UIDs are always the highest, so the map's insertion order is UID order.
+    this.ordered ??= [...this.byUid.values()];
     return this.ordered;
   }
 
@@ -156,49 +177,69 @@ export class MaildirFolder implements MailboxHandle {
     return this.exclusive(() => this.rescan());
   }
 
-  private async listFiles(): Promise<Map<string, Listed>> {
-    const files = new Map<string, Listed>();
+  private async listFiles(): Promise<Array<[Sub, string[]]>> {
+    const lists: Array<[Sub, string[]]> = [];
     for (const sub of ['new', 'cur'] as const) {
-      let names: string[];
       try {
-        names = await readdir(join(this.dir, sub));
+        lists.push([sub, await readdir(join(this.dir, sub))]);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
-      for (const file of names) {
-        if (file.startsWith('.') || file.includes('\n')) continue;
-        const parsed = parseFileName(file);
-        files.set(parsed.base, { sub, file, info: parsed.info });
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
     }
-    return files;
+    return lists;
+  }
+
+  /**
+   * Compares a listing with the index. Runs once per message on every rescan, so it
+   * allocates only for files that differ; the set of seen names is built only when
+   * some indexed message was not found.
+   */
+  private compare(lists: ReadonlyArray<[Sub, string[]]>, union = false): { moved: Array<[Entry, Listed]>; fresh: Array<[string, Listed]>; missing: Entry[] } {
+    const moved: Array<[Entry, Listed]> = [];
+    const fresh: Array<[string, Listed]> = [];
+    let matched = 0;
+    for (const [sub, names] of lists) {
+      for (const file of names) {
+        if (file.charCodeAt(0) === 46 || file.includes('\n')) continue;
+        const colon = file.indexOf(INFO_SEPARATOR);
+        const base = colon === -1 ? file : file.slice(0, colon);
+        const entry = this.byBase.get(base);
+        if (entry) {
+          matched += 1;
+          if (entry.file !== file || entry.sub !== sub) moved.push([entry, { sub, file, info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length) }]);
+        } else {
+          fresh.push([base, { sub, file, info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length) }]);
+        }
+      }
+    }
+    if (!union && matched >= this.byBase.size) return { moved, fresh, missing: [] };
+    const seen = new Set<string>();
+    for (const [, names] of lists) for (const file of names) seen.add(file.split(INFO_SEPARATOR)[0] ?? file);
+    return { moved, fresh, missing: [...this.byBase.values()].filter((entry) => !seen.has(entry.base)) };
   }
 
   private async rescan(): Promise<void> {
-    let files = await this.listFiles();
-    const missing = [...this.byBase.keys()].filter((base) => !files.has(base));
+    let lists = await this.listFiles();
+    let { moved, fresh, missing } = this.compare(lists);
     // A file renamed between our two readdirs is in neither list; look once more before expunging.
-    if (missing.length > 0) files = new Map([...files, ...(await this.listFiles())]);
-    const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
-    const fresh: Array<[string, Listed]> = [];
-    for (const [base, listed] of files) {
-      const entry = this.byBase.get(base);
-      if (!entry) {
-        fresh.push([base, listed]);
-      } else if (entry.file !== listed.file || entry.sub !== listed.sub) {
-        const flagsChanged = entry.info !== listed.info;
-        const modseq = flagsChanged ? ++this.highest : entry.modseq;
-        this.put({ ...entry, sub: listed.sub, file: listed.file, info: listed.info, flags: infoToFlags(listed.info, this.keywords), modseq });
-        if (flagsChanged) change.flagged.push(entry.uid);
-      }
+    if (missing.length > 0) {
+      lists = [...lists, ...(await this.listFiles())];
+      ({ moved, fresh, missing } = this.compare(lists, true));
+      const unique = new Map(fresh);
+      fresh = [...unique];
     }
-    for (const base of missing) {
-      const entry = this.byBase.get(base);
-      if (entry && !files.has(base)) {
-        this.remove(entry);
-        change.expunged.push(entry.uid);
-      }
+    const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
+    for (const [entry, listed] of moved) {
+      const current = this.byUid.get(entry.uid);
+      if (!current || (current.file === listed.file && current.sub === listed.sub)) continue;
+      const flagsChanged = current.info !== listed.info;
+      const modseq = flagsChanged ? ++this.highest : current.modseq;
+      this.put({ ...current, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), modseq });
+      if (flagsChanged) change.flagged.push(current.uid);
+    }
+    for (const entry of missing) {
+      this.remove(entry);
+      change.expunged.push(entry.uid);
     }
     if (fresh.length > 0) {
       fresh.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -214,9 +255,10 @@ export class MaildirFolder implements MailboxHandle {
           if (size === undefined && eager) size = (await this.readPath(join(this.dir, listed.sub, listed.file))).length;
         }
         const uid = this.uidNextValue++;
-        this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: infoToFlags(listed.info, this.keywords), internalDate: new Date(Math.floor(dateMs / 1000) * 1000), size, modseq: ++this.highest });
+        this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), internalDate: new Date(Math.floor(dateMs / 1000) * 1000), size, modseq: ++this.highest });
         change.added.push(uid);
       }
+      this.dirty = true;
       await this.flushIndex();
     } else if (change.expunged.length > 0 || change.flagged.length > 0) {
       this.scheduleIndexWrite();
@@ -302,8 +344,8 @@ export class MaildirFolder implements MailboxHandle {
           continue;
         }
         const modseq = ++this.highest;
-        this.put({ ...entry, sub: 'cur', file, info, flags: infoToFlags(info, this.keywords), modseq });
-        changed.push({ uid, flags: infoToFlags(info, this.keywords), modseq });
+        this.put({ ...entry, sub: 'cur', file, info, flags: this.flagsOf(info), modseq });
+        changed.push({ uid, flags: this.flagsOf(info), modseq });
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
       if (changed.length > 0) this.scheduleIndexWrite();
@@ -357,10 +399,11 @@ export class MaildirFolder implements MailboxHandle {
           await link(message.source, target).catch(() => copyFile(message.source ?? '', target));
         }
         const uid = this.uidNextValue++;
-        this.put({ uid, base, sub: 'cur', file, info, flags: infoToFlags(info, this.keywords), internalDate: new Date(Math.floor(message.internalDate.getTime() / 1000) * 1000), size: message.size, modseq: ++this.highest });
+        this.put({ uid, base, sub: 'cur', file, info, flags: this.flagsOf(info), internalDate: new Date(Math.floor(message.internalDate.getTime() / 1000) * 1000), size: message.size, modseq: ++this.highest });
         uids.push(uid);
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
+      this.dirty = true;
       await this.flushIndex();
       this.emit({ added: uids, expunged: [], flagged: [] });
       return uids;
@@ -381,6 +424,7 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   private scheduleIndexWrite(): void {
+    this.dirty = true;
     if (this.writeTimer) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
@@ -389,16 +433,35 @@ export class MaildirFolder implements MailboxHandle {
     this.writeTimer.unref();
   }
 
-  async flushIndex(): Promise<void> {
+  /** Writes the index; writes run one after another, each taking the state of its turn. */
+  flushIndex(): Promise<void> {
     if (this.writeTimer) {
       clearTimeout(this.writeTimer);
       this.writeTimer = undefined;
     }
+    const run = this.writeChain.then(() => this.writeIndexNow());
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private writeChain: Promise<void> = Promise.resolve();
+
+  /** Whether the index on disk is behind memory. */
+  private dirty = false;
+
+  private async writeIndexNow(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
     const entries = this.messages().map((entry) => {
       const e = entry as Entry;
       return { uid: e.uid, modseq: e.modseq, size: e.size, internalDateMs: e.internalDate.getTime(), info: e.info, base: e.base };
     });
-    await writeIndex(this.dir, { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, entries });
+    try {
+      await writeIndex(this.dir, { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, entries });
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
   }
 
   /** Starts watching `new/` and `cur/` for files written or renamed by other processes. */
@@ -428,7 +491,7 @@ export class MaildirFolder implements MailboxHandle {
     this.watchers = [];
     if (this.watchTimer) clearTimeout(this.watchTimer);
     this.watchTimer = undefined;
-    await this.exclusive(() => (this.writeTimer ? this.flushIndex() : Promise.resolve()));
+    await this.exclusive(() => this.flushIndex());
   }
 
   release(): Promise<void> {

@@ -17,7 +17,11 @@ export const SUBSCRIPTIONS_FILE = 'subscriptions';
 interface OpenFolder {
   folder: Promise<MaildirFolder>;
   users: number;
+  linger: NodeJS.Timeout | undefined;
 }
+
+/** A folder no session uses stays loaded this long, so reconnecting clients open it at once. */
+export const FOLDER_LINGER_MS = 60_000;
 
 /** Refuses account parts that could leave the mail root (they were parsed already; this is the last guard). */
 function safeSegment(value: string): string {
@@ -69,6 +73,8 @@ export class MaildirStore implements MailStore {
     const current = this.open.get(dir);
     if (current) {
       current.users += 1;
+      clearTimeout(current.linger);
+      current.linger = undefined;
       const folder = await current.folder;
       await folder.sync();
       return folder;
@@ -76,6 +82,7 @@ export class MaildirStore implements MailStore {
     if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
     const entry: OpenFolder = {
       users: 1,
+      linger: undefined,
       folder: MaildirFolder.load(dir, name, {
         onRelease: (folder) => this.release(folder),
         onError: (error) => this.logger.warn({ err: error, dir }, 'maildir folder error'),
@@ -98,12 +105,27 @@ export class MaildirStore implements MailStore {
     if (!entry) return;
     entry.users -= 1;
     if (entry.users > 0) return;
-    this.open.delete(folder.dir);
-    await folder.stopWatching();
+    await folder.flushIndex();
+    entry.linger = setTimeout(() => {
+      if (entry.users > 0 || this.open.get(folder.dir) !== entry) return;
+      this.open.delete(folder.dir);
+      folder.stopWatching().catch((error: unknown) => this.logger.warn({ err: error }, 'closing folder failed'));
+    }, FOLDER_LINGER_MS);
+    entry.linger.unref();
   }
 
+  /** Whether a session has the folder selected (folders kept only for reuse do not count). */
   isOpen(dir: string): boolean {
-    return this.open.has(dir);
+    return (this.open.get(dir)?.users ?? 0) > 0;
+  }
+
+  /** Drops a folder kept for reuse before its directory is renamed or removed. */
+  async forget(dir: string): Promise<void> {
+    const entry = this.open.get(dir);
+    if (!entry || entry.users > 0) return;
+    clearTimeout(entry.linger);
+    this.open.delete(dir);
+    await (await entry.folder).stopWatching();
   }
 
   private async copy(from: MaildirFolder, uids: readonly number[], target: string): Promise<{ uidValidity: number; uids: number[] }> {
@@ -128,7 +150,10 @@ export class MaildirStore implements MailStore {
   async close(): Promise<void> {
     const folders = [...this.open.values()];
     this.open.clear();
-    for (const entry of folders) await (await entry.folder).stopWatching();
+    for (const entry of folders) {
+      clearTimeout(entry.linger);
+      await (await entry.folder).stopWatching();
+    }
   }
 }
 
@@ -200,6 +225,7 @@ class UserMaildir implements UserMailStore {
     if (name === 'INBOX') throw new MailStoreError('CANNOT', 'INBOX cannot be deleted');
     if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
     if (this.store.isOpen(dir)) throw new MailStoreError('INUSE', `mailbox ${name} is selected by a session`);
+    await this.store.forget(dir);
     // Renamed away first, so the folder disappears at once even if removal takes a while.
     const trash = join(this.root, 'tmp', `deleted-${randomBytes(6).toString('hex')}`);
     await rename(dir, trash);
@@ -217,6 +243,7 @@ class UserMaildir implements UserMailStore {
     const children = (await this.folderNames()).filter((name) => name.startsWith(`${from.name}.`));
     for (const name of [from.name, ...children]) {
       if (this.store.isOpen(folderPath(this.root, name))) throw new MailStoreError('INUSE', `mailbox ${name} is selected by a session`);
+      await this.store.forget(folderPath(this.root, name));
     }
     await rename(from.dir, to.dir);
     for (const child of children) {
