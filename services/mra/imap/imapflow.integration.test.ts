@@ -73,6 +73,10 @@ describe('IMAP with imapflow', () => {
     assert.deepEqual(await imap.search({ subject: 'hello' }), [1]);
     assert.deepEqual(await imap.search({ keyword: '$Important' }, { uid: true }), [1]);
     assert.deepEqual(await imap.search({ or: [{ subject: 'second' }, { from: 'nobody' }] }), [2]);
+    // The web client's own calls: a four-way OR search and LIST with STATUS per folder.
+    assert.deepEqual(await imap.search({ or: [{ subject: 'needle' }, { from: 'needle' }, { to: 'needle' }, { body: 'needle' }] }, { uid: true }), [2]);
+    const withStatus = await imap.list({ statusQuery: { messages: true, unseen: true } });
+    assert.deepEqual(withStatus.find((f) => f.path === 'INBOX')?.status, { path: 'INBOX', messages: 2, unseen: 1 });
 
     const sent = await imap.append('Sent', sampleMessage('Sent copy'), ['\\Seen'], new Date('2026-01-02T03:04:05Z'));
     assert.ok(sent && sent.uid === 1);

@@ -116,6 +116,8 @@ describe('Maildir++ store', () => {
     assert.deepEqual((await user.list()).filter((b) => b.name.startsWith('Work')).map((b) => [b.name, b.noSelect, b.hasChildren]), [['Work', true, true], ['Work.Projects', false, false]]);
     await assert.rejects(user.create('Work.Projects'), { code: 'ALREADYEXISTS' });
     await user.rename('Work.Projects', 'Archive');
+    await user.rename('INBOX', 'Old');
+    assert.deepEqual([(await user.status('INBOX')).messages, (await user.status('Old')).messages], [0, 2]);
     await assert.rejects(user.open('../../alpha.test/alice'), { code: 'CANNOT' });
     await assert.rejects(user.delete('INBOX'), { code: 'CANNOT' });
     await user.delete('Archive');

@@ -236,8 +236,22 @@ class UserMaildir implements UserMailStore {
   async rename(rawFrom: string, rawTo: string): Promise<void> {
     const from = this.resolve(rawFrom);
     const to = this.resolve(rawTo);
-    if (from.name === 'INBOX') throw new MailStoreError('CANNOT', 'renaming INBOX is not supported; copy its messages instead');
     if (to.name === 'INBOX' || (await exists(to.dir))) throw new MailStoreError('ALREADYEXISTS', `mailbox ${to.name} exists`);
+    if (from.name === 'INBOX') {
+      // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name and leaves INBOX empty.
+      await this.create(to.name);
+      const inbox = await this.open('INBOX');
+      try {
+        const uids = inbox.messages().map((message) => message.uid);
+        if (uids.length > 0) {
+          await inbox.copyTo(uids, to.name);
+          await inbox.expunge(uids);
+        }
+      } finally {
+        await inbox.release();
+      }
+      return;
+    }
     if (!(await exists(join(from.dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${from.name}`);
     if (to.name.startsWith(`${from.name}.`)) throw new MailStoreError('CANNOT', 'a mailbox cannot move under itself');
     const children = (await this.folderNames()).filter((name) => name.startsWith(`${from.name}.`));
