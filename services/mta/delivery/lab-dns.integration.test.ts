@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as dnsPacket from 'dns-packet';
 import { createLogger } from '../../../shared/log.ts';
-import { loadMtaConfig } from '../config.ts';
+import { createAdminApp } from '../admin/app.ts';
+import { listenAdmin, type AdminServerHandle } from '../admin/listen.ts';
 import { Spool } from '../queue/spool.ts';
 import { classifyDnsError, createLabResolver } from '../routing/resolver.ts';
-import { startMtaBackend, type MtaBackend } from './backend.ts';
+import { deliveryConfigSchema } from './config.ts';
+import { startDelivery, type DeliveryRunner } from './runner.ts';
 import { startFakePeer, waitFor, type FakePeer } from './test-peers.ts';
 
 const logger = createLogger('test');
@@ -49,36 +51,36 @@ async function startDns(): Promise<{ port: number; queries: string[]; close(): P
   return { port: socket.address().port, queries, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
 }
 
-describe('MTA back end on the lab DNS (real resolver, real sockets)', () => {
+describe('delivery on the lab DNS (real resolver, real sockets)', () => {
   let dir: string;
   let dns: Awaited<ReturnType<typeof startDns>>;
   let mda: FakePeer;
   let mx1: FakePeer;
   let spool: Spool;
-  let backend: MtaBackend;
+  let runner: DeliveryRunner;
+  let admin: AdminServerHandle;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mxlab-backend-'));
+    dir = await mkdtemp(join(tmpdir(), 'mxlab-labdns-'));
     dns = await startDns();
     mda = await startFakePeer({ lmtp: true });
     mx1 = await startFakePeer();
-    const config = loadMtaConfig({
-      MTA_NAME: 'alpha-mta',
-      MTA_HOSTNAME: 'mx.alpha.test',
-      MTA_LOCAL_DOMAINS: 'alpha.test',
-      MTA_QUEUE_DIR: join(dir, 'queue'),
-      MXLAB_TLS_DIR: join(dir, 'tls'),
-      MTA_DNS_SERVER: `127.0.0.1:${dns.port}`,
-      MTA_DNS_TIMEOUT_MS: '500',
-      MTA_LMTP: `127.0.0.1:${mda.port}`,
-      MTA_OUTBOUND_PORT: String(mx1.port),
-      MTA_ADMIN_LISTEN: '127.0.0.1:0',
+    spool = await Spool.open({ dir, logger });
+    runner = startDelivery({
+      queue: spool,
+      config: { ...deliveryConfigSchema.parse({ MTA_DNS_TIMEOUT_MS: '500' }), MTA_OUTBOUND_PORT: mx1.port },
+      resolver: createLabResolver(`127.0.0.1:${dns.port}`, 500),
+      hostname: 'mx.alpha.test',
+      localDomains: ['alpha.test'],
+      relayDomains: [],
+      lmtp: { host: '127.0.0.1', port: mda.port },
+      logger,
     });
-    spool = await Spool.open({ dir: config.MTA_QUEUE_DIR, logger });
-    backend = await startMtaBackend({ config, queue: spool, logger });
+    admin = await listenAdmin(createAdminApp({ queue: spool, runner, logger }), [{ host: '127.0.0.1', port: 0 }]);
   });
   after(async () => {
-    await backend.close();
+    await admin.close();
+    await runner.close();
     await Promise.all([mda.close(), mx1.close(), dns.close()]);
     await rm(dir, { recursive: true, force: true });
   });
@@ -116,7 +118,7 @@ describe('MTA back end on the lab DNS (real resolver, real sockets)', () => {
     assert.match(bounce, /^Status: 5\.1\.2$/m);
     assert.match(spool.get(deferredId)?.recipients[0]?.lastReply ?? '', /^451 4\.4\.3 /);
 
-    const port = backend.admin?.addresses[0]?.port;
+    const port = admin.addresses[0]?.port;
     const listed = (await (await fetch(`http://127.0.0.1:${port}/queue`)).json()) as { messages: { queueId: string }[] };
     assert.deepEqual(listed.messages.map((m) => m.queueId), [deferredId]);
   });
