@@ -57,7 +57,23 @@ function hopCard(hop) {
 
 function delayRow(ms, label) {
   if (ms === undefined || ms === null) return null;
-  return h('li', { class: 'delay', 'aria-label': `${label} ${formatDelay(ms)}` }, h('span', {}, icon('clock'), ` +${formatDelay(ms)}`));
+  return h('li', { class: 'delay', 'aria-label': `${label} ${formatDelay(ms)}` }, h('span', {}, icon('clock'), ms >= 1000 ? ` +${formatDelay(ms)}` : ` ${formatDelay(ms)}`));
+}
+
+function ruleHits(rules) {
+  if (rules.length === 0) return h('p', { class: 'muted small' }, 'No rule hit.');
+  const scored = rules.some((rule) => rule.score !== undefined);
+  const described = rules.some((rule) => rule.description);
+  if (!scored && !described) {
+    return h('div', { class: 'badges' }, h('span', { class: 'small muted' }, 'Rules hit:'), rules.map((rule) => badge(rule.name, 'rule')));
+  }
+  return h('table', { class: 'rules' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rule'), scored ? h('th', { scope: 'col' }, 'Score') : null,
+      described ? h('th', { scope: 'col' }, 'Meaning') : null)),
+    h('tbody', {}, rules.map((rule) => h('tr', {},
+      h('td', {}, h('code', {}, rule.name)),
+      scored ? h('td', { class: 'num' }, rule.score === undefined ? '' : (rule.score > 0 ? `+${rule.score}` : String(rule.score))) : null,
+      described ? h('td', {}, rule.description ?? '') : null))));
 }
 
 function verdictCard(verdict) {
@@ -76,14 +92,8 @@ function verdictCard(verdict) {
         h('div', { class: `gauge-fill ${spam.isSpam ? 'bad' : 'good'}`, style: undefined, dataset: { width: String(percent) } }),
         h('div', { class: 'gauge-mark', title: `threshold ${threshold}` })),
       h('p', { class: 'small' }, `Score ${score} — the message is tagged as spam at ${threshold}.`),
-      spam.rules.length
-        ? h('table', { class: 'rules' },
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rule'), h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Meaning'))),
-          h('tbody', {}, spam.rules.map((rule) => h('tr', {},
-            h('td', {}, h('code', {}, rule.name)),
-            h('td', { class: 'num' }, rule.score === undefined ? '' : (rule.score > 0 ? `+${rule.score}` : String(rule.score))),
-            h('td', {}, rule.description ?? '')))))
-        : h('p', { class: 'muted small' }, 'No rule hit.')));
+      ruleHits(spam.rules),
+      spam.checker ? h('p', { class: 'muted small' }, `Scored by ${spam.checker}`) : null));
   }
   if (virus) {
     parts.push(h('div', { class: 'verdict-block' },

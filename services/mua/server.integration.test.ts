@@ -1,0 +1,193 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '../../shared/log.ts';
+import type { LabResolver } from './discovery.ts';
+import { SubmitRefused } from './gateway.ts';
+import { startMua, type MuaHandle } from './server.ts';
+import { MAX_FAILURES_PER_ACCOUNT } from './rate-limit.ts';
+import { FakeGateway, FakeSubmitter } from './test/fakes.ts';
+
+const resolver: LabResolver = {
+  async resolveSrv(name) {
+    const domain = name.replace(/^_(imap|submission)\._tcp\./u, '');
+    if (domain !== 'alpha.test' && domain !== 'beta.test') throw new Error('ENOTFOUND');
+    return [{ name: name.startsWith('_imap') ? `imap.${domain}` : `smtp.${domain}`, port: name.startsWith('_imap') ? 143 : 587, priority: 0, weight: 0 }];
+  },
+  async resolve4() {
+    return ['127.0.0.1'];
+  },
+};
+
+/** A tiny cookie-keeping client. */
+class Browser {
+  cookies = new Map<string, string>();
+  csrf = '';
+  readonly base: string;
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async request(path: string, init: RequestInit = {}, withCsrf = true): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    if (withCsrf && this.csrf) headers.set('x-csrf-token', this.csrf);
+    const response = await fetch(`${this.base}${path}`, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return response;
+  }
+
+  async json(path: string, body?: unknown, withCsrf = true): Promise<{ status: number; body: Record<string, unknown> }> {
+    const init: RequestInit = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const response = await this.request(path, init, withCsrf);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async login(address: string, password = 'secret') {
+    this.csrf = String((await this.json('/api/session')).body.csrf);
+    const result = await this.json('/api/login', { address, password });
+    if (result.body.csrf) this.csrf = String(result.body.csrf);
+    return result;
+  }
+}
+
+describe('MUA HTTP API with fake mail servers', () => {
+  let mua: MuaHandle;
+  let base: string;
+  const gateway = new FakeGateway();
+  const submitter = new FakeSubmitter();
+
+  before(async () => {
+    mua = await startMua(
+      { listen: [{ host: '127.0.0.1', port: 0 }], dnsServer: { host: '127.0.0.1', port: 1 }, fallback: new Map(), sessionSecret: 'x'.repeat(32), tlsDir: '/nonexistent' },
+      { resolver, gateway, submitter, log: createLogger('mua', 'silent') },
+    );
+    base = `http://127.0.0.1:${mua.http[0]?.port}`;
+  });
+  after(() => mua.close());
+
+  it('serves the page with a strict CSP and no inline script', async () => {
+    const response = await fetch(`${base}/`);
+    assert.equal(response.status, 200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/u);
+    assert.match(csp, /script-src 'self'/u);
+    assert.match(csp, /frame-ancestors 'none'/u);
+    assert.doesNotMatch(await response.text(), /<script>|<script [^>]*>[^<]/u);
+  });
+
+  it('logs in through SRV discovery with an HttpOnly SameSite=Strict session cookie', async () => {
+    const browser = new Browser(base);
+    browser.csrf = String((await browser.json('/api/session')).body.csrf);
+    const response = await browser.request('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ address: 'bob@beta.test', password: 'secret' }),
+    });
+    assert.equal(response.status, 200);
+    const cookie = response.headers.getSetCookie().find((line) => line.startsWith('mua_session='));
+    assert.match(cookie ?? '', /HttpOnly/u);
+    assert.match(cookie ?? '', /SameSite=Strict/u);
+    const opened = gateway.opened.at(-1);
+    assert.equal(opened?.endpoint.servername, 'imap.beta.test');
+    assert.equal(opened?.credentials.user, 'bob@beta.test');
+  });
+
+  it('refuses a wrong password plainly, and rate-limits repeated failures', async () => {
+    const browser = new Browser(base);
+    const wrong = await browser.login('carol@beta.test', 'nope');
+    assert.deepEqual(wrong.body, { loggedIn: false, error: 'Wrong address or password.' });
+    for (let i = 1; i < MAX_FAILURES_PER_ACCOUNT; i += 1) await browser.login('carol@beta.test', 'nope');
+    const limited = await browser.login('carol@beta.test', 'secret');
+    assert.equal(limited.status, 429);
+    assert.match(String(limited.body.error), /Too many failed logins/u);
+  });
+
+  it('refuses state changes without the CSRF token (403), before and after login', async () => {
+    const browser = new Browser(base);
+    await browser.json('/api/session');
+    const login = await browser.json('/api/login', { address: 'alice@alpha.test', password: 'secret' }, false);
+    assert.equal(login.status, 403);
+    await browser.login('alice@alpha.test');
+    const store = gateway.stores.get('alice@alpha.test');
+    store?.deliver('INBOX', 'Subject: keep me\r\n\r\nhi\r\n');
+    const noToken = await browser.json('/api/message/delete', { folder: 'INBOX', uid: 1 }, false);
+    assert.equal(noToken.status, 403);
+    assert.match(String(noToken.body.error), /CSRF/u);
+    const wrongToken = await browser.request('/api/message/delete', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': 'forged' }, body: JSON.stringify({ folder: 'INBOX', uid: 1 }),
+    }, false);
+    assert.equal(wrongToken.status, 403);
+    assert.equal(store?.folders.get('INBOX')?.length, 1);
+    const withToken = await browser.json('/api/message/delete', { folder: 'INBOX', uid: 1 });
+    assert.equal(withToken.status, 200);
+    assert.equal(store?.folders.get('Trash')?.length, 1);
+  });
+
+  it('sends through the discovered submission server, keeps Bcc out, and saves to Sent', async () => {
+    const browser = new Browser(base);
+    await browser.login('alice@alpha.test');
+    const form = new FormData();
+    form.append('to', 'Bob <bob@beta.test>');
+    form.append('bcc', 'carol@beta.test');
+    form.append('subject', 'Hello');
+    form.append('text', 'Hi!');
+    form.append('attachments', new Blob(['a,b\n1,2\n'], { type: 'text/csv' }), 'data.csv');
+    const response = await browser.request('/api/send', { method: 'POST', body: form });
+    assert.equal(response.status, 200, await response.clone().text());
+    const sent = submitter.sent.at(-1);
+    assert.equal(sent?.endpoint.servername, 'smtp.alpha.test');
+    assert.equal(sent?.clientName, 'mail.alpha.test');
+    assert.deepEqual(sent?.envelope, { from: 'alice@alpha.test', to: ['bob@beta.test', 'carol@beta.test'] });
+    const raw = sent?.raw.toString() ?? '';
+    assert.doesNotMatch(raw, /^bcc:/imu);
+    assert.match(raw, /filename=data\.csv/u);
+    assert.equal(gateway.stores.get('alice@alpha.test')?.folders.get('Sent')?.at(-1)?.raw.toString(), raw);
+  });
+
+  it('shows a submission refusal in plain words with the server code', async () => {
+    const browser = new Browser(base);
+    await browser.login('alice@alpha.test');
+    submitter.refuse = new SubmitRefused('Message failed', 554, '554 5.7.1 Rejected: message looks like spam (score 12.5)');
+    const form = new FormData();
+    form.append('to', 'bob@beta.test');
+    form.append('text', 'buy now');
+    const response = await browser.request('/api/send', { method: 'POST', body: form });
+    submitter.refuse = undefined;
+    assert.equal(response.status, 422);
+    const body = (await response.json()) as { error: string; code: number };
+    assert.equal(body.code, 554);
+    assert.equal(body.error, 'The mail server refused the message: 554 5.7.1 Rejected: message looks like spam (score 12.5)');
+  });
+
+  it('serves message HTML with its own CSP and new mail as Server-Sent Events; logout closes IMAP', async () => {
+    const browser = new Browser(base);
+    await browser.login('bob@beta.test');
+    const store = gateway.stores.get('bob@beta.test');
+    store?.deliver('INBOX', 'Subject: html\r\nContent-Type: text/html\r\n\r\n<p>hi</p><img src="http://evil.test/x.png"><script>x()</script>\r\n');
+    const frame = await browser.request('/api/message/frame?folder=INBOX&uid=1');
+    assert.match(frame.headers.get('content-security-policy') ?? '', /default-src 'none'.*img-src data:;/u);
+    const html = await frame.text();
+    assert.doesNotMatch(html, /<script|(?<!-)src="http/u);
+
+    const controller = new AbortController();
+    const events = await browser.request('/api/events', { signal: controller.signal });
+    assert.equal(events.headers.get('content-type'), 'text/event-stream');
+    const reader = events.body!.getReader();
+    let text = '';
+    const until = Date.now() + 5000;
+    store?.deliver('INBOX', 'Subject: second\r\n\r\nx\r\n');
+    while (!text.includes('event: mail') && Date.now() < until) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    assert.match(text, /event: mail\ndata: \{"type":"new","folder":"INBOX","count":2\}/u);
+
+    const out = await browser.json('/api/logout', {});
+    assert.equal(out.status, 200);
+    assert.equal(store?.closed, true);
+    assert.equal((await browser.json('/api/folders')).status, 401);
+  });
+});
