@@ -5,22 +5,17 @@
  * base name, so renames by others (POP3 marking `:2,S`, new → cur) keep its UID; files
  * that appear get the next UIDs, files that disappear are expunged.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { copyFile, link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIndex, readKeywords, writeIndex, writeKeywords, type FolderIndex } from './index-file.ts';
-import { fileName, flagsToInfo, INFO_SEPARATOR, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
+import { compareListing, FolderWatcher, listFiles, toCrlf, type Sub } from './folder-files.ts';
+import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
 const EAGER_STAT_LIMIT = 1000;
 /** Flag-only index changes are written at most this often; UID assignments at once. */
 const INDEX_WRITE_DELAY_MS = 1000;
-/** fs.watch events are coalesced: one readdir per burst of deliveries. */
-const WATCH_DEBOUNCE_MS = 25;
-
-type Sub = 'new' | 'cur';
-
 interface Entry extends MessageRecord {
   readonly base: string;
   readonly sub: Sub;
@@ -28,30 +23,10 @@ interface Entry extends MessageRecord {
   readonly info: string;
 }
 
-interface Listed {
-  sub: Sub;
-  file: string;
-  info: string;
-}
-
 let lastUidValidity = 0;
 function nextUidValidity(): number {
   lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(Date.now() / 1000));
   return lastUidValidity;
-}
-
-/** Turns bare LF line ends into CRLF (RFC 3501 §2.1 counts octets with CRLF). */
-export function toCrlf(data: Buffer): Buffer {
-  if (!data.includes(10)) return data;
-  let bare = false;
-  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) {
-    if (i === 0 || data[i - 1] !== 13) {
-      bare = true;
-      break;
-    }
-  }
-  if (!bare) return data;
-  return Buffer.from(data.toString('latin1').replace(/\r?\n/gu, '\r\n'), 'latin1');
 }
 
 export interface NewMessage {
@@ -77,8 +52,7 @@ export class MaildirFolder implements MailboxHandle {
   private queue: Promise<unknown> = Promise.resolve();
   private recentFloor: number;
   private writeTimer: NodeJS.Timeout | undefined;
-  private watchers: FSWatcher[] = [];
-  private watchTimer: NodeJS.Timeout | undefined;
+  private watcher: FolderWatcher | undefined;
   private readonly hooks: FolderHooks;
   private readonly onError: (error: unknown) => void;
 
@@ -177,56 +151,13 @@ export class MaildirFolder implements MailboxHandle {
     return this.exclusive(() => this.rescan());
   }
 
-  private async listFiles(): Promise<Array<[Sub, string[]]>> {
-    const lists: Array<[Sub, string[]]> = [];
-    for (const sub of ['new', 'cur'] as const) {
-      try {
-        lists.push([sub, await readdir(join(this.dir, sub))]);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-    }
-    return lists;
-  }
-
-  /**
-   * Compares a listing with the index. Runs once per message on every rescan, so it
-   * allocates only for files that differ; the set of seen names is built only when
-   * some indexed message was not found.
-   */
-  private compare(lists: ReadonlyArray<[Sub, string[]]>, union = false): { moved: Array<[Entry, Listed]>; fresh: Array<[string, Listed]>; missing: Entry[] } {
-    const moved: Array<[Entry, Listed]> = [];
-    const fresh: Array<[string, Listed]> = [];
-    let matched = 0;
-    for (const [sub, names] of lists) {
-      for (const file of names) {
-        if (file.charCodeAt(0) === 46 || file.includes('\n')) continue;
-        const colon = file.indexOf(INFO_SEPARATOR);
-        const base = colon === -1 ? file : file.slice(0, colon);
-        const entry = this.byBase.get(base);
-        if (entry) {
-          matched += 1;
-          if (entry.file !== file || entry.sub !== sub) moved.push([entry, { sub, file, info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length) }]);
-        } else {
-          fresh.push([base, { sub, file, info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length) }]);
-        }
-      }
-    }
-    if (!union && matched >= this.byBase.size) return { moved, fresh, missing: [] };
-    const seen = new Set<string>();
-    for (const [, names] of lists) for (const file of names) seen.add(file.split(INFO_SEPARATOR)[0] ?? file);
-    return { moved, fresh, missing: [...this.byBase.values()].filter((entry) => !seen.has(entry.base)) };
-  }
-
   private async rescan(): Promise<void> {
-    let lists = await this.listFiles();
-    let { moved, fresh, missing } = this.compare(lists);
+    let lists = await listFiles(this.dir);
+    let { moved, fresh, missing } = compareListing(lists, this.byBase);
     // A file renamed between our two readdirs is in neither list; look once more before expunging.
     if (missing.length > 0) {
-      lists = [...lists, ...(await this.listFiles())];
-      ({ moved, fresh, missing } = this.compare(lists, true));
-      const unique = new Map(fresh);
-      fresh = [...unique];
+      lists = [...lists, ...(await listFiles(this.dir))];
+      ({ moved, fresh, missing } = compareListing(lists, this.byBase, true));
     }
     const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
     for (const [entry, listed] of moved) {
@@ -466,31 +397,12 @@ export class MaildirFolder implements MailboxHandle {
 
   /** Starts watching `new/` and `cur/` for files written or renamed by other processes. */
   startWatching(): void {
-    if (this.watchers.length > 0) return;
-    for (const sub of ['new', 'cur']) {
-      try {
-        const watcher = watch(join(this.dir, sub), { persistent: false }, () => this.onWatchEvent());
-        watcher.on('error', this.onError);
-        this.watchers.push(watcher);
-      } catch (error) {
-        this.onError(error);
-      }
-    }
-  }
-
-  private onWatchEvent(): void {
-    if (this.watchTimer) return;
-    this.watchTimer = setTimeout(() => {
-      this.watchTimer = undefined;
-      this.sync().catch(this.onError);
-    }, WATCH_DEBOUNCE_MS);
+    this.watcher ??= new FolderWatcher(this.dir, () => this.sync(), this.onError);
   }
 
   async stopWatching(): Promise<void> {
-    for (const watcher of this.watchers) watcher.close();
-    this.watchers = [];
-    if (this.watchTimer) clearTimeout(this.watchTimer);
-    this.watchTimer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
     await this.exclusive(() => this.flushIndex());
   }
 

@@ -1,0 +1,117 @@
+/**
+ * The file side of a Maildir folder: listing `new/` and `cur/`, comparing a listing with
+ * the index by base name, watching the directories, and reading messages with CRLF.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { INFO_SEPARATOR } from './maildir-names.ts';
+
+export type Sub = 'new' | 'cur';
+
+export interface Listed {
+  sub: Sub;
+  file: string;
+  info: string;
+}
+
+/** What the comparison needs of an indexed message. */
+export interface Known {
+  readonly base: string;
+  readonly sub: Sub;
+  readonly file: string;
+}
+
+/** fs.watch events are coalesced: one readdir per burst of deliveries. */
+const WATCH_DEBOUNCE_MS = 25;
+
+export async function listFiles(dir: string): Promise<Array<[Sub, string[]]>> {
+  const lists: Array<[Sub, string[]]> = [];
+  for (const sub of ['new', 'cur'] as const) {
+    try {
+      lists.push([sub, await readdir(join(dir, sub))]);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return lists;
+}
+
+/**
+ * Compares a listing with the index. Runs once per message on every rescan, so it
+ * allocates only for files that differ; the set of seen names is built only when some
+ * indexed message was not found (or always, for a `union` of two listings).
+ */
+export function compareListing<E extends Known>(
+  lists: ReadonlyArray<[Sub, string[]]>,
+  byBase: ReadonlyMap<string, E>,
+  union = false,
+): { moved: Array<[E, Listed]>; fresh: Array<[string, Listed]>; missing: E[] } {
+  const moved: Array<[E, Listed]> = [];
+  const fresh = new Map<string, Listed>();
+  let matched = 0;
+  for (const [sub, names] of lists) {
+    for (const file of names) {
+      if (file.charCodeAt(0) === 46 || file.includes('\n')) continue;
+      const colon = file.indexOf(INFO_SEPARATOR);
+      const base = colon === -1 ? file : file.slice(0, colon);
+      const entry = byBase.get(base);
+      if (entry) {
+        matched += 1;
+        if (entry.file !== file || entry.sub !== sub) moved.push([entry, { sub, file, info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length) }]);
+      } else {
+        fresh.set(base, { sub, file, info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length) });
+      }
+    }
+  }
+  if (!union && matched >= byBase.size) return { moved, fresh: [...fresh], missing: [] };
+  const seen = new Set<string>();
+  for (const [, names] of lists) for (const file of names) seen.add(file.split(INFO_SEPARATOR)[0] ?? file);
+  return { moved, fresh: [...fresh], missing: [...byBase.values()].filter((entry) => !seen.has(entry.base)) };
+}
+
+/** Calls `onChange` (coalesced) when files appear, move or go in `new/` or `cur/`. */
+export class FolderWatcher {
+  private readonly watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(dir: string, onChange: () => Promise<void>, onError: (error: unknown) => void) {
+    const fire = () => {
+      if (this.timer) return;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        onChange().catch(onError);
+      }, WATCH_DEBOUNCE_MS);
+    };
+    for (const sub of ['new', 'cur']) {
+      try {
+        const watcher = watch(join(dir, sub), { persistent: false }, fire);
+        watcher.on('error', onError);
+        this.watchers.push(watcher);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
+  close(): void {
+    for (const watcher of this.watchers) watcher.close();
+    this.watchers.length = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Turns bare LF line ends into CRLF (RFC 3501 §2.1 counts octets with CRLF). */
+export function toCrlf(data: Buffer): Buffer {
+  if (!data.includes(10)) return data;
+  let bare = false;
+  for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) {
+    if (i === 0 || data[i - 1] !== 13) {
+      bare = true;
+      break;
+    }
+  }
+  if (!bare) return data;
+  return Buffer.from(data.toString('latin1').replace(/\r?\n/gu, '\r\n'), 'latin1');
+}
