@@ -127,6 +127,18 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await shot(bob.page, 'message');
   });
 
+  it('shows a refusal by the submission server in plain words with its code', async () => {
+    await alice.page.keyboard.press('c');
+    await alice.page.waitForSelector('#compose[open]');
+    await compose(alice.page, 'nobody@alpha.test', 'Anyone there?', 'Hello?');
+    await alice.page.click('#compose-send');
+    await alice.page.waitForSelector('#compose-error:not([hidden])');
+    assert.match((await alice.page.textContent('#compose-error')) ?? '', /^The mail server refused the message: 550 5\.1\.1 /u);
+    await shot(alice.page, 'compose-refused');
+    await alice.page.click('#compose-cancel');
+    await alice.page.waitForSelector('#compose', { state: 'hidden' });
+  });
+
   it('the journey view lists every hop with protocol, TLS and authentication', async () => {
     await bob.page.click('#tab-journey');
     await bob.page.waitForSelector('#panel-journey .timeline');

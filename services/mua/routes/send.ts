@@ -71,7 +71,9 @@ export function sendRoutes(ctx: MuaContext): Router {
     } catch (error) {
       if (error instanceof SubmitRefused) {
         ctx.log.info({ user: session.address, messageId, code: error.code, response: error.response }, 'submission refused');
-        throw new UserError(422, refusalText(error), error.code);
+        // The MUA did its job; the mail server said no. 200 keeps the browser console clean.
+        res.json({ ok: false, error: refusalText(error), code: error.code ?? null });
+        return;
       }
       ctx.log.warn({ err: error, user: session.address, messageId }, 'submission failed');
       throw new UserError(502, `The mail server (${session.servers.submission.servername}) cannot be reached right now; the message was not sent.`);

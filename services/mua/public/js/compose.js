@@ -1,5 +1,5 @@
 // The compose dialog: new message, reply, reply all, forward; sends as multipart form.
-import { ApiError, get, postForm } from './api.js';
+import { get, postForm } from './api.js';
 import { $, formatSize, h, replace, toast } from './dom.js';
 import { icon } from './icons.js';
 
@@ -71,12 +71,16 @@ async function send(event) {
   button.textContent = 'Sending…';
   showError('');
   try {
-    await postForm('send', form);
+    const result = await postForm('send', form);
+    if (result.ok === false) {
+      showError(result.error);
+      return;
+    }
     $('#compose').close();
     toast('Message sent.');
     afterSend();
   } catch (error) {
-    showError(error instanceof ApiError && error.code ? `${error.message}` : error.message);
+    showError(error.message);
   } finally {
     button.disabled = false;
     button.textContent = 'Send';
