@@ -35,7 +35,7 @@ export interface ClientSettings {
 /** The result of one attempt at one address. */
 export type HostResult =
   /** The peer took part in a transaction: one outcome per recipient. */
-  | { kind: 'transaction'; outcomes: RecipientOutcome[] }
+  | { kind: 'transaction'; outcomes: RecipientOutcome[]; tls?: boolean }
   /** Nothing was decided per recipient: refused, timeout, garbage, or a reply for the whole message. */
   | { kind: 'failed'; permanent: boolean; reply: string; enhanced: string };
 
@@ -69,7 +69,8 @@ function connect(options: SMTPConnectionOptions): Promise<SMTPConnection> {
 
 function send(connection: SMTPConnection, from: string, to: string[], message: Buffer): Promise<SMTPConnectionSendInfo> {
   return new Promise((resolve, reject) => {
-    connection.send({ from: from === '' ? false : from, to, size: message.length }, message, (error, info) => {
+    const envelope = { from: from === '' ? false : from, to, size: message.length, use8BitMime: message.some((byte) => byte > 0x7f) } as const;
+    connection.send(envelope, message, (error, info) => {
       if (error || info === undefined) reject(error ?? new Error('no send result'));
       else resolve(info);
     });
@@ -98,7 +99,7 @@ export function resultFromError(error: NodemailerError, recipients: string[], re
   return { kind: 'failed', permanent: false, reply: code > 0 ? reply : `451 4.4.1 ${remoteMta}: ${reply}`, enhanced: '4.4.1' };
 }
 
-function resultFromInfo(info: SMTPConnectionSendInfo, recipients: string[], remoteMta: string): HostResult {
+function resultFromInfo(info: SMTPConnectionSendInfo, recipients: string[], remoteMta: string): Extract<HostResult, { kind: 'transaction' }> {
   const rejected = info.rejectedErrors ?? [];
   const accepted = new Set(info.accepted);
   return {
@@ -197,7 +198,7 @@ export class SmtpClient {
       try {
         const info = await send(reused, from, to, message);
         this.keep(destination, reused);
-        return resultFromInfo(info, to, remoteMta);
+        return { ...resultFromInfo(info, to, remoteMta), tls: reused.secure };
       } catch (error) {
         reused.close();
         const result = resultFromError(error as NodemailerError, to, remoteMta);
@@ -213,7 +214,7 @@ export class SmtpClient {
         connection = await connect(this.options(destination, plaintext));
         const info = await send(connection, from, to, message);
         this.keep(destination, connection);
-        return resultFromInfo(info, to, remoteMta);
+        return { ...resultFromInfo(info, to, remoteMta), tls: connection.secure };
       } catch (error) {
         connection?.close();
         const failure = error as NodemailerError;

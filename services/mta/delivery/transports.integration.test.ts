@@ -147,6 +147,9 @@ describe('delivery transports against fake peers', () => {
       const secure = mxTransport({ client: tracked(client(2_000, files.ca)), resolver, ownHostnames: [], outboundPort: trusted.port });
       assert.equal((await secure.deliver(job(['bob@beta.test'])))[0]?.kind, 'delivered');
       assert.equal(trusted.received[0]?.secure, true);
+      const direct = await tracked(client(2_000, files.ca)).deliver({ address: '127.0.0.1', port: trusted.port, exchange: 'mx1.beta.test', lmtp: false }, '', ['bob@beta.test'], MESSAGE, logger);
+      assert.equal(direct.kind === 'transaction' && direct.tls, true, 'the attempt reports that it used TLS');
+      assert.equal(trusted.received[1]?.mailFrom, '', 'the null sender goes out as MAIL FROM:<>');
 
       const otherDir = await mkdtemp(join(tmpdir(), 'mxlab-tls-other-'));
       const stranger = await ensureServerCertificate(otherDir, 'beta-mx1', ['mx1.beta.test']);

@@ -52,7 +52,7 @@ function logAttempt(job: DeliveryJob, destination: Destination, result: HostResu
   const summary =
     result.kind === 'failed'
       ? { result: result.permanent ? 'permanent' : 'temporary', reply: result.reply }
-      : { result: 'transaction', recipients: result.outcomes.map((o) => ({ rcpt: o.recipient, kind: o.kind, reply: o.reply })) };
+      : { result: 'transaction', tls: result.tls ?? false, recipients: result.outcomes.map((o) => ({ rcpt: o.recipient, kind: o.kind, reply: o.reply })) };
   job.logger.info(
     {
       event: 'delivery.attempt',
