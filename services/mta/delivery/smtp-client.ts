@@ -89,6 +89,10 @@ export function resultFromError(error: NodemailerError, recipients: string[], re
       }),
     };
   }
+  if (error.code === 'EMESSAGE' && error.responseCode === undefined && /size larger than allowed/iu.test(error.message)) {
+    // The peer's EHLO SIZE is smaller than the message: it would refuse it every time (RFC 1870 §6.1).
+    return { kind: 'failed', permanent: true, reply: `552 5.3.4 ${remoteMta}: ${cleanReply(error.message)}`, enhanced: '5.3.4' };
+  }
   const code = error.responseCode ?? 0;
   const reply = cleanReply(error.response ?? `${error.code ?? 'ERROR'}: ${error.message}`);
   const inTransaction = error.command !== undefined && TRANSACTION_COMMANDS.has(error.command);

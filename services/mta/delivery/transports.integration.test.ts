@@ -111,6 +111,23 @@ describe('delivery transports against fake peers', () => {
     assert.equal(greeting554.connections - before, 2, 'a refusing greeting sends the client on to the next exchange');
   });
 
+  it('fails for good when the message is larger than the SIZE the exchange announces', async () => {
+    const small = track(await startRawPeer((socket) => {
+      socket.write('220 small.test ESMTP\r\n');
+      socket.on('data', (chunk: Buffer) => {
+        const line = chunk.toString();
+        if (/^EHLO/i.test(line)) socket.write('250-small.test\r\n250 SIZE 10\r\n');
+        else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+        else socket.write('500 unexpected\r\n');
+      });
+    }));
+    const resolver = scriptedResolver({ mx: { 'beta.test': [{ exchange: 'mx1.beta.test', priority: 10 }] }, a: { 'mx1.beta.test': ['127.0.0.1'] } });
+    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: small.port });
+    const [outcome] = await transport.deliver(job(['bob@beta.test']));
+    assert.equal(outcome?.kind, 'permanent');
+    assert.equal(outcome?.enhanced, '5.3.4');
+  });
+
   it('gives up on a silent peer after the command timeout', async () => {
     const silent = track(await startRawPeer(() => undefined));
     const resolver = scriptedResolver({ mx: { 'beta.test': [{ exchange: 'mx1.beta.test', priority: 10 }] }, a: { 'mx1.beta.test': ['127.0.0.1'] } });
