@@ -215,13 +215,14 @@ class ImapStore implements MailStore {
 export function imapflowGateway(ca: () => Promise<string>, log: Logger): ImapGateway {
   return {
     async open(endpoint: Endpoint, credentials: Credentials): Promise<MailStore> {
+      const tls = clientTls(await ca(), endpoint);
       const client = new ImapFlow({
         host: endpoint.host,
         port: endpoint.port,
         secure: false,
         doSTARTTLS: true,
-        ...(clientTls('', endpoint).servername ? { servername: endpoint.servername } : {}),
-        tls: clientTls(await ca(), endpoint),
+        ...(tls.servername ? { servername: tls.servername } : {}),
+        tls,
         auth: { user: credentials.user, pass: credentials.password },
         logger: false,
         autoIdleDelay: AUTO_IDLE_DELAY_MS,

@@ -4,7 +4,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { StoreEvent } from '../gateway.ts';
-import { currentSession, requireSession, type MuaContext } from './context.ts';
+import { currentSession, requireSession, storeOf, type MuaContext } from './context.ts';
 
 const HEARTBEAT_MS = 20_000;
 /** Streams per session; a person rarely has more tabs than this open. */
@@ -24,6 +24,10 @@ export function eventRoutes(ctx: MuaContext): Router {
     const heartbeat = setInterval(() => {
       session.lastSeen = Date.now();
       res.write(': keep-alive\n\n');
+      // Live mail needs an IMAP connection in IDLE: bring a dropped one back.
+      if (!session.store.alive()) {
+        storeOf(ctx, session).catch((error: unknown) => ctx.log.warn({ err: error, user: session.address }, 'IMAP reconnect failed'));
+      }
     }, HEARTBEAT_MS);
     const stream = { end: () => res.end() };
     session.relay.on('event', listener);
