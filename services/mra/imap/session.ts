@@ -130,13 +130,14 @@ export class ImapConnection implements Session {
     return this.userStore;
   }
 
+  /** The one writer: encodes reply values and writes them, waiting when the socket is full. */
   async send(...responses: Response[]): Promise<void> {
-    for (const response of responses) {
-      if (this.closed || this.socket.destroyed) return;
-      const data = encodeResponse(response);
-      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ dir: 'S:', line: data.subarray(0, 200).toString('latin1').trimEnd() });
-      if (!this.socket.write(data)) await this.drained();
+    if (responses.length === 0 || this.closed || this.socket.destroyed) return;
+    const chunks = responses.map(encodeResponse);
+    if (this.logger.isLevelEnabled('debug')) {
+      for (const data of chunks) this.logger.debug({ dir: 'S:', line: data.subarray(0, 200).toString('latin1').trimEnd() });
     }
+    if (!this.socket.write(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks))) await this.drained();
   }
 
   private drained(): Promise<void> {
@@ -151,10 +152,15 @@ export class ImapConnection implements Session {
     });
   }
 
+  /** Resolves with the next line, or `*` (a cancel) when the connection closes first. */
   nextLine(): Promise<Buffer> {
     return new Promise((resolve) => {
-      this.lineWaiter = resolve;
-      this.closeWaiters.add(() => resolve(Buffer.from('*')));
+      const onClose = () => resolve(Buffer.from('*'));
+      this.closeWaiters.add(onClose);
+      this.lineWaiter = (line) => {
+        this.closeWaiters.delete(onClose);
+        resolve(line);
+      };
     });
   }
 

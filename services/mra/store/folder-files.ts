@@ -3,7 +3,7 @@
  * the index by base name, watching the directories, and reading messages with CRLF.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INFO_SEPARATOR } from './maildir-names.ts';
 
@@ -24,6 +24,16 @@ export interface Known {
 
 /** fs.watch events are coalesced: one readdir per burst of deliveries. */
 const WATCH_DEBOUNCE_MS = 25;
+
+/** mtimes of `new/` and `cur/`; undefined when either is missing. */
+export async function dirMtimes(dir: string): Promise<{ new: number; cur: number } | undefined> {
+  try {
+    const [fresh, cur] = await Promise.all([stat(join(dir, 'new')), stat(join(dir, 'cur'))]);
+    return { new: fresh.mtimeMs, cur: cur.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
 
 export async function listFiles(dir: string): Promise<Array<[Sub, string[]]>> {
   const lists: Array<[Sub, string[]]> = [];

@@ -8,10 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { INFO_SEPARATOR } from './maildir-names.ts';
 
 export const INDEX_FILE = 'mxlab-index.json';
 export const KEYWORDS_FILE = 'dovecot-keywords';
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
 export interface IndexEntry {
   uid: number;
@@ -22,13 +23,26 @@ export interface IndexEntry {
   /** Info letters when last seen, to notice flag changes made by others. */
   info: string;
   base: string;
+  /** Where the file was when last seen: `new/` or `cur/`, under this exact name. */
+  sub: 'new' | 'cur';
+  file: string;
 }
 
 export interface FolderIndex {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /**
+   * mtimes of `new/` and `cur/` when the listing this index reflects was taken; equal
+   * mtimes at open mean nothing was added, renamed or removed since (as Dovecot trusts).
+   */
+  dirMtimes: DirMtimes | undefined;
   entries: IndexEntry[];
+}
+
+export interface DirMtimes {
+  new: number;
+  cur: number;
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -40,13 +54,17 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-type IndexRow = [uid: number, modseq: number, size: number | null, internalDateMs: number, info: string, base: string];
+type IndexRow = [uid: number, modseq: number, size: number | null, internalDateMs: number, sub: 'n' | 'c', file: string];
 
 function isRow(row: unknown): row is IndexRow {
   return (
     Array.isArray(row) && row.length === 6 && Number.isSafeInteger(row[0]) && Number.isSafeInteger(row[1]) &&
-    (row[2] === null || Number.isSafeInteger(row[2])) && typeof row[3] === 'number' && typeof row[4] === 'string' && typeof row[5] === 'string' && row[5] !== ''
+    (row[2] === null || Number.isSafeInteger(row[2])) && typeof row[3] === 'number' && (row[4] === 'n' || row[4] === 'c') && typeof row[5] === 'string' && row[5] !== ''
   );
+}
+
+function isMtimes(value: unknown): value is DirMtimes {
+  return typeof value === 'object' && value !== null && typeof (value as DirMtimes).new === 'number' && typeof (value as DirMtimes).cur === 'number';
 }
 
 /**
@@ -57,7 +75,7 @@ function isRow(row: unknown): row is IndexRow {
 export async function readIndex(dir: string): Promise<FolderIndex | undefined> {
   const text = await readIfExists(join(dir, INDEX_FILE));
   if (text === undefined) return undefined;
-  let data: { version?: unknown; uidValidity?: unknown; uidNext?: unknown; highestModseq?: unknown; entries?: unknown };
+  let data: { version?: unknown; uidValidity?: unknown; uidNext?: unknown; highestModseq?: unknown; dirMtimes?: unknown; entries?: unknown };
   try {
     data = JSON.parse(text) as typeof data;
   } catch {
@@ -70,14 +88,21 @@ export async function readIndex(dir: string): Promise<FolderIndex | undefined> {
   const result: IndexEntry[] = [];
   for (const row of entries as unknown[]) {
     if (!isRow(row)) continue;
-    result.push({ uid: row[0], modseq: row[1], size: row[2] ?? undefined, internalDateMs: row[3], info: row[4], base: row[5] });
+    const file = row[5];
+    const colon = file.indexOf(INFO_SEPARATOR);
+    result.push({
+      uid: row[0], modseq: row[1], size: row[2] ?? undefined, internalDateMs: row[3], sub: row[4] === 'n' ? 'new' : 'cur', file,
+      base: colon === -1 ? file : file.slice(0, colon), info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length),
+    });
   }
-  return { uidValidity: uidValidity as number, uidNext: uidNext as number, highestModseq: highestModseq as number, entries: result };
+  const dirMtimes = isMtimes(data.dirMtimes) ? data.dirMtimes : undefined;
+  return { uidValidity: uidValidity as number, uidNext: uidNext as number, highestModseq: highestModseq as number, dirMtimes, entries: result };
 }
 
 export function formatIndex(index: FolderIndex): string {
-  const rows = index.entries.map((entry): IndexRow => [entry.uid, entry.modseq, entry.size ?? null, entry.internalDateMs, entry.info, entry.base]);
-  return `{"version":${INDEX_VERSION},"uidValidity":${index.uidValidity},"uidNext":${index.uidNext},"highestModseq":${index.highestModseq},"entries":${JSON.stringify(rows)}}\n`;
+  const rows = index.entries.map((entry): IndexRow => [entry.uid, entry.modseq, entry.size ?? null, entry.internalDateMs, entry.sub === 'new' ? 'n' : 'c', entry.file]);
+  const head = { version: INDEX_VERSION, uidValidity: index.uidValidity, uidNext: index.uidNext, highestModseq: index.highestModseq, dirMtimes: index.dirMtimes ?? null };
+  return `${JSON.stringify(head).slice(0, -1)},"entries":${JSON.stringify(rows)}}\n`;
 }
 
 export async function writeFileAtomic(path: string, text: string): Promise<void> {

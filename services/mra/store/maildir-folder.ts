@@ -7,13 +7,15 @@
  */
 import { copyFile, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readIndex, readKeywords, writeIndex, writeKeywords, type FolderIndex } from './index-file.ts';
-import { compareListing, FolderWatcher, listFiles, toCrlf, type Sub } from './folder-files.ts';
+import { readIndex, readKeywords, writeIndex, writeKeywords, type DirMtimes, type FolderIndex } from './index-file.ts';
+import { compareListing, dirMtimes, FolderWatcher, listFiles, toCrlf, type Sub } from './folder-files.ts';
 import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
 const EAGER_STAT_LIMIT = 1000;
+/** Directory mtimes younger than this are not trusted to show every change (coarse timestamps). */
+const MTIME_SLACK_MS = 2000;
 /** Flag-only index changes are written at most this often; UID assignments at once. */
 const INDEX_WRITE_DELAY_MS = 1000;
 interface Entry extends MessageRecord {
@@ -67,18 +69,19 @@ export class MaildirFolder implements MailboxHandle {
     this.onError = hooks.onError;
     for (const item of index.entries) {
       const entry: Entry = {
-        uid: item.uid, base: item.base, sub: 'cur', file: fileName(item.base, item.info), info: item.info,
+        uid: item.uid, base: item.base, sub: item.sub, file: item.file, info: item.info,
         flags: this.flagsOf(item.info), internalDate: new Date(item.internalDateMs), size: item.size, modseq: item.modseq,
       };
       this.byUid.set(entry.uid, entry);
       this.byBase.set(entry.base, entry);
     }
     this.recentFloor = this.uidNextValue - 1;
+    this.scanned = index.dirMtimes;
   }
 
   /** Reads the index and the directories; writes the index when anything was new. */
   static async load(dir: string, name: string, hooks: FolderHooks): Promise<MaildirFolder> {
-    const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, entries: [] };
+    const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, dirMtimes: undefined, entries: [] };
     const folder = new MaildirFolder(dir, name, index, await readKeywords(dir), hooks);
     await folder.sync();
     if (index.entries.length === 0 && folder.byUid.size === 0) {
@@ -151,7 +154,13 @@ export class MaildirFolder implements MailboxHandle {
     return this.exclusive(() => this.rescan());
   }
 
+  /** Directory mtimes of the last full listing, when they can be trusted (see rescan). */
+  private scanned: DirMtimes | undefined;
+
   private async rescan(): Promise<void> {
+    const before = await dirMtimes(this.dir);
+    if (this.scanned && before && before.new === this.scanned.new && before.cur === this.scanned.cur) return;
+    const started = Date.now();
     let lists = await listFiles(this.dir);
     let { moved, fresh, missing } = compareListing(lists, this.byBase);
     // A file renamed between our two readdirs is in neither list; look once more before expunging.
@@ -159,6 +168,13 @@ export class MaildirFolder implements MailboxHandle {
       lists = [...lists, ...(await listFiles(this.dir))];
       ({ moved, fresh, missing } = compareListing(lists, this.byBase, true));
     }
+    const after = await dirMtimes(this.dir);
+    // Trusted only if nothing moved during the listing and the mtimes are clearly in the
+    // past, so a change within the same timestamp tick cannot hide behind them.
+    const stable = before && after && before.new === after.new && before.cur === after.cur && Math.max(after.new, after.cur) < started - MTIME_SLACK_MS;
+    const scanned = stable ? after : undefined;
+    if (scanned?.new !== this.scanned?.new || scanned?.cur !== this.scanned?.cur) this.scheduleIndexWrite();
+    this.scanned = scanned;
     const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
     for (const [entry, listed] of moved) {
       const current = this.byUid.get(entry.uid);
@@ -385,10 +401,10 @@ export class MaildirFolder implements MailboxHandle {
     this.dirty = false;
     const entries = this.messages().map((entry) => {
       const e = entry as Entry;
-      return { uid: e.uid, modseq: e.modseq, size: e.size, internalDateMs: e.internalDate.getTime(), info: e.info, base: e.base };
+      return { uid: e.uid, modseq: e.modseq, size: e.size, internalDateMs: e.internalDate.getTime(), info: e.info, base: e.base, sub: e.sub, file: e.file };
     });
     try {
-      await writeIndex(this.dir, { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, entries });
+      await writeIndex(this.dir, { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, dirMtimes: this.scanned, entries });
     } catch (error) {
       this.dirty = true;
       throw error;

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../shared/log.ts';
@@ -97,6 +97,28 @@ describe('Maildir++ store', () => {
     assert.equal(await box.size(3), content.length);
     await box.release();
     await store.close();
+  });
+
+  it('trusts unchanged directory mtimes after a full listing, and still sees every later change', async () => {
+    const store = new MaildirStore(root, logger);
+    const carol = await store.forUser({ local: 'carol', domain: 'beta.test', address: 'carol@beta.test' });
+    const maildir = join(root, 'beta.test', 'carol');
+    await deliver(maildir, sampleMessage('old one'));
+    const past = new Date(Date.now() - 60_000);
+    for (const sub of ['new', 'cur']) await utimes(join(maildir, sub), past, past);
+    let box = await carol.open('INBOX');
+    await box.release();
+    await store.close();
+    const index = JSON.parse(await readFile(join(maildir, 'mxlab-index.json'), 'utf8')) as { dirMtimes: { new: number } | null };
+    assert.equal(index.dirMtimes?.new, past.getTime());
+    const again = new MaildirStore(root, logger);
+    box = await (await again.forUser({ local: 'carol', domain: 'beta.test', address: 'carol@beta.test' })).open('INBOX');
+    assert.match((await box.read(1)).toString(), /old one/u);
+    await deliver(maildir, sampleMessage('new one'));
+    await box.sync();
+    assert.deepEqual(box.messages().map((m) => m.uid), [1, 2]);
+    await box.release();
+    await again.close();
   });
 
   it('appends, copies with new UIDs, and manages folders', async () => {

@@ -44,9 +44,9 @@ export class RawImap {
   }
 
   /** Sends a command and returns the whole response up to its tagged reply. */
-  async command(tag: string, text: string): Promise<string> {
+  async command(tag: string, text: string, timeoutMs = 5000): Promise<string> {
     this.write(`${tag} ${text}\r\n`);
-    return this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`, 'mu'));
+    return this.until(new RegExp(`^${tag} (OK|NO|BAD)[^\\r\\n]*\\r\\n`, 'mu'), timeoutMs);
   }
 
   async waitClosed(timeoutMs = 5000): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Measures SELECT on a generated INBOX of many messages (default 100k) and the process RSS:
- * `node services/mra/test/select-100k.ts [count]`. Files are written straight into cur/
+ * `node --expose-gc services/mra/test/select-100k.ts [count]`. Files are written straight into cur/
  * with MDA-style names (no size in the name), as after a bulk import.
  */
 import { mkdir, open, rm } from 'node:fs/promises';
@@ -28,14 +28,18 @@ try {
     const imap = await RawImap.open(lab.imapPort);
     await imap.command('a', 'LOGIN bob@beta.test secret');
     const t0 = performance.now();
-    const reply = await imap.command('b', 'SELECT INBOX');
+    const cpu0 = process.cpuUsage();
+    const reply = await imap.command('b', 'SELECT INBOX', 120_000);
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     const exists = /\* (\d+) EXISTS/u.exec(reply)?.[1];
     const t1 = performance.now();
-    await imap.command('c', 'UID FETCH 1:* (FLAGS)');
+    await imap.command('c', 'UID FETCH 1:* (FLAGS)', 120_000);
     const fetchMs = performance.now() - t1;
     imap.close();
-    console.log(`${label}: SELECT ${ms.toFixed(0)} ms (EXISTS ${exists}), UID FETCH 1:* (FLAGS) ${fetchMs.toFixed(0)} ms, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`);
+    (globalThis as { gc?: () => void }).gc?.();
+    const heap = (process.memoryUsage().heapUsed / 1048576).toFixed(0);
+    console.log(`${label}: SELECT ${ms.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU (EXISTS ${exists}), UID FETCH 1:* (FLAGS) ${fetchMs.toFixed(0)} ms, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, heap after GC ${heap} MB`);
   }
   await measure('first open, no index yet');
   await measure('open again, folder shared in memory');

@@ -2,7 +2,7 @@
 import { SELECTED, ArgumentError, defineCommand, ok, type Session } from '../command.ts';
 import { atom, count, list, number, sequenceSet } from '../args.ts';
 import { formatDateTime } from '../dates.ts';
-import { untagged, type ImapValue } from '../encode.ts';
+import { untagged, type ImapValue, type Response } from '../encode.ts';
 import { applyPartial, parseFetchItems, sectionData, sectionLabel, type FetchItem } from '../fetch-items.ts';
 import { resolveSet } from '../message-set.ts';
 import { bodyStructure, envelope, parseMime, type MimePart } from '../mime.ts';
@@ -28,6 +28,8 @@ function parseFetch(args: readonly Token[]): FetchArgs {
   return { ranges: sequenceSet(args[0]), items: parseFetchItems(args[1]), changedSince };
 }
 
+/** Responses without message content are written this many at a time. */
+const FETCH_BATCH = 256;
 const NEEDS_CONTENT = new Set(['ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
 
 function marksSeen(item: FetchItem): boolean {
@@ -48,6 +50,7 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   const setSeen = !selected.readOnly && wanted.some(marksSeen);
   const needsContent = wanted.some((item) => item.kind === 'section' || NEEDS_CONTENT.has(item.name));
   const handle = selected.handle;
+  const batch: Response[] = [];
   for (const { seq, uid } of resolveSet(selected, ranges, byUid)) {
     let record = selected.record(uid);
     if (!record) continue;
@@ -84,8 +87,10 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
       }
     }
     if (flagsChanged && !has('FLAGS')) values.push('FLAGS', selected.flagsOf(record));
-    await session.send(untagged(seq, 'FETCH', values));
+    batch.push(untagged(seq, 'FETCH', values));
+    if (needsContent || batch.length >= FETCH_BATCH) await session.send(...batch.splice(0));
   }
+  await session.send(...batch);
   return ok(`${byUid ? 'UID ' : ''}FETCH completed`);
 }
 
