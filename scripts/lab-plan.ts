@@ -79,6 +79,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       MTA_QUEUE_DIR: join(options.stateDir, 'queue', name),
       MTA_DNS_SERVER: dns,
       MTA_OUTBOUND_PORT: String(SERVICE_PORTS.smtp),
+      MTA_SOURCE_ADDRESS: at(name),
       MTA_ADMIN_LISTEN: `${at(name)}:${SERVICE_PORTS.mtaAdmin}`,
       MTA_CALLER_URL: callerUrl,
       ...extra,

@@ -100,6 +100,9 @@ describe('npm start (no-Docker lab)', () => {
     assert.match(message, /Received: from [^\r\n]+\r?\n(\t[^\r\n]*\r?\n)*\tby mx\.alpha\.test /);
     assert.match(message, /Received: from [^\r\n]+\r?\n(\t[^\r\n]*\r?\n)*\tby mx1\.beta\.test /);
     assert.match(message, /^Delivered-To: bob@beta\.test/m);
+    // alpha-mta connects from its own address, so beta-mx1 sees it, and SPF (`mx -all`) passes.
+    assert.match(message, /Received: from mx\.alpha\.test \(\[127\.29\.0\.10\]\)/);
+    assert.doesNotMatch(message, /SPF_FAIL/);
     assert.match(message, /^Return-Path: <alice@alpha\.test>/m);
   });
 

@@ -60,6 +60,8 @@ export const mtaConfigSchema = z.object({
   MTA_QUEUE_DIR: z.string().min(1).default('/var/spool/mxlab'),
   MTA_DNS_SERVER: hostPortField.prefault('172.28.0.2:53'),
   MTA_OUTBOUND_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+  /** Source address of outbound SMTP and LMTP connections; empty = the system's choice. */
+  MTA_SOURCE_ADDRESS: z.string().default(''),
   MTA_LMTP: hostPortField.prefault('172.28.0.11:24'),
   MTA_CALLER_URL: optionalUrlField.prefault(''),
   MTA_CALLER_FAIL_OPEN: booleanField.prefault('false'),

@@ -25,7 +25,7 @@ const INTERNAL_ERROR_RETRY_MS = 5_000;
 export interface StartDeliveryOptions {
   queue: Spool;
   /** The MTA config (or anything with the delivery fields of delivery/config.ts). */
-  config: DeliveryEnv & { MTA_OUTBOUND_PORT?: number };
+  config: DeliveryEnv & { MTA_OUTBOUND_PORT?: number; MTA_SOURCE_ADDRESS?: string };
   /** The lab DNS (createLabResolver); answers are cached here for their TTL. */
   resolver: MxResolver;
   /** MTA_HOSTNAME: EHLO name, Reporting-MTA, and the MX loop rule. */
@@ -90,6 +90,7 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
     connectTimeoutMs: settings.connectTimeoutMs,
     commandTimeoutMs: settings.commandTimeoutMs,
     ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
+    ...(options.config.MTA_SOURCE_ADDRESS ? { localAddress: options.config.MTA_SOURCE_ADDRESS } : {}),
   });
   const localTransport = options.transports?.local ?? lmtpTransport({ client, target: options.lmtp });
   const outboundPort = options.config.MTA_OUTBOUND_PORT ?? 25;

@@ -30,6 +30,11 @@ export interface ClientSettings {
   commandTimeoutMs: number;
   /** Lab CA (PEM) to verify STARTTLS peers; absent = encrypt without verifying. */
   tlsCa?: string;
+  /**
+   * Source address of every connection. In the no-Docker lab each MTA has its own
+   * loopback address, and the next hop must see it (Received, SPF) rather than 127.0.0.1.
+   */
+  localAddress?: string;
 }
 
 /** The result of one attempt at one address. */
@@ -144,6 +149,7 @@ export class SmtpClient {
     return {
       host: destination.address,
       port: destination.port,
+      ...(settings.localAddress === undefined ? {} : { localAddress: settings.localAddress }),
       name: settings.name,
       lmtp: destination.lmtp,
       connectionTimeout: settings.connectTimeoutMs,
