@@ -15,7 +15,7 @@ COPY . .
 RUN npm run typecheck \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
  && find shared services dns scripts -name '*.test.ts' -delete \
- && rm -rf e2e bench
+ && rm -rf bench
 
 # Runtime: sources + production node_modules, owned by root, run as the unprivileged user
 # `node` (uid 1000, from the base image). The agents listen on their standard ports

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 /** One compose command; `up`/`down` are testcontainers', so these stay short. */
 const COMMAND_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** A restarted agent passes its health check within a few intervals (5 s, Dockerfile). */
+const HEALTHY_TIMEOUT_MS = 180_000;
+const HEALTH_POLL_MS = 1_000;
 
 export interface ComposeProject {
   /** Folder of the compose files (the mxlab checkout). */
@@ -47,8 +50,30 @@ export class Compose {
   }
 
   /** Starts a stopped service and waits until its health check passes. */
-  async start(service: string, timeoutS = 180): Promise<void> {
-    await this.run(['start', '--wait', '--wait-timeout', String(timeoutS), service], (timeoutS + 30) * 1000);
+  async start(service: string, timeoutMs = HEALTHY_TIMEOUT_MS): Promise<void> {
+    await this.run(['start', service]);
+    const deadline = Date.now() + timeoutMs;
+    let health = '';
+    while (Date.now() < deadline) {
+      health = await this.health(service);
+      if (health === 'healthy') return;
+      await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
+    }
+    throw new Error(`${service} not healthy after ${timeoutMs} ms (${health})`);
+  }
+
+  /** The health status of the service's container (`healthy`, `starting`, …). */
+  async health(service: string): Promise<string> {
+    const id = (await this.run(['ps', '--all', '--quiet', service])).trim().split('\n')[0];
+    if (!id) return 'missing';
+    return new Promise((resolve, reject) => {
+      execFile(
+        'docker',
+        ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}', id],
+        { timeout: COMMAND_TIMEOUT_MS, encoding: 'utf8' },
+        (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
+      );
+    });
   }
 
   exec(service: string, command: readonly string[]): Promise<string> {

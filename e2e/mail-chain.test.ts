@@ -57,7 +57,7 @@ describe('mxlab compose stack', () => {
     const subject = unique('journey');
     const sent = await lab.sendMail({ from: 'alice@alpha.test', to: 'bob@beta.test', subject, text: 'Hello Bob.' });
     const message = await lab.waitForMessage('bob@beta.test', (m) => m.parsed.subject === subject);
-    assert.equal(message.parsed.messageId, sent.messageId.replace(/^<|>$/gu, ''));
+    assert.equal(message.parsed.messageId, sent.messageId);
     assert.match(message.parsed.text ?? '', /Hello Bob\./u);
 
     const received = receivedHeaders(message.source);
@@ -75,12 +75,14 @@ describe('mxlab compose stack', () => {
   labTest('the dns service answers MX and SRV on the host port', async () => {
     const resolver = new Resolver({ timeout: 3000, tries: 2 });
     resolver.setServers([`${lab.endpoints.dns.host}:${lab.endpoints.dns.port}`]);
-    const mx = (await resolver.resolveMx('beta.test')).sort((a, b) => a.priority - b.priority);
+    const mxOf = async (domain: string) =>
+      (await resolver.resolveMx(domain)).map(({ exchange, priority }) => ({ exchange, priority })).sort((a, b) => a.priority - b.priority);
+    const mx = await mxOf('beta.test');
     assert.deepEqual(mx, [
       { exchange: 'mx1.beta.test', priority: 10 },
       { exchange: 'mx2.beta.test', priority: 20 },
     ]);
-    assert.deepEqual(await resolver.resolveMx('alpha.test'), [{ exchange: 'mx.alpha.test', priority: 10 }]);
+    assert.deepEqual(await mxOf('alpha.test'), [{ exchange: 'mx.alpha.test', priority: 10 }]);
     assert.deepEqual(await resolver.resolve4('mx1.beta.test'), ['172.28.0.20']);
     const submission = await resolver.resolveSrv('_submission._tcp.alpha.test');
     assert.deepEqual(
