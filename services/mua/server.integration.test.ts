@@ -149,6 +149,37 @@ describe('MUA HTTP API with fake mail servers', () => {
     assert.equal(gateway.stores.get('alice@alpha.test')?.folders.get('Sent')?.at(-1)?.raw.toString(), raw);
   });
 
+  it('lists and downloads attachments, and forwards them with the message', async () => {
+    const browser = new Browser(base);
+    await browser.login('dave@beta.test');
+    const store = gateway.stores.get('dave@beta.test');
+    store?.deliver('INBOX', [
+      'From: Bob <bob@beta.test>', 'To: dave@beta.test', 'Subject: report', 'Message-ID: <r1@beta.test>', 'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'see attached', '--b',
+      'Content-Type: text/html; name=page.html', 'Content-Disposition: attachment; filename=page.html', '', '<script>alert(1)</script>', '--b--', '',
+    ].join('\r\n'));
+    const view = await browser.json('/api/message?folder=INBOX&uid=1');
+    assert.deepEqual(view.body.attachments, [{ index: 0, filename: 'page.html', contentType: 'text/html', size: 25 }]);
+    const download = await browser.request('/api/message/attachment?folder=INBOX&uid=1&index=0');
+    assert.match(download.headers.get('content-disposition') ?? '', /^attachment; filename="?page\.html"?$/u);
+    assert.match(download.headers.get('content-security-policy') ?? '', /sandbox/u);
+    assert.equal(download.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(await download.text(), '<script>alert(1)</script>');
+
+    const draft = await browser.json('/api/message/draft?folder=INBOX&uid=1&mode=forward');
+    assert.equal(draft.body.subject, 'Fwd: report');
+    const form = new FormData();
+    form.append('to', 'alice@alpha.test');
+    form.append('subject', String(draft.body.subject));
+    form.append('text', String(draft.body.text));
+    form.append('forwardFolder', 'INBOX');
+    form.append('forwardUid', '1');
+    assert.equal((await browser.request('/api/send', { method: 'POST', body: form })).status, 200);
+    const raw = submitter.sent.at(-1)?.raw.toString() ?? '';
+    assert.match(raw, /filename=page\.html/u);
+    assert.match(raw, /Forwarded message/u);
+  });
+
   it('shows a submission refusal in plain words with the server code', async () => {
     const browser = new Browser(base);
     await browser.login('alice@alpha.test');
