@@ -9,6 +9,7 @@
  *   PROFILE_AGENTS=beta-mra node bench/profile.ts --only imap --k 8 --t 10
  *   PROFILE_AGENTS=beta-mx1,beta-mda node bench/profile.ts --only ingest --n 1000
  *   PROFILE_NODE_FLAGS=--import=/tmp/x.mjs …   extra node flags for the profiled agents (experiments)
+ *   PROFILE_AGENT_ENV="MTA_DELIVERY_CONCURRENCY=20 …"   extra variables for every agent (experiments)
  * Profiles go to bench/results/profiles/<date>/<agent>/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const profiled = (process.env.PROFILE_AGENTS ?? 'beta-mra').split(',').filter(Boolean);
   const extraFlags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const extraEnv = Object.fromEntries((process.env.PROFILE_AGENT_ENV ?? '').split(' ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   const stateDir = await mkdtemp(join(tmpdir(), 'mxlab-profile-'));
   const profileDir = join(root, 'bench', 'results', 'profiles', new Date().toISOString().replace(/[:.]/gu, '-'));
   const env: NodeJS.ProcessEnv = { MXLAB_LOOPBACK_NET: PROFILE_NET, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
   await mkdir(join(stateDir, 'logs'), { recursive: true });
   try {
     for (const name of START_ORDER.filter((item) => wanted.has(item))) {
-      const agent = plan.find((item) => item.name === name)!;
+      const planned = plan.find((item) => item.name === name)!;
+      const agent = { ...planned, env: { ...planned.env, ...extraEnv } };
       const flags = profiled.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`, ...extraFlags] : [];
       children.set(name, await startAgent(agent, flags, join(stateDir, 'logs')));
       process.stderr.write(`profile: ${name} up${flags.length > 0 ? ' (profiled)' : ''}\n`);

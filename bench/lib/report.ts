@@ -54,11 +54,13 @@ export function formatNumber(value: number | undefined): string {
 }
 
 function targetText(figure: Figure): string {
+  if (figure.target === undefined) return '—';
   return `${figure.higherIsBetter ? '≥' : '<'} ${formatNumber(figure.target)} ${figure.unit}`;
 }
 
-function verdict(meetsTarget: boolean | undefined): string {
-  return meetsTarget === undefined ? 'not run' : meetsTarget ? 'meets' : 'SHORT';
+function verdict(figure: MeasuredFigure): string {
+  if (figure.value === undefined) return 'not run';
+  return figure.meetsTarget === undefined ? '' : figure.meetsTarget ? 'meets' : 'SHORT';
 }
 
 export function table(rows: string[][]): string {
@@ -127,7 +129,7 @@ export function renderText(report: BenchReport): string {
     figure.label,
     `${formatNumber(figure.value)} ${figure.unit}`,
     targetText(figure),
-    verdict(figure.meetsTarget),
+    verdict(figure),
     figure.reference,
   ]);
   const failures = Object.entries(report.failures).map(([scenario, message]) => `  ${scenario} failed: ${message}`);
