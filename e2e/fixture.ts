@@ -57,6 +57,7 @@ export interface LabMail {
   text?: string;
   html?: string;
   headers?: Record<string, string>;
+  attachments?: { filename: string; content: string | Buffer }[];
   /** A whole RFC 5322 message instead of from/subject/text. */
   raw?: string;
   /** Login for submission; default: the sender with the lab password. */
@@ -215,7 +216,14 @@ export async function startMailLab(options: StartMailLabOptions = {}): Promise<M
         const envelope = { from: mail.from, to: mail.to };
         const info = mail.raw
           ? await transport.sendMail({ envelope, raw: mail.raw })
-          : await transport.sendMail({ ...envelope, subject: mail.subject, text: mail.text, html: mail.html, headers: mail.headers });
+          : await transport.sendMail({
+              ...envelope,
+              subject: mail.subject,
+              text: mail.text,
+              html: mail.html,
+              headers: mail.headers,
+              attachments: mail.attachments,
+            });
         return { messageId: info.messageId, response: info.response };
       } finally {
         transport.close();

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startMailLab, type MailLab } from './fixture.ts';
+import { eicarIsRefusedAndBounced, gtubeLandsInJunk } from './filters.ts';
+import { webmailAliceToBob } from './webmail.ts';
 import { smtpDialogue, type ProbeOptions } from './smtp-probe.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/e2e/', import.meta.url));
@@ -178,4 +180,12 @@ describe('mxlab compose stack', () => {
       }
     }
   });
+
+  labTest('the caller: EICAR refused at beta-mx1 and bounced to alice', () => eicarIsRefusedAndBounced(lab));
+
+  labTest('the caller: GTUBE tagged and filed into Junk', () => gtubeLandsInJunk(lab));
+
+  labTest('web mail container in a browser: alice writes, bob reads', () =>
+    webmailAliceToBob(lab, join(ARTIFACTS, 'webmail')),
+  );
 });
