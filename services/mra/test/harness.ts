@@ -1,4 +1,5 @@
 /** Test harness: an MRA on port 0 over a temporary mail root, lab users, and an MDA-like delivery helper. */
+import { rmSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +24,10 @@ let sharedUsers: string | undefined;
 /** scrypt hashing is slow: the lab users are made once per test process and copied. */
 async function usersDir(): Promise<string> {
   if (sharedUsers === undefined) {
-    sharedUsers = await mkdtemp(join(tmpdir(), 'mxlab-mra-users-'));
-    await ensureLabUsers(sharedUsers, 'secret');
+    const dir = await mkdtemp(join(tmpdir(), 'mxlab-mra-users-'));
+    sharedUsers = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await ensureLabUsers(dir, 'secret');
   }
   return sharedUsers;
 }
