@@ -6,14 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { startLabProcess, type LabProcess } from './lab-process.ts';
 
-function run(command: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(command: string, args: string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: timeoutMs }, (error, stdout, stderr) =>
+    execFile(command, args, { timeout: timeoutMs, ...(env ? { env } : {}) }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) || 1 : 0, stdout, stderr }),
     );
   });
@@ -186,5 +187,48 @@ describe('npm start (no-Docker lab)', () => {
     assert.match(await refusedAt(env.MXLAB_ALPHA_MX_PORT, 'someone@beta.test', 'bob@beta.test'), /^550 5\.7\.1/);
     assert.match(await refusedAt(env.MXLAB_BETA_MX1_PORT, 'alice@alpha.test', 'nobody@beta.test'), /^550 5\.1\.1/);
     assert.match(await refusedAt(env.MXLAB_BETA_MX1_PORT, 'alice@alpha.test', '"../../etc/passwd"@beta.test'), /^5\d\d /);
+  });
+
+  it('keeps mail on the backup MX while beta-mx1 is down and delivers it once when it is back', async () => {
+    const labctl = (...args: string[]) => run(process.execPath, [join(import.meta.dirname, 'labctl.ts'), ...args], 60_000, env);
+    const mx2Queue = async () =>
+      ((await (await fetch('http://127.29.0.21:8026/queue')).json()) as { messages: { messageId?: string; recipients: { recipient: string }[] }[] }).messages;
+    const stopped = await labctl('stop', 'beta-mx1');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match((await labctl('status')).stdout, /beta-mx1\s+127\.29\.0\.20\s+stopped/);
+
+    const subject = `backup mx ${Date.now()}`;
+    const messageId = `<${Date.now()}.backup@alpha.test>`;
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1', port: Number(env.MXLAB_ALPHA_SUBMISSION_PORT), requireTLS: true,
+      tls: { ca, servername: 'smtp.alpha.test' }, auth: { user: 'alice@alpha.test', pass: 'secret' },
+    });
+    await transport.sendMail({ from: 'alice@alpha.test', to: 'bob@beta.test', subject, text: 'primary MX is down', messageId });
+    const queued = await until('the message in beta-mx2\'s queue', async () => {
+      const messages = await mx2Queue();
+      return messages.find((message) => message.messageId === messageId);
+    }, 60_000);
+    assert.deepEqual(queued.recipients.map((state) => state.recipient), ['bob@beta.test']);
+
+    const started = await labctl('start', 'beta-mx1');
+    assert.equal(started.code, 0, started.stderr);
+    await fetch('http://127.29.0.21:8026/queue/flush', { method: 'POST' });
+    await until('beta-mx2 to hand the message over', async () => ((await mx2Queue()).length === 0 ? true : undefined), 60_000);
+    const copies = async () => {
+      const imap = new ImapFlow({
+        host: '127.0.0.1', port: Number(env.MXLAB_BETA_IMAP_PORT), secure: false,
+        auth: { user: 'bob@beta.test', pass: 'secret' }, tls: { ca, servername: 'imap.beta.test' }, logger: false,
+      });
+      await imap.connect();
+      try {
+        await imap.mailboxOpen('INBOX', { readOnly: true });
+        return ((await imap.search({ header: { 'message-id': messageId } }, { uid: true })) || []).length;
+      } finally {
+        await imap.logout();
+      }
+    };
+    await until('the message in bob\'s INBOX', async () => ((await copies()) > 0 ? true : undefined), 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(await copies(), 1, 'delivered exactly once');
   });
 });

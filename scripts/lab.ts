@@ -2,10 +2,15 @@
  * `npm start`: the no-Docker lab. Starts every agent of both domains as its own process
  * on its own loopback address (scripts/lab-plan.ts), waits until each answers, prints the
  * endpoints and the lab users, and stops them all on Ctrl-C.
+ *
+ * While it runs, `npm run lab -- stop beta-mx1` / `start beta-mx1` / `status` take one
+ * agent down and up again (a failure caused on purpose, like `docker compose stop`),
+ * through an HTTP control socket at `<state>/control.sock`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import http from 'node:http';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseHostPort } from '../shared/config.ts';
@@ -20,7 +25,10 @@ const root = resolve(import.meta.dirname, '..');
 const verbose = process.argv.includes('--verbose');
 const stateDir = resolve(process.env.MXLAB_STATE_DIR ?? join(root, '.lab'));
 const children = new Map<string, ChildProcess>();
+/** Agents taken down on purpose through the control socket: their exit is not an error. */
+const stoppedOnPurpose = new Set<string>();
 let stopping = false;
+let plan: AgentPlan[] = [];
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -90,7 +98,9 @@ function connects(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function startAgent(agent: AgentPlan, logs: WriteStream): Promise<void> {
+async function startAgent(agent: AgentPlan): Promise<void> {
+  const logs = createWriteStream(join(stateDir, 'logs', `${agent.name}.log`), { flags: 'a' });
+  stoppedOnPurpose.delete(agent.name);
   const child = spawn(process.execPath, [join(root, agent.entry)], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env },
@@ -106,7 +116,8 @@ async function startAgent(agent: AgentPlan, logs: WriteStream): Promise<void> {
   let exited = false;
   child.once('exit', (code, signal) => {
     exited = true;
-    if (stopping) return;
+    logs.end();
+    if (stopping || stoppedOnPurpose.has(agent.name)) return;
     process.stderr.write(`mxlab: ${agent.name} stopped (${signal ?? `exit ${code}`}); see ${join(stateDir, 'logs', `${agent.name}.log`)}\n`);
     void stopAll(1);
   });
@@ -116,6 +127,60 @@ async function startAgent(agent: AgentPlan, logs: WriteStream): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${agent.name} did not answer on ${agent.ready.host}:${agent.ready.port}`);
     await new Promise((resolveTimer) => setTimeout(resolveTimer, 100));
   }
+}
+
+async function stopAgent(name: string): Promise<void> {
+  const child = children.get(name);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  stoppedOnPurpose.add(name);
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function agentStatus(): { name: string; address: string; running: boolean; pid?: number }[] {
+  return plan.map((agent) => {
+    const child = children.get(agent.name);
+    const running = child !== undefined && child.exitCode === null && child.signalCode === null;
+    return { name: agent.name, address: agent.ready.host, running, ...(running && child.pid ? { pid: child.pid } : {}) };
+  });
+}
+
+async function writePids(): Promise<void> {
+  const pids = Object.fromEntries(agentStatus().filter((agent) => agent.pid).map((agent) => [agent.name, agent.pid]));
+  await writeFile(join(stateDir, 'pids.json'), `${JSON.stringify(pids, null, 2)}\n`);
+}
+
+/** The control socket: GET /agents, POST /agents/<name>/stop, POST /agents/<name>/start. */
+async function startControl(): Promise<http.Server> {
+  const socketPath = join(stateDir, 'control.sock');
+  await rm(socketPath, { force: true });
+  const server = http.createServer((request, response) => {
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(`${JSON.stringify(body)}\n`);
+    };
+    const match = /^\/agents(?:\/([a-z0-9-]+)\/(stop|start))?$/u.exec(request.url ?? '');
+    if (!match) return reply(404, { error: 'unknown path' });
+    const [, name, action] = match;
+    if (!name) return request.method === 'GET' ? reply(200, agentStatus()) : reply(405, { error: 'GET only' });
+    if (request.method !== 'POST') return reply(405, { error: 'POST only' });
+    const agent = plan.find((item) => item.name === name);
+    if (!agent) return reply(404, { error: `no agent ${name}` });
+    const work = action === 'stop' ? stopAgent(name) : agentStatus().find((item) => item.name === name)?.running ? Promise.resolve() : startAgent(agent);
+    work.then(
+      async () => {
+        await writePids();
+        say(`mxlab: ${name} ${action === 'stop' ? 'stopped' : 'started'} on request`);
+        reply(200, agentStatus().find((item) => item.name === name));
+      },
+      (error: Error) => reply(500, { error: error.message }),
+    );
+  });
+  await new Promise<void>((resolveListen) => server.listen(socketPath, resolveListen));
+  return server;
 }
 
 async function stopAll(code: number): Promise<void> {
@@ -131,7 +196,7 @@ async function stopAll(code: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const plan = labPlan({ root, stateDir });
+  plan = labPlan({ root, stateDir });
   await checkPrivilegedPorts();
   await checkPortsFree(plan);
   await mkdir(join(stateDir, 'logs'), { recursive: true });
@@ -142,15 +207,15 @@ async function main(): Promise<void> {
   for (const group of order) {
     const agents = plan.filter((agent) => group.includes(agent.name));
     try {
-      await Promise.all(agents.map((agent) => startAgent(agent, createWriteStream(join(stateDir, 'logs', `${agent.name}.log`), { flags: 'a' }))));
+      await Promise.all(agents.map((agent) => startAgent(agent)));
     } catch (error) {
       process.stderr.write(`mxlab: ${(error as Error).message}; logs in ${join(stateDir, 'logs')}\n`);
       await stopAll(1);
     }
   }
 
-  const pids = Object.fromEntries([...children].map(([name, child]) => [name, child.pid]));
-  await writeFile(join(stateDir, 'pids.json'), `${JSON.stringify(pids, null, 2)}\n`);
+  await writePids();
+  await startControl();
   say('');
   say('mxlab is up (no-Docker mode): every agent on its own loopback address.');
   say('');
@@ -164,6 +229,7 @@ async function main(): Promise<void> {
   say('');
   say(`Lab CA (trust it in clients): ${join(stateDir, 'tls', 'ca.crt')}`);
   say(`Logs: ${join(stateDir, 'logs')}/<agent>.log   Stop: Ctrl-C`);
+  say('Take an agent down and up: npm run lab -- stop beta-mx1 | start beta-mx1 | status');
 }
 
 await main();
