@@ -90,7 +90,7 @@ function renderReader(folder, uid, message, flags) {
       toolbarButton([icon('reply'), ' Reply all'], 'a', () => composeFrom(folder, uid, 'all')),
       toolbarButton([icon('forward'), ' Forward'], 'f', () => composeFrom(folder, uid, 'forward')),
       toolbarButton('Mark unread', 'u', () => markUnread()),
-      toolbarButton(flagged ? 'Unflag' : 'Flag', 's', () => toggleFlag(), { 'aria-pressed': flagged ? 'true' : 'false', id: 'flag-button' }),
+      toolbarButton(flagged ? [icon('star'), ' Unflag'] : 'Flag', 's', () => toggleFlag(), { 'aria-pressed': flagged ? 'true' : 'false', id: 'flag-button' }),
       moveSelect,
       toolbarButton([icon('trash'), ' Delete'], 'Delete', () => deleteMessage(), { class: 'tool danger' })),
     h('h2', { class: 'subject' }, message.subject || '(no subject)'),
@@ -146,7 +146,7 @@ export async function toggleFlag() {
   const on = button.getAttribute('aria-pressed') !== 'true';
   await act('message/flag', { folder: state.folder, uid: state.openUid, flag: 'flagged', on });
   button.setAttribute('aria-pressed', String(on));
-  button.textContent = on ? 'Unflag' : 'Flag';
+  replace(button, on ? [icon('star'), ' Unflag'] : 'Flag');
 }
 
 async function moveMessage(target) {
