@@ -2,6 +2,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { ImapFlow } from 'imapflow';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { startLab, type Lab } from '../test/harness.ts';
 import { RawImap } from '../test/raw-client.ts';
@@ -117,6 +120,33 @@ describe('IMAP abuse and refusals over raw sockets', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('discards commands pipelined after STARTTLS (no plaintext injection, RFC 3501 §6.2.1)', async () => {
+    const socket = connect(lab.imapPort, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    await once(socket, 'connect');
+    const wait = async (pattern: RegExp) => {
+      for (let i = 0; i < 500 && !pattern.test(text); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.match(text, pattern);
+    };
+    await wait(/^\* OK/mu);
+    socket.write('t1 STARTTLS\r\nt2 LOGIN bob@beta.test secret\r\n');
+    await wait(/^t1 OK/mu);
+    socket.removeAllListeners('data');
+    const secure = tlsConnect({ socket, ca: await readFile(join(lab.config.MXLAB_TLS_DIR, 'ca.crt'), 'utf8'), servername: 'imap.alpha.test' });
+    await once(secure, 'secureConnect');
+    let after = '';
+    secure.setEncoding('latin1');
+    secure.on('data', (chunk: string) => (after += chunk));
+    secure.write('t3 CAPABILITY\r\n');
+    for (let i = 0; i < 500 && !/^t3 OK/mu.test(after); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.doesNotMatch(text + after, /^t2 /mu);
+    assert.match(after, /^\* CAPABILITY .*AUTH=PLAIN/mu);
+    assert.doesNotMatch(after, /STARTTLS/u);
+    secure.destroy();
   });
 
   it('logs in with AUTHENTICATE PLAIN, with and without an initial response', async () => {
