@@ -5,7 +5,8 @@
 
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 export const MAX_FAILURES_PER_ACCOUNT = 5;
-export const MAX_FAILURES_PER_CLIENT = 20;
+/** Generous: a class behind one NAT address shares it. */
+export const MAX_FAILURES_PER_CLIENT = 50;
 /** Bound on remembered keys, so a flood of names cannot grow memory without end. */
 const MAX_KEYS = 10_000;
 
