@@ -11,6 +11,7 @@ describe('MUA config', () => {
     assert.equal(config.tlsDir, '/var/lib/mxlab/tls');
     assert.ok(config.sessionSecret.length >= 32, 'a random secret when none is set');
     assert.notEqual(loadMuaConfig({}).sessionSecret, config.sessionSecret);
+    assert.ok(loadMuaConfig({ MUA_SESSION_SECRET: '' }).sessionSecret.length >= 32, 'empty means unset');
   });
 
   it('reads every MUA variable', () => {

@@ -49,7 +49,8 @@ export const muaConfigSchema = z.object({
   MUA_LISTEN: listenListField.default(listenListField.parse('0.0.0.0:8080')),
   MUA_DNS_SERVER: hostPortField.default(hostPortField.parse('172.28.0.2:53')),
   MUA_FALLBACK: fallbackField.default(new Map()),
-  MUA_SESSION_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Empty (compose's `MUA_SESSION_SECRET:`) means unset: a random key per start. */
+  MUA_SESSION_SECRET: z.union([z.literal(''), z.string().min(16, 'use at least 16 characters')]).optional(),
   MXLAB_TLS_DIR: z.string().min(1).default('/var/lib/mxlab/tls'),
 });
 
@@ -70,7 +71,7 @@ export function loadMuaConfig(env: NodeJS.ProcessEnv = process.env): MuaConfig {
     listen: raw.MUA_LISTEN,
     dnsServer: raw.MUA_DNS_SERVER,
     fallback: raw.MUA_FALLBACK,
-    sessionSecret: raw.MUA_SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    sessionSecret: raw.MUA_SESSION_SECRET || randomBytes(32).toString('base64url'),
     tlsDir: raw.MXLAB_TLS_DIR,
   };
 }
