@@ -27,7 +27,8 @@ export function renderReadmeSection(report: BenchReport): string {
     '|---|---|---|---|',
     ...rows,
     '',
-    `Reference: ${REFERENCE_STACK}. Every message is fsync'd before \`250\`.`,
+    `Reference: ${REFERENCE_STACK}. Every message is fsync'd before \`250\`. ` +
+      'Where the time goes and the proposed fixes: [bench/FINDINGS.md](bench/FINDINGS.md).',
     '',
     '<details><summary>Details of this run</summary>',
     '',
