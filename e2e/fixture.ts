@@ -153,6 +153,8 @@ export async function startMailLab(options: StartMailLabOptions = {}): Promise<M
     // compose itself waits for health, so a failed start leaves the containers for their logs.
     .withClientOptions({ commandOptions: ['--wait', '--wait-timeout', String(STARTUP_TIMEOUT_MS / 1000)] });
   if (options.build ?? true) environment = environment.withBuild();
+  // A run that was killed leaves its containers and volumes; start from nothing.
+  await compose.run(['down', '--volumes', '--remove-orphans', '--timeout', '10']);
   let started: Awaited<ReturnType<typeof environment.up>>;
   try {
     started = await environment.up();
