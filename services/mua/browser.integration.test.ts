@@ -4,15 +4,20 @@
  * looks at its journey and replies; alice sees the reply. Hostile HTML runs nothing and
  * fetches nothing; a wrong password and a POST without the CSRF token are refused.
  * Screenshots go to artifacts/screenshots/.
+ *
+ * With MXLAB_MUA_URL (and MXLAB_BETA_MX, `host:port` of beta-mx1's port 25) it runs against
+ * a lab that is already up — `npm start` or the compose stack — instead of its own chain.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { parseHostPort, type HostPort } from '../../shared/config.ts';
 import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback } from '../../shared/lab.ts';
 import { startChain, type Chain } from './test/chain.ts';
 
@@ -26,7 +31,14 @@ interface Person {
   problems: string[];
 }
 
-let chain: Chain;
+/** Subjects carry this run's tag, so a lab that keeps its mail between runs still works. */
+const TAG = randomBytes(3).toString('hex');
+const LUNCH = `Lunch on Friday? ${TAG}`;
+const HOSTILE = `Hostile markup ${TAG}`;
+
+let chain: Chain | undefined;
+let muaUrl: string;
+let betaMx: HostPort;
 let browser: Browser;
 let remote: Server;
 const remoteHits: string[] = [];
@@ -45,7 +57,7 @@ async function person(viewport = { width: 1360, height: 860 }): Promise<Person> 
     problems.push(`dialog opened: ${dialog.message()}`);
     void dialog.dismiss();
   });
-  await page.goto(chain.muaUrl);
+  await page.goto(muaUrl);
   await page.waitForSelector('#login-form');
   return { context, page, problems };
 }
@@ -79,7 +91,14 @@ async function compose(page: Page, to: string | undefined, subject: string | und
 describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, () => {
   before(async () => {
     await mkdir(SHOTS, { recursive: true });
-    chain = await startChain();
+    if (process.env.MXLAB_MUA_URL) {
+      muaUrl = process.env.MXLAB_MUA_URL.replace(/\/$/u, '');
+      betaMx = parseHostPort(process.env.MXLAB_BETA_MX ?? '127.0.0.1:2025');
+    } else {
+      chain = await startChain();
+      muaUrl = chain.muaUrl;
+      betaMx = { host: toLoopback(AGENT_ADDRESSES['beta-mx1'], chain.net), port: SERVICE_PORTS.smtp };
+    }
     remote = createServer((req, res) => {
       remoteHits.push(req.url ?? '');
       res.writeHead(200, { 'Content-Type': 'image/gif' }).end(Buffer.from('R0lGODlhAQABAAAAACwAAAAAAQABAAA=', 'base64'));
@@ -117,15 +136,15 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await bob.page.evaluate(() => Object.assign(globalThis, { stayedOnPage: true }));
 
     await alice.page.click('#compose-button');
-    await compose(alice.page, 'bob@beta.test', 'Lunch on Friday?', 'Hi Bob,\nlunch on Friday at noon?\nAlice');
+    await compose(alice.page, 'bob@beta.test', LUNCH, 'Hi Bob,\nlunch on Friday at noon?\nAlice');
     await shot(alice.page, 'compose');
     await alice.page.click('#compose-send');
     await alice.page.waitForSelector('#compose', { state: 'hidden' });
 
-    await row(bob.page, 'Lunch on Friday?').waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(bob.page, LUNCH).waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
     assert.equal(await bob.page.evaluate(() => (globalThis as { stayedOnPage?: boolean }).stayedOnPage), true, 'the page was reloaded');
     await shot(bob.page, 'inbox');
-    await row(bob.page, 'Lunch on Friday?').click();
+    await row(bob.page, LUNCH).click();
     await bob.page.waitForSelector('#reader-content .text-body');
     assert.match((await bob.page.textContent('#reader-content .text-body')) ?? '', /lunch on Friday at noon\?/u);
     assert.match((await bob.page.textContent('#reader-content .headers')) ?? '', /alice@alpha\.test/u);
@@ -166,35 +185,35 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await bob.page.keyboard.press('r');
     await bob.page.waitForSelector('#compose[open]');
     assert.equal(await bob.page.inputValue('#compose-to'), 'alice@alpha.test');
-    assert.equal(await bob.page.inputValue('#compose-subject'), 'Re: Lunch on Friday?');
+    assert.equal(await bob.page.inputValue('#compose-subject'), `Re: ${LUNCH}`);
     await compose(bob.page, undefined, undefined, 'Yes, see you at noon!\n');
     await bob.page.click('#compose-send');
     await bob.page.waitForSelector('#compose', { state: 'hidden' });
 
-    await row(alice.page, 'Re: Lunch on Friday?').waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
-    await row(alice.page, 'Re: Lunch on Friday?').click();
+    await row(alice.page, `Re: ${LUNCH}`).waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(alice.page, `Re: ${LUNCH}`).click();
     await alice.page.waitForSelector('#reader-content .text-body');
     assert.match((await alice.page.textContent('#reader-content .text-body')) ?? '', /see you at noon/u);
 
-    const sent = await alice.page.request.get(`${chain.muaUrl}/api/messages?folder=Sent`);
-    const original = (await sent.json()) as { messages: { uid: number }[] };
-    const sentUid = original.messages[0]?.uid ?? 0;
-    const source = await (await alice.page.request.get(`${chain.muaUrl}/api/message/source?folder=Sent&uid=${sentUid}`)).text();
+    const sent = await alice.page.request.get(`${muaUrl}/api/messages?folder=Sent`);
+    const original = (await sent.json()) as { messages: { uid: number; subject: string }[] };
+    const sentUid = original.messages.find((message) => message.subject === LUNCH)?.uid ?? 0;
+    const source = await (await alice.page.request.get(`${muaUrl}/api/message/source?folder=Sent&uid=${sentUid}`)).text();
     const originalId = /^Message-ID: (<[^>]+>)/imu.exec(source)?.[1];
     assert.ok(originalId, 'the copy in Sent has a Message-ID');
     const uid = await alice.page.locator('#messages a.row[aria-current="true"]').getAttribute('data-uid');
-    const reply = await (await alice.page.request.get(`${chain.muaUrl}/api/message/source?folder=INBOX&uid=${uid}`)).text();
+    const reply = await (await alice.page.request.get(`${muaUrl}/api/message/source?folder=INBOX&uid=${uid}`)).text();
     assert.match(reply, new RegExp(`^In-Reply-To: ${originalId.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}`, 'imu'));
     assert.match(reply, new RegExp(`^References: ${originalId.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}`, 'imu'));
   });
 
   it('hostile HTML runs nothing and fetches nothing until bob asks for images', async () => {
     const remoteBase = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`;
-    const mx = createTransport({ host: toLoopback(AGENT_ADDRESSES['beta-mx1'], chain.net), port: SERVICE_PORTS.smtp, secure: false, ignoreTLS: true, name: 'mx.alpha.test' });
+    const mx = createTransport({ host: betaMx.host, port: betaMx.port, secure: false, ignoreTLS: true, name: 'mx.alpha.test' });
     await mx.sendMail({
       from: 'alice@alpha.test',
       to: 'bob@beta.test',
-      subject: 'Hostile markup',
+      subject: HOSTILE,
       text: 'plain part',
       html:
         `<p id="greeting">Hello Bob</p><script>fetch('${remoteBase}/script');document.title='pwned';alert('script')</script>` +
@@ -203,8 +222,8 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
         `<div style="background:url(${remoteBase}/css)">styled</div><a href="javascript:alert('link')">link</a>`,
     });
     mx.close();
-    await row(bob.page, 'Hostile markup').waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
-    await row(bob.page, 'Hostile markup').click();
+    await row(bob.page, HOSTILE).waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(bob.page, HOSTILE).click();
     const frame = bob.page.locator('iframe.message-frame');
     await frame.waitFor();
     assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
@@ -224,33 +243,34 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
   it('flags, searches, and deletes to Trash from the keyboard', async () => {
     await bob.page.keyboard.press('s');
     await bob.page.waitForSelector('#flag-button[aria-pressed="true"]');
-    await row(bob.page, 'Hostile markup').locator('.star').waitFor();
+    await row(bob.page, HOSTILE).locator('.star').waitFor();
     await bob.page.keyboard.press('/');
-    await bob.page.keyboard.type('Lunch');
+    await bob.page.keyboard.type(`Friday? ${TAG}`);
     await bob.page.keyboard.press('Enter');
     await bob.page.locator('#list-count', { hasText: '1 found' }).waitFor();
     assert.equal(await bob.page.locator('#messages a.row').count(), 1);
     await bob.page.fill('#search-input', '');
     await bob.page.keyboard.press('Enter');
-    await row(bob.page, 'Hostile markup').click();
+    await row(bob.page, HOSTILE).click();
     await bob.page.waitForSelector('iframe.message-frame');
     await bob.page.locator('#messages').focus();
     await bob.page.keyboard.press('#');
     await bob.page.locator('#reader-empty').waitFor();
-    assert.equal(await row(bob.page, 'Hostile markup').count(), 0);
+    assert.equal(await row(bob.page, HOSTILE).count(), 0);
     await bob.page.locator('#folder-list a', { hasText: 'Trash' }).click();
-    await row(bob.page, 'Hostile markup').waitFor();
+    await row(bob.page, HOSTILE).waitFor();
     await shot(bob.page, 'trash');
     await bob.page.locator('#folder-list a', { hasText: 'Inbox' }).click();
-    await row(bob.page, 'Lunch on Friday?').waitFor();
+    await row(bob.page, LUNCH).waitFor();
   });
 
   it('refuses a POST without the CSRF token with 403', async () => {
-    const response = await bob.page.request.post(`${chain.muaUrl}/api/message/delete`, { data: { folder: 'INBOX', uid: 1 } });
+    const before = (await (await bob.page.request.get(`${muaUrl}/api/messages?folder=INBOX`)).json()) as { total: number };
+    const response = await bob.page.request.post(`${muaUrl}/api/message/delete`, { data: { folder: 'INBOX', uid: 1 } });
     assert.equal(response.status(), 403);
     assert.match(((await response.json()) as { error: string }).error, /CSRF/u);
-    const list = (await (await bob.page.request.get(`${chain.muaUrl}/api/messages?folder=INBOX`)).json()) as { total: number };
-    assert.equal(list.total, 1, 'nothing was deleted');
+    const list = (await (await bob.page.request.get(`${muaUrl}/api/messages?folder=INBOX`)).json()) as { total: number };
+    assert.equal(list.total, before.total, 'nothing was deleted');
   });
 
   it('works on a phone-sized screen', async () => {
@@ -258,7 +278,7 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await logIn(phone, 'alice@alpha.test');
     await phone.page.waitForSelector('#messages a.row');
     await shot(phone.page, 'phone-inbox');
-    await row(phone.page, 'Re: Lunch on Friday?').click();
+    await row(phone.page, `Re: ${LUNCH}`).click();
     await phone.page.waitForSelector('#reader-content .text-body');
     assert.equal(await phone.page.isVisible('#message-list'), false, 'one pane at a time');
     await shot(phone.page, 'phone-message');
