@@ -53,7 +53,13 @@ async function main(): Promise<number> {
   }
   const startLoad = loadAverage();
   say(options.target === 'lab' ? 'starting the no-Docker lab on 127.30.0.X …' : 'using the compose stack on 127.0.0.1');
-  const target = options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
+  let target: BenchTarget;
+  try {
+    target = options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
+  } catch (error) {
+    process.stderr.write(`bench: cannot reach the ${options.target === 'lab' ? 'no-Docker lab' : 'compose stack'}: ${(error as Error).message}\n`);
+    return 1;
+  }
   let outcome: Pick<BenchReport, 'results' | 'failures'>;
   const stop = () => void target.stop().finally(() => process.exit(130));
   process.once('SIGINT', stop);

@@ -63,10 +63,15 @@ export async function startLabTarget(env: NodeJS.ProcessEnv = {}): Promise<Bench
   };
 }
 
+/** `mxlab-beta-mx1-1` (compose's project-service-index) → `beta-mx1`. */
+export function agentOfContainer(name: string): string {
+  return name.replace(/^.*?[-_](?=(alpha|beta|caller|dns|mua))/u, '').replace(/[-_]\d+$/u, '');
+}
+
 async function composeCa(caFile: string | undefined): Promise<string> {
   if (caFile) return readFile(caFile, 'utf8');
   try {
-    const { stdout } = await run('docker', ['compose', 'exec', '-T', 'alpha-mta', 'cat', '/var/lib/mxlab/tls/ca.crt']);
+    const { stdout } = await run('docker', ['compose', 'exec', '-T', 'alpha-mta', 'cat', '/var/lib/mxlab/tls/ca.crt'], { cwd: join(import.meta.dirname, '..', '..') });
     return stdout;
   } catch (error) {
     throw new Error(`cannot read the lab CA from the compose stack (${(error as Error).message.split('\n')[0]}); pass --ca FILE`, { cause: error });
@@ -91,8 +96,7 @@ export async function composeTarget(caFile: string | undefined): Promise<BenchTa
       if (!hasDocker) return {};
       const result: Record<string, ProcessMemory> = {};
       for (const [name, usedMb] of Object.entries(await dockerMemory())) {
-        const agent = name.replace(/^.*?[-_](?=(alpha|beta|caller|dns|mua))/u, '').replace(/[-_]\d+$/u, '');
-        result[agent] = { rssMb: usedMb, peakMb: usedMb };
+        result[agentOfContainer(name)] = { rssMb: usedMb, peakMb: usedMb };
       }
       return result;
     },
