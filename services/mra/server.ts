@@ -16,6 +16,8 @@ export interface MraDeps {
   users?: UserDirectory;
   /** Base delay after a failed IMAP login (tests make it short). */
   authFailureDelayMs?: number;
+  /** IMAP inactivity limits (tests make them short). */
+  imapTimeouts?: { autologoutMs: number; preauthMs: number };
 }
 
 export interface RunningMra {
@@ -40,6 +42,7 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
     allowPlaintextAuth: config.MRA_ALLOW_PLAINTEXT_AUTH,
     logger: logger.child({ proto: 'imap' }),
     ...(deps.authFailureDelayMs === undefined ? {} : { authFailureDelayMs: deps.authFailureDelayMs }),
+    ...(deps.imapTimeouts === undefined ? {} : { timeouts: deps.imapTimeouts }),
   });
   const pop3Server = createPop3Server({
     users,

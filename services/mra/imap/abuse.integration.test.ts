@@ -122,6 +122,25 @@ describe('IMAP abuse and refusals over raw sockets', () => {
     }
   });
 
+  it('logs out idle clients: sooner before login, later after (RFC 3501 §5.4)', async () => {
+    const quick = await startLab({}, { imapTimeouts: { autologoutMs: 600, preauthMs: 200 } });
+    try {
+      const before = await RawImap.open(quick.imapPort);
+      const started = Date.now();
+      assert.match(await before.until(/^\* BYE Autologout/mu, 3000), /BYE/u);
+      await before.waitClosed();
+      assert.ok(Date.now() - started < 550);
+      const after = await RawImap.open(quick.imapPort);
+      await after.command('z1', 'LOGIN bob@beta.test secret');
+      const loggedIn = Date.now();
+      await after.until(/^\* BYE Autologout/mu, 3000);
+      assert.ok(Date.now() - loggedIn >= 550);
+      await after.waitClosed();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('discards commands pipelined after STARTTLS (no plaintext injection, RFC 3501 §6.2.1)', async () => {
     const socket = connect(lab.imapPort, '127.0.0.1');
     let text = '';

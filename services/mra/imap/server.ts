@@ -8,7 +8,7 @@ import type { HostPort } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { MailStore } from '../store/types.ts';
 import { IMAP_COMMANDS } from './commands/table.ts';
-import { ImapConnection, type Authenticator } from './session.ts';
+import { AUTOLOGOUT_MS, ImapConnection, PREAUTH_TIMEOUT_MS, type Authenticator } from './session.ts';
 
 /** Default base of the growing delay after a failed login (RFC 3501 §11 leaves it to us). */
 export const AUTH_FAILURE_DELAY_MS = 1000;
@@ -25,6 +25,8 @@ export interface ImapServerDeps {
   allowPlaintextAuth: boolean;
   logger: Logger;
   authFailureDelayMs?: number;
+  /** Defaults: AUTOLOGOUT_MS and PREAUTH_TIMEOUT_MS. */
+  timeouts?: { autologoutMs: number; preauthMs: number };
 }
 
 export interface ImapServer {
@@ -46,6 +48,7 @@ export function createImapServer(deps: ImapServerDeps): ImapServer {
     allowPlaintextAuth: deps.allowPlaintextAuth,
     logger,
     authFailureDelayMs: deps.authFailureDelayMs ?? AUTH_FAILURE_DELAY_MS,
+    timeouts: deps.timeouts ?? { autologoutMs: AUTOLOGOUT_MS, preauthMs: PREAUTH_TIMEOUT_MS },
     commands: IMAP_COMMANDS,
   };
 

@@ -42,6 +42,8 @@ export interface SessionOptions {
   logger: Logger;
   /** Delay after the n-th failed login is n times this. */
   authFailureDelayMs: number;
+  /** Inactivity limits: after login (at least 30 min, RFC 3501 §5.4) and before. */
+  timeouts: { autologoutMs: number; preauthMs: number };
   commands: ReadonlyMap<string, AnyCommand>;
 }
 
@@ -100,7 +102,12 @@ export class ImapConnection implements Session {
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
     socket.on('timeout', this.onTimeout);
-    socket.setTimeout(this.state === 'not-authenticated' ? PREAUTH_TIMEOUT_MS : AUTOLOGOUT_MS);
+    this.armTimer(socket);
+  }
+
+  /** The autologout timer runs while the server waits for the client, not while it works. */
+  private armTimer(socket: Socket = this.socket): void {
+    socket.setTimeout(this.state === 'not-authenticated' ? this.options.timeouts.preauthMs : this.options.timeouts.autologoutMs);
   }
 
   private detach(socket: Socket): void {
@@ -157,7 +164,9 @@ export class ImapConnection implements Session {
     return new Promise((resolve) => {
       const onClose = () => resolve(Buffer.from('*'));
       this.closeWaiters.add(onClose);
+      this.armTimer();
       this.lineWaiter = (line) => {
+        this.socket.setTimeout(0);
         this.closeWaiters.delete(onClose);
         resolve(line);
       };
@@ -182,7 +191,12 @@ export class ImapConnection implements Session {
     try {
       for (let raw = this.queue.shift(); raw !== undefined && !this.closed; raw = this.queue.shift()) {
         if (this.queue.length < MAX_QUEUED_COMMANDS / 2) this.socket.resume();
-        await this.execute(raw);
+        this.socket.setTimeout(0);
+        try {
+          await this.execute(raw);
+        } finally {
+          if (!this.closed) this.armTimer();
+        }
       }
     } catch (error) {
       this.logger.error({ err: error }, 'imap session failed');
@@ -267,7 +281,6 @@ export class ImapConnection implements Session {
       this.account = account;
       this.userStore = await this.options.store.forUser(account);
       this.state = 'authenticated';
-      this.socket.setTimeout(AUTOLOGOUT_MS);
       this.logger.info({ user: account.address }, 'imap login');
       return { status: 'OK', code: `CAPABILITY ${this.capabilities().join(' ')}`, text: 'Logged in' };
     }

@@ -20,7 +20,8 @@ describe('two IMAP sessions and deliveries at once', () => {
     const b = await RawImap.open(lab.imapPort);
     await a.command('a1', 'LOGIN carol@beta.test secret');
     await b.command('b1', 'LOGIN carol@beta.test secret');
-    for (let i = 0; i < 3; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
+    const bases: string[] = [];
+    for (let i = 0; i < 3; i += 1) bases.push(await deliver(maildir, sampleMessage(`m${i}`)));
     assert.match(await a.command('a2', 'SELECT INBOX'), /^\* 3 EXISTS/mu);
     assert.match(await b.command('b2', 'SELECT INBOX'), /^\* 3 EXISTS/mu);
 
@@ -40,9 +41,8 @@ describe('two IMAP sessions and deliveries at once', () => {
 
     // POP3 (another writer) marks a message read and deletes another: seen by NOOP.
     const cur = await readdir(join(maildir, 'cur'));
-    const fresh = await readdir(join(maildir, 'new'));
-    assert.ok(fresh.length >= 1);
-    await rename(join(maildir, 'new', fresh[0] ?? ''), join(maildir, 'cur', `${fresh[0] ?? ''}:2,S`));
+    const third = bases[2] ?? '';
+    await rename(join(maildir, 'new', third), join(maildir, 'cur', `${third}:2,S`));
     const flaggedFile = cur.find((name) => name.endsWith(':2,F'));
     assert.ok(flaggedFile);
     await unlink(join(maildir, 'cur', flaggedFile));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureLabUsers } from '../../../shared/users.ts';
 import { loadMraConfig, type MraConfig } from '../config.ts';
-import { startMra, type RunningMra } from '../server.ts';
+import { startMra, type MraDeps, type RunningMra } from '../server.ts';
 
 export interface Lab {
   dir: string;
@@ -32,7 +32,7 @@ async function usersDir(): Promise<string> {
   return sharedUsers;
 }
 
-export async function startLab(env: Record<string, string> = {}): Promise<Lab> {
+export async function startLab(env: Record<string, string> = {}, deps: MraDeps = {}): Promise<Lab> {
   const dir = await mkdtemp(join(tmpdir(), 'mxlab-mra-'));
   const config = loadMraConfig({
     MXLAB_USERS_DIR: await usersDir(),
@@ -51,7 +51,7 @@ export async function startLab(env: Record<string, string> = {}): Promise<Lab> {
   const lab: Lab = {
     dir,
     config,
-    mra: await startMra(config, { authFailureDelayMs: 10 }),
+    mra: await startMra(config, { authFailureDelayMs: 10, ...deps }),
     imapPort: 0,
     imapsPort: 0,
     maildir: (address) => {
@@ -61,7 +61,7 @@ export async function startLab(env: Record<string, string> = {}): Promise<Lab> {
     async restart() {
       await lab.mra.close();
       const again = loadMraConfig({ ...process.env, ...flatten(config, lab.imapPort, lab.imapsPort) });
-      lab.mra = await startMra(again, { authFailureDelayMs: 10 });
+      lab.mra = await startMra(again, { authFailureDelayMs: 10, ...deps });
     },
     async close() {
       await lab.mra.close();
