@@ -89,7 +89,3 @@ export function sanitizeMessageHtml(input: string, options: SanitizeOptions): Sa
   return { html, blockedImages };
 }
 
-/** Plain text → safe HTML (escaped, links left as text). */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/gu, (char) => `&#${char.charCodeAt(0)};`);
-}
