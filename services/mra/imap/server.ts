@@ -67,7 +67,8 @@ export function createImapServer(deps: ImapServerDeps): ImapServer {
   return {
     listen(at, { implicitTls }) {
       if (implicitTls && !secureContext) return Promise.reject(new Error('implicit TLS needs a certificate'));
-      const server = createServer((socket) => accept(socket, implicitTls));
+      // No Nagle: a reply written after a client's request must not wait for a delayed ACK.
+      const server = createServer({ noDelay: true }, (socket) => accept(socket, implicitTls));
       servers.push(server);
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -269,8 +269,8 @@ export class ImapConnection implements Session {
     }
     // Changes by other processes arrive through the folder's watcher; NOOP, CHECK and
     // IDLE also reread the folder, so a client that polls never waits for the watcher.
-    if (this.selected && reply.then === undefined) await this.send(...this.selected.updates(command.allowsExpunge));
-    await this.send({ kind: 'status', tag, status: reply.status, ...(reply.code === undefined ? {} : { code: reply.code }), text: reply.text });
+    const updates = this.selected && reply.then === undefined ? this.selected.updates(command.allowsExpunge) : [];
+    await this.send(...updates, { kind: 'status', tag, status: reply.status, ...(reply.code === undefined ? {} : { code: reply.code }), text: reply.text });
     if (reply.then === 'starttls') this.startTls();
     if (reply.then === 'logout') await this.end();
   }

@@ -3,7 +3,7 @@
  * the index by base name, watching the directories, and reading messages with CRLF.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INFO_SEPARATOR } from './maildir-names.ts';
 
@@ -124,4 +124,35 @@ export function toCrlf(data: Buffer): Buffer {
   }
   if (!bare) return data;
   return Buffer.from(data.toString('latin1').replace(/\r?\n/gu, '\r\n'), 'latin1');
+}
+
+/** Header blocks are read in chunks of this size, and given up on (returned as read) past the limit. */
+const HEADER_CHUNK_BYTES = 16 * 1024;
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+/** Reads a message file only up to the blank line that ends its header (CRLF-normalized). */
+export async function readHeaderBlock(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let searchFrom = 0;
+    while (total < MAX_HEADER_BYTES) {
+      const chunk = Buffer.alloc(HEADER_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(chunk, 0, HEADER_CHUNK_BYTES, total);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      const data = chunks.length === 1 ? (chunks[0] ?? chunk) : Buffer.concat(chunks);
+      if (data[0] === 10 || (data[0] === 13 && data[1] === 10)) return toCrlf(data.subarray(0, data[0] === 10 ? 1 : 2));
+      const crlf = data.indexOf('\r\n\r\n', searchFrom);
+      const lf = data.indexOf('\n\n', searchFrom);
+      const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : -1;
+      if (end !== -1) return toCrlf(data.subarray(0, end));
+      searchFrom = Math.max(0, total - 3);
+    }
+    return toCrlf(Buffer.concat(chunks));
+  } finally {
+    await handle.close();
+  }
 }

@@ -8,7 +8,7 @@
 import { copyFile, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIndex, readKeywords, writeIndex, writeKeywords, type DirMtimes, type FolderIndex } from './index-file.ts';
-import { compareListing, dirMtimes, FolderWatcher, listFiles, toCrlf, type Sub } from './folder-files.ts';
+import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Sub } from './folder-files.ts';
 import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
@@ -246,6 +246,20 @@ export class MaildirFolder implements MailboxHandle {
       if (!entry) break;
       try {
         return await this.readPath(this.pathOf(entry));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await this.sync();
+      }
+    }
+    throw new MailStoreError('NONEXISTENT', `message UID ${uid} is gone`);
+  }
+
+  async readHeader(uid: number): Promise<Buffer> {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const entry = this.byUid.get(uid);
+      if (!entry) break;
+      try {
+        return await readHeaderBlock(this.pathOf(entry));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         await this.sync();

@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rename, rm, unlink, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readHeaderBlock } from './folder-files.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../shared/log.ts';
@@ -31,6 +32,27 @@ describe('Maildir names', () => {
     assert.deepEqual(checkMailboxName('inbox'), { ok: true, name: 'INBOX' });
     assert.deepEqual(checkMailboxName('Work.Projects'), { ok: true, name: 'Work.Projects' });
     assert.deepEqual(checkMailboxName('&AOk-t&AOk-'), { ok: true, name: '&AOk-t&AOk-' });
+  });
+});
+
+describe('header block reads', () => {
+  it('stops at the blank line, for CRLF, LF, long and body-less messages', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mxlab-header-'));
+    try {
+      const cases: Array<[string, string]> = [
+        ['Subject: a\r\nFrom: b\r\n\r\nbody\r\n', 'Subject: a\r\nFrom: b\r\n\r\n'],
+        ['Subject: a\nFrom: b\n\nbody\n', 'Subject: a\r\nFrom: b\r\n\r\n'],
+        ['Subject: only header\r\n', 'Subject: only header\r\n'],
+        ['\r\nbody only', '\r\n'],
+        [`X-Long: ${'x'.repeat(40_000)}\r\n\r\nbody`, `X-Long: ${'x'.repeat(40_000)}\r\n\r\n`],
+      ];
+      for (const [i, [text, expected]] of cases.entries()) {
+        await writeFile(join(dir, String(i)), text);
+        assert.equal((await readHeaderBlock(join(dir, String(i)))).toString(), expected, `case ${i}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

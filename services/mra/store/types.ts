@@ -68,6 +68,8 @@ export interface MailboxHandle {
   sync(): Promise<void>;
   /** The whole message as stored (RFC 5322 octets). */
   read(uid: number): Promise<Buffer>;
+  /** Only the header block (up to and including the blank line), without reading the body. */
+  readHeader(uid: number): Promise<Buffer>;
   /** Size in octets, read from disk once when the file name does not carry it. */
   size(uid: number): Promise<number>;
   /** `unchangedSince` (RFC 7162 §3.2): records whose modseq is higher are left alone and reported. */

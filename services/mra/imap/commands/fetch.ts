@@ -30,7 +30,26 @@ function parseFetch(args: readonly Token[]): FetchArgs {
 
 /** Responses without message content are written this many at a time. */
 const FETCH_BATCH = 256;
-const NEEDS_CONTENT = new Set(['ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+const NEEDS_CONTENT = new Set(['BODYSTRUCTURE', 'BODY', 'RFC822', 'RFC822.TEXT']);
+const NEEDS_HEADER = new Set(['ENVELOPE', 'RFC822.HEADER']);
+/** ENVELOPEs kept per open mailbox (messages never change, so entries never go stale). */
+const ENVELOPE_CACHE_SIZE = 20_000;
+const envelopes = new WeakMap<object, Map<number, ImapValue>>();
+
+function envelopeCache(handle: object): Map<number, ImapValue> {
+  let cache = envelopes.get(handle);
+  if (!cache || cache.size >= ENVELOPE_CACHE_SIZE) {
+    cache = new Map();
+    envelopes.set(handle, cache);
+  }
+  return cache;
+}
+
+/** Whether an item is served from the header block alone. */
+function headerOnly(item: FetchItem): boolean {
+  if (item.kind === 'simple') return NEEDS_HEADER.has(item.name);
+  return item.path.length === 0 && (item.spec === 'HEADER' || item.spec === 'HEADER.FIELDS' || item.spec === 'HEADER.FIELDS.NOT');
+}
 
 function marksSeen(item: FetchItem): boolean {
   return item.kind === 'section' ? !item.peek : item.name === 'RFC822' || item.name === 'RFC822.TEXT';
@@ -48,7 +67,9 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   if (byUid && !has('UID')) wanted.unshift({ kind: 'simple', name: 'UID' });
   if (selected.condstore && (changedSince !== undefined || has('MODSEQ')) && !has('MODSEQ')) wanted.push({ kind: 'simple', name: 'MODSEQ' });
   const setSeen = !selected.readOnly && wanted.some(marksSeen);
-  const needsContent = wanted.some((item) => item.kind === 'section' || NEEDS_CONTENT.has(item.name));
+  const needsContent = wanted.some((item) => (item.kind === 'section' && !headerOnly(item)) || (item.kind === 'simple' && NEEDS_CONTENT.has(item.name)));
+  const needsHeader = !needsContent && wanted.some(headerOnly);
+  const cache = envelopeCache(selected.handle);
   const handle = selected.handle;
   const batch: Response[] = [];
   for (const { seq, uid } of resolveSet(selected, ranges, byUid)) {
@@ -62,7 +83,8 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
       for (const change of changed) selected.markReported(change.uid, change.modseq);
       flagsChanged = changed.length > 0;
     }
-    const content = needsContent ? await handle.read(uid) : undefined;
+    const onlyCachedEnvelope = needsHeader && cache.has(uid) && wanted.every((item) => !headerOnly(item) || (item.kind === 'simple' && item.name === 'ENVELOPE'));
+    const content = needsContent ? await handle.read(uid) : needsHeader && !onlyCachedEnvelope ? await handle.readHeader(uid) : undefined;
     let mime: MimePart | undefined;
     const parsed = () => (mime ??= parseMime(content ?? Buffer.alloc(0)));
     const values: ImapValue[] = [];
@@ -76,8 +98,16 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
         case 'UID': values.push('UID', uid); break;
         case 'FLAGS': values.push('FLAGS', selected.flagsOf(record)); break;
         case 'INTERNALDATE': values.push('INTERNALDATE', { quoted: formatDateTime(record.internalDate) }); break;
-        case 'RFC822.SIZE': values.push('RFC822.SIZE', content ? content.length : await handle.size(uid)); break;
-        case 'ENVELOPE': values.push('ENVELOPE', envelope(parsed())); break;
+        case 'RFC822.SIZE': values.push('RFC822.SIZE', needsContent && content ? content.length : await handle.size(uid)); break;
+        case 'ENVELOPE': {
+          let value = cache.get(uid);
+          if (value === undefined) {
+            value = envelope(parsed());
+            cache.set(uid, value);
+          }
+          values.push('ENVELOPE', value);
+          break;
+        }
         case 'BODYSTRUCTURE': values.push('BODYSTRUCTURE', bodyStructure(parsed(), true)); break;
         case 'BODY': values.push('BODY', bodyStructure(parsed(), false)); break;
         case 'MODSEQ': values.push('MODSEQ', [record.modseq]); break;
