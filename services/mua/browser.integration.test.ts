@@ -166,15 +166,16 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
   it('the journey view lists every hop with protocol, TLS and authentication', async () => {
     await bob.page.click('#tab-journey');
     await bob.page.waitForSelector('#panel-journey .timeline');
-    const agents = await bob.page.locator('.hop:not(.hop-written):not(.hop-verdict):not(.hop-auth):not(.hop-mailbox) .hop-agent').allTextContents();
+    const agents = await bob.page.locator('.hop:not(.hop-written):not(.hop-verdict):not(.hop-auth):not(.hop-mailbox):not(.hop-read) .hop-agent').allTextContents();
     assert.deepEqual(agents, ['alpha-mta', 'beta-mx1', 'beta-mda']);
-    const protocols = await bob.page.locator('.hop .badge-proto').allTextContents();
+    const protocols = await bob.page.locator('.hop:not(.hop-read) .badge-proto').allTextContents();
     assert.deepEqual(protocols, ['ESMTPSA', 'ESMTPS', 'LMTP']);
     const first = (await bob.page.locator('.hop-submission').textContent()) ?? '';
     assert.match(first, /authenticated as alice@alpha\.test/u);
     assert.match(first, /TLS 1\.3/u);
     assert.equal(await bob.page.locator('.hop-verdict').count(), 1, 'the caller verdict is shown');
     assert.match((await bob.page.locator('.hop-mailbox').textContent()) ?? '', /bob@beta\.test/u);
+    assert.match((await bob.page.locator('.hop-read').textContent()) ?? '', /imap\.beta\.test/u);
     await bob.page.setViewportSize({ width: 1360, height: 2000 });
     await shot(bob.page, 'journey');
     await bob.page.setViewportSize({ width: 1360, height: 860 });

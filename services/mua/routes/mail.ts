@@ -82,7 +82,11 @@ export function mailRoutes(ctx: MuaContext): Router {
   });
 
   router.get('/message/journey', async (req: Request, res: Response) => {
-    res.json(journeyOf(await source(ctx, currentSession(res), req)));
+    const session = currentSession(res);
+    const imap = session.servers.imap;
+    // The last leg, which no header records: this client reading the mailbox over IMAP.
+    const retrieval = { server: imap.servername, address: imap.host, port: imap.port, protocol: 'IMAP', tls: 'STARTTLS', found: imap.source };
+    res.json({ ...journeyOf(await source(ctx, session, req)), retrieval });
   });
 
   router.get('/message/draft', async (req: Request, res: Response) => {

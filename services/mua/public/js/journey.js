@@ -154,6 +154,21 @@ export function renderJourney(journey) {
           h('code', {}, `<${journey.returnPath ?? ''}>`)),
         h('p', { class: 'hop-explain muted small' }, 'The delivery agent recorded the envelope: bounces would go to the Return-Path.'))));
   }
+  if (journey.retrieval && (journey.deliveredTo.length || journey.hops.length)) {
+    const r = journey.retrieval;
+    steps.push(h('li', { class: 'hop hop-read' },
+      h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('mail')),
+      h('div', { class: 'hop-card' },
+        h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, 'Reading'), h('h4', { class: 'hop-agent' }, 'this web mail, over IMAP')),
+        h('p', { class: 'hop-path' }, h('span', { class: 'host' }, r.server), h('span', { class: 'ip' }, ` [${r.address}]:${r.port}`),
+          h('span', { class: 'arrow', 'aria-label': 'read by' }, ' → '), h('span', { class: 'host' }, 'you')),
+        h('div', { class: 'badges' }, badge(r.protocol, 'proto', 'Internet Message Access Protocol (RFC 3501)'),
+          badge([icon('lock'), ` ${r.tls}`], 'good', 'Upgraded to TLS before logging in'),
+          badge([icon('check'), ' logged in'], 'good')),
+        h('p', { class: 'hop-explain muted small' }, r.found === 'srv'
+          ? 'Found through the _imap._tcp SRV record of your domain (RFC 6186). This leg leaves no header in the message.'
+          : 'Taken from the MUA_FALLBACK setting. This leg leaves no header in the message.'))));
+  }
   const tlsHops = journey.hops.filter((hop) => hop.tls).length;
   const summary = h('div', { class: 'journey-summary' },
     h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, String(journey.hops.length)), h('span', { class: 'stat-label' }, journey.hops.length === 1 ? 'hop' : 'hops')),
