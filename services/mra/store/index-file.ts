@@ -137,3 +137,61 @@ export async function readKeywords(dir: string): Promise<string[]> {
 export async function writeKeywords(dir: string, keywords: readonly string[]): Promise<void> {
   await writeFileAtomic(join(dir, KEYWORDS_FILE), keywords.map((keyword, i) => `${i} ${keyword}\n`).join(''));
 }
+
+/** Flag-only index changes are written at most this often; UID assignments at once. */
+const INDEX_WRITE_DELAY_MS = 1000;
+
+/**
+ * Keeps one folder's index file behind memory by at most INDEX_WRITE_DELAY_MS: writes
+ * run one after another, each writing the state of its turn, and only when something changed.
+ */
+export class IndexWriter {
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly dir: string;
+  private readonly snapshot: () => FolderIndex;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(dir: string, snapshot: () => FolderIndex, onError: (error: unknown) => void) {
+    this.dir = dir;
+    this.snapshot = snapshot;
+    this.onError = onError;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  /** A lazy write: soon, but not for every flag change. */
+  schedule(): void {
+    this.dirty = true;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(this.onError);
+    }, INDEX_WRITE_DELAY_MS);
+    this.timer.unref();
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const run = this.chain.then(() => this.writeNow());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      await writeIndex(this.dir, this.snapshot());
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
+  }
+}

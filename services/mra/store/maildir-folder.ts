@@ -7,7 +7,7 @@
  */
 import { copyFile, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readIndex, readKeywords, writeIndex, writeKeywords, type DirMtimes, type FolderIndex } from './index-file.ts';
+import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type FolderIndex } from './index-file.ts';
 import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Sub } from './folder-files.ts';
 import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
@@ -16,8 +16,6 @@ import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, typ
 const EAGER_STAT_LIMIT = 1000;
 /** Directory mtimes younger than this are not trusted to show every change (coarse timestamps). */
 const MTIME_SLACK_MS = 2000;
-/** Flag-only index changes are written at most this often; UID assignments at once. */
-const INDEX_WRITE_DELAY_MS = 1000;
 interface Entry extends MessageRecord {
   readonly base: string;
   readonly sub: Sub;
@@ -53,7 +51,7 @@ export class MaildirFolder implements MailboxHandle {
   private readonly listeners = new Set<(change: MailboxChange) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private recentFloor: number;
-  private writeTimer: NodeJS.Timeout | undefined;
+  private readonly index: IndexWriter;
   private watcher: FolderWatcher | undefined;
   private readonly hooks: FolderHooks;
   private readonly onError: (error: unknown) => void;
@@ -77,6 +75,7 @@ export class MaildirFolder implements MailboxHandle {
     }
     this.recentFloor = this.uidNextValue - 1;
     this.scanned = index.dirMtimes;
+    this.index = new IndexWriter(dir, () => this.snapshot(), hooks.onError);
   }
 
   /** Reads the index and the directories; writes the index when anything was new. */
@@ -85,7 +84,7 @@ export class MaildirFolder implements MailboxHandle {
     const folder = new MaildirFolder(dir, name, index, await readKeywords(dir), hooks);
     await folder.sync();
     if (index.entries.length === 0 && folder.byUid.size === 0) {
-      folder.dirty = true;
+      folder.index.markDirty();
       await folder.flushIndex();
     }
     return folder;
@@ -173,7 +172,7 @@ export class MaildirFolder implements MailboxHandle {
     // past, so a change within the same timestamp tick cannot hide behind them.
     const stable = before && after && before.new === after.new && before.cur === after.cur && Math.max(after.new, after.cur) < started - MTIME_SLACK_MS;
     const scanned = stable ? after : undefined;
-    if (scanned?.new !== this.scanned?.new || scanned?.cur !== this.scanned?.cur) this.scheduleIndexWrite();
+    if (scanned?.new !== this.scanned?.new || scanned?.cur !== this.scanned?.cur) this.index.schedule();
     this.scanned = scanned;
     const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
     for (const [entry, listed] of moved) {
@@ -205,10 +204,10 @@ export class MaildirFolder implements MailboxHandle {
         this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), internalDate: new Date(Math.floor(dateMs / 1000) * 1000), size, modseq: ++this.highest });
         change.added.push(uid);
       }
-      this.dirty = true;
+      this.index.markDirty();
       await this.flushIndex();
     } else if (change.expunged.length > 0 || change.flagged.length > 0) {
-      this.scheduleIndexWrite();
+      this.index.schedule();
     }
     this.emit(change);
   }
@@ -275,7 +274,7 @@ export class MaildirFolder implements MailboxHandle {
     const current = this.byUid.get(uid);
     if (current) {
       this.put({ ...current, size });
-      this.scheduleIndexWrite();
+      this.index.schedule();
     }
     return size;
   }
@@ -309,7 +308,7 @@ export class MaildirFolder implements MailboxHandle {
         changed.push({ uid, flags: this.flagsOf(info), modseq });
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
-      if (changed.length > 0) this.scheduleIndexWrite();
+      if (changed.length > 0) this.index.schedule();
       this.emit({ added: [], expunged: [], flagged: changed.map((item) => item.uid) });
       return { changed, modified };
     });
@@ -329,7 +328,7 @@ export class MaildirFolder implements MailboxHandle {
       }
       if (removed.length > 0) {
         this.highest += 1;
-        this.scheduleIndexWrite();
+        this.index.schedule();
       }
       this.emit({ added: [], expunged: removed, flagged: [] });
       return removed;
@@ -364,7 +363,7 @@ export class MaildirFolder implements MailboxHandle {
         uids.push(uid);
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
-      this.dirty = true;
+      this.index.markDirty();
       await this.flushIndex();
       this.emit({ added: uids, expunged: [], flagged: [] });
       return uids;
@@ -384,45 +383,17 @@ export class MaildirFolder implements MailboxHandle {
     return this.hooks.copy(this, uids, target);
   }
 
-  private scheduleIndexWrite(): void {
-    this.dirty = true;
-    if (this.writeTimer) return;
-    this.writeTimer = setTimeout(() => {
-      this.writeTimer = undefined;
-      this.flushIndex().catch(this.onError);
-    }, INDEX_WRITE_DELAY_MS);
-    this.writeTimer.unref();
-  }
-
-  /** Writes the index; writes run one after another, each taking the state of its turn. */
+  /** Writes the index now if it is behind memory (UID assignments must be on disk before replies). */
   flushIndex(): Promise<void> {
-    if (this.writeTimer) {
-      clearTimeout(this.writeTimer);
-      this.writeTimer = undefined;
-    }
-    const run = this.writeChain.then(() => this.writeIndexNow());
-    this.writeChain = run.catch(() => undefined);
-    return run;
+    return this.index.flush();
   }
 
-  private writeChain: Promise<void> = Promise.resolve();
-
-  /** Whether the index on disk is behind memory. */
-  private dirty = false;
-
-  private async writeIndexNow(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
+  private snapshot(): FolderIndex {
     const entries = this.messages().map((entry) => {
       const e = entry as Entry;
       return { uid: e.uid, modseq: e.modseq, size: e.size, internalDateMs: e.internalDate.getTime(), info: e.info, base: e.base, sub: e.sub, file: e.file };
     });
-    try {
-      await writeIndex(this.dir, { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, dirMtimes: this.scanned, entries });
-    } catch (error) {
-      this.dirty = true;
-      throw error;
-    }
+    return { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, dirMtimes: this.scanned, entries };
   }
 
   /** Starts watching `new/` and `cur/` for files written or renamed by other processes. */

@@ -3,6 +3,7 @@ import { AUTHENTICATED, ArgumentError, defineCommand, ok, type Session } from '.
 import { atom, count, list, mailbox } from '../args.ts';
 import { astr, untagged, type ImapValue, type Response } from '../encode.ts';
 import { SYSTEM_FLAGS } from '../../store/types.ts';
+import type { Token } from '../parser.ts';
 
 async function open(session: Session, name: string, readOnly: boolean, condstore: boolean) {
   await session.unselect();
@@ -33,7 +34,7 @@ async function open(session: Session, name: string, readOnly: boolean, condstore
   return ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
 }
 
-function selectArgs(args: readonly import('../parser.ts').Token[]) {
+function selectArgs(args: readonly Token[]) {
   count(args, 1, 2);
   let condstore = false;
   if (args[1] !== undefined) {
@@ -62,7 +63,7 @@ export const examine = defineCommand({
   handle: (session, { name, condstore }) => open(session, name, true, condstore),
 });
 
-const oneMailbox = (args: readonly import('../parser.ts').Token[]) => {
+const oneMailbox = (args: readonly Token[]) => {
   count(args, 1);
   return mailbox(args[0]);
 };
