@@ -103,6 +103,16 @@ describe('sequence sets', () => {
     assert.equal(formatSequenceSet([1, 2, 3, 7, 9, 10]), '1:3,7,9:10');
     for (const bad of ['0', '1:0', 'a', '1,,2', '', '1:2:3']) assert.equal(parseSequenceSet(bad), undefined, bad);
   });
+
+  it('stays cheap for sets of thousands of parts over a big mailbox', () => {
+    const many = parseSequenceSet(Array.from({ length: 10_000 }, (_, i) => `${i * 2 + 1}:${i * 2 + 1}`).join(',')) ?? [];
+    const started = Date.now();
+    let hits = 0;
+    for (let uid = 1; uid <= 100_000; uid += 1) if (inSequenceSet(many, uid, 100_000)) hits += 1;
+    assert.equal(hits, 10_000);
+    assert.equal(expandSequenceSet([...many, { from: 1, to: undefined }], 100_000).length, 100_000);
+    assert.ok(Date.now() - started < 2000);
+  });
 });
 
 describe('reply encoding', () => {

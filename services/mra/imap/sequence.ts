@@ -25,27 +25,51 @@ export function parseSequenceSet(text: string): SequenceRange[] | undefined {
   return ranges;
 }
 
+/** Sorted, merged intervals of a set for one value of `*`; built once per set, so a set of thousands of parts costs a binary search per message. */
+const compiled = new WeakMap<readonly SequenceRange[], { star: number; intervals: Array<[number, number]> }>();
+
+export function sequenceIntervals(ranges: readonly SequenceRange[], star: number): Array<[number, number]> {
+  const cached = compiled.get(ranges);
+  if (cached && cached.star === star) return cached.intervals;
+  const sorted = ranges
+    .map((range): [number, number] => {
+      const a = range.from ?? star;
+      const b = range.to ?? star;
+      return [Math.min(a, b), Math.max(a, b)];
+    })
+    .sort((x, y) => x[0] - y[0]);
+  const intervals: Array<[number, number]> = [];
+  for (const [low, high] of sorted) {
+    const last = intervals[intervals.length - 1];
+    if (last && low <= last[1] + 1) last[1] = Math.max(last[1], high);
+    else intervals.push([low, high]);
+  }
+  compiled.set(ranges, { star, intervals });
+  return intervals;
+}
+
 /** Whether `value` is in the set, with `*` standing for `star`. */
 export function inSequenceSet(ranges: readonly SequenceRange[], value: number, star: number): boolean {
-  for (const range of ranges) {
-    const a = range.from ?? star;
-    const b = range.to ?? star;
-    if (value >= Math.min(a, b) && value <= Math.max(a, b)) return true;
+  const intervals = sequenceIntervals(ranges, star);
+  let low = 0;
+  let high = intervals.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const [a, b] = intervals[mid] ?? [0, -1];
+    if (value < a) high = mid - 1;
+    else if (value > b) low = mid + 1;
+    else return true;
   }
   return false;
 }
 
 /** Sequence numbers 1..count named by the set (ascending, no duplicates); out-of-range numbers are dropped. */
 export function expandSequenceSet(ranges: readonly SequenceRange[], count: number): number[] {
-  const result = new Set<number>();
-  for (const range of ranges) {
-    const a = range.from ?? count;
-    const b = range.to ?? count;
-    const low = Math.max(1, Math.min(a, b));
-    const high = Math.min(count, Math.max(a, b));
-    for (let n = low; n <= high; n += 1) result.add(n);
+  const result: number[] = [];
+  for (const [a, b] of sequenceIntervals(ranges, count)) {
+    for (let n = Math.max(1, a); n <= Math.min(count, b); n += 1) result.push(n);
   }
-  return [...result].sort((x, y) => x - y);
+  return result;
 }
 
 /** Compact form of ascending numbers: `1:3,7,9:10` (for COPYUID and ESEARCH-like codes). */
