@@ -100,6 +100,7 @@ describe('MUA HTTP API with fake mail servers', () => {
   it('refuses a wrong password plainly, and rate-limits repeated failures', async () => {
     const browser = new Browser(base);
     const wrong = await browser.login('carol@beta.test', 'nope');
+    assert.equal(wrong.status, 401);
     assert.deepEqual(wrong.body, { loggedIn: false, error: 'Wrong address or password.' });
     for (let i = 1; i < MAX_FAILURES_PER_ACCOUNT; i += 1) await browser.login('carol@beta.test', 'nope');
     const limited = await browser.login('carol@beta.test', 'secret');
@@ -189,7 +190,7 @@ describe('MUA HTTP API with fake mail servers', () => {
     form.append('text', 'buy now');
     const response = await browser.request('/api/send', { method: 'POST', body: form });
     submitter.refuse = undefined;
-    assert.equal(response.status, 200);
+    assert.equal(response.status, 422);
     const body = (await response.json()) as { ok: boolean; error: string; code: number };
     assert.equal(body.ok, false);
     assert.equal(body.code, 554);

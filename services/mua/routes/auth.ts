@@ -62,8 +62,7 @@ export function authRoutes(ctx: MuaContext): Router {
       if (error instanceof AuthFailure) {
         ctx.limiter.fail(client, address);
         ctx.log.info({ user: address, client }, 'login refused');
-        // A refused login is an answer, not an error: 200 keeps the browser console clean.
-        res.json({ loggedIn: false, error: 'Wrong address or password.' });
+        res.status(401).json({ loggedIn: false, error: 'Wrong address or password.' });
         return;
       }
       ctx.log.warn({ err: error, user: address, imap: servers.imap }, 'IMAP server unreachable');

@@ -71,8 +71,8 @@ export function sendRoutes(ctx: MuaContext): Router {
     } catch (error) {
       if (error instanceof SubmitRefused) {
         ctx.log.info({ user: session.address, messageId, code: error.code, response: error.response }, 'submission refused');
-        // The MUA did its job; the mail server said no. 200 keeps the browser console clean.
-        res.json({ ok: false, error: refusalText(error), code: error.code ?? null });
+        // The mail server said no: 422 (the request was understood, the message refused), with its code.
+        res.status(422).json({ ok: false, error: refusalText(error), code: error.code ?? null });
         return;
       }
       ctx.log.warn({ err: error, user: session.address, messageId }, 'submission failed');

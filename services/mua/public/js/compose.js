@@ -71,11 +71,7 @@ async function send(event) {
   button.textContent = 'Sending…';
   showError('');
   try {
-    const result = await postForm('send', form);
-    if (result.ok === false) {
-      showError(result.error);
-      return;
-    }
+    await postForm('send', form);
     $('#compose').close();
     toast('Message sent.');
     afterSend();
