@@ -1,0 +1,54 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
+import { RawImap } from '../test/raw-client.ts';
+
+function poplib(port: number, script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`python exited ${code}: ${err}`));
+    });
+    child.stdin.end(script);
+  });
+}
+
+describe('IMAP and POP3 over the same Maildir', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab({ MRA_POP3_LISTEN: '127.0.0.1:0' });
+  });
+  after(async () => {
+    await lab.close();
+  });
+
+  it('keeps IMAP UIDs while POP3 reads, and reports what POP3 deleted', async () => {
+    const maildir = lab.maildir('bob@beta.test');
+    for (const subject of ['pop one', 'pop two', 'pop three']) await deliver(maildir, sampleMessage(subject));
+    const imap = await RawImap.open(lab.imapPort);
+    await imap.command('a1', 'LOGIN bob@beta.test secret');
+    assert.match(await imap.command('a2', 'SELECT INBOX'), /^\* 3 EXISTS/mu);
+    const port = lab.mra.pop3[0]?.port ?? 0;
+    const out = await poplib(port, String.raw`
+import poplib, sys
+p = poplib.POP3('127.0.0.1', int(sys.argv[1]))
+p.user('bob@beta.test'); p.pass_('secret')
+print(len(p.retr(1)[1]) > 0)
+p.dele(2)
+p.quit()
+`);
+    assert.equal(out.trim(), 'True');
+    const noop = await imap.command('a3', 'NOOP');
+    assert.match(noop, /^\* 2 EXPUNGE/mu);
+    assert.match(await imap.command('a4', 'UID FETCH 1:* (UID)'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n/mu);
+    imap.close();
+  });
+});
