@@ -3,7 +3,7 @@
  * lab DNS for the sender-domain and SPF rules.
  */
 import type { HostPort } from '../../../shared/config.ts';
-import { createLabDns, type LabDns } from '../spam/lab-dns.ts';
+import { createLabDns, withAnswerCache, type LabDns } from '../spam/lab-dns.ts';
 import { evaluateRules, SPAM_RULES, type SpamRule, type SpamRulesConfig } from '../spam/rules.ts';
 import type { Engine, EngineOutcome, ScanInput } from './engine.ts';
 
@@ -20,7 +20,7 @@ export interface BuiltinSpamOptions extends SpamRulesConfig {
 
 export function createBuiltinSpamEngine(options: BuiltinSpamOptions): Engine {
   const dnsTimeout = Math.max(1, Math.min(MAX_DNS_TIMEOUT_MS, Math.floor(options.engineTimeoutMs / 3)));
-  const makeDns = options.dns ?? ((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
+  const makeDns = options.dns ?? withAnswerCache((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
   return {
     name: 'builtin-spam',
     kind: 'spam',

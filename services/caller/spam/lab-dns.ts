@@ -40,3 +40,32 @@ export function createLabDns(server: HostPort, timeoutMs: number, signal?: Abort
     txt: async (domain) => (await ask(() => resolver.resolveTxt(domain), `${domain} TXT`)).map((chunks) => chunks.join('')),
   };
 }
+
+/** Answers are kept this long: below the lab zones' 60 s TTL, so zone edits show within it. */
+export const ANSWER_CACHE_MS = 30_000;
+const ANSWER_CACHE_MAX = 10_000;
+
+/**
+ * Shares answers between scans (like a caching resolver next to SpamAssassin): a burst
+ * of mail from one domain asks the lab DNS once. Failures are never cached.
+ */
+export function withAnswerCache(make: (signal: AbortSignal) => LabDns, now: () => number = Date.now): (signal: AbortSignal) => LabDns {
+  const answers = new Map<string, { until: number; value: string[] }>();
+  const cached = (key: string, query: () => Promise<string[]>): Promise<string[]> => {
+    const hit = answers.get(key);
+    if (hit && hit.until > now()) return Promise.resolve(hit.value);
+    return query().then((value) => {
+      if (answers.size >= ANSWER_CACHE_MAX) answers.clear();
+      answers.set(key, { until: now() + ANSWER_CACHE_MS, value });
+      return value;
+    });
+  };
+  return (signal) => {
+    const dns = make(signal);
+    return {
+      mx: (domain) => cached(`mx:${domain}`, () => dns.mx(domain)),
+      addresses: (domain, family) => cached(`a${family}:${domain}`, () => dns.addresses(domain, family)),
+      txt: (domain) => cached(`txt:${domain}`, () => dns.txt(domain)),
+    };
+  };
+}

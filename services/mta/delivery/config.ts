@@ -21,8 +21,8 @@ export const DEFAULT_DELAY_WARNING_AFTER_MS = 10 * 60_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Greeting and per-command reply timeout (RFC 5321 §4.5.3.2.1–.6, shortened for the lab). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000;
-/** Messages delivered at the same time. */
-export const DEFAULT_DELIVERY_CONCURRENCY = 4;
+/** Messages delivered at the same time (Postfix: default_destination_concurrency_limit 20). */
+export const DEFAULT_DELIVERY_CONCURRENCY = 20;
 /** DNS query timeout per try. */
 export const DEFAULT_DNS_TIMEOUT_MS = 3_000;
 
