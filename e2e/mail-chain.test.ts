@@ -4,6 +4,7 @@
  * artifacts/e2e/<test>/ when it fails.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
@@ -97,6 +98,14 @@ describe('mxlab compose stack', () => {
       [{ name: 'imap.beta.test', port: 143 }],
     );
     await assert.rejects(resolver.resolve4('example.com'), 'names outside the lab are not resolved');
+
+    const overTcp = await new Promise<string>((resolve, reject) => {
+      const { host, port } = lab.endpoints.dns;
+      execFile('dig', ['+tcp', '+short', '+time=3', `@${host}`, '-p', String(port), 'beta.test', 'MX'], (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+    assert.deepEqual(overTcp.trim().split('\n').sort(), ['10 mx1.beta.test.', '20 mx2.beta.test.'], 'MX over TCP');
   });
 
   labTest('backup MX: beta-mx2 queues while beta-mx1 is down, delivers exactly once after', async () => {
