@@ -174,7 +174,7 @@ export async function evaluate(key: SearchKey, target: SearchTarget): Promise<bo
     }
     case 'modseq': return record.modseq >= key.n;
     case 'date': {
-      if (!key.sent) return compareDay(dayOf(record.internalDate.getTime()), key.cmp, key.day);
+      if (!key.sent) return compareDay(dayOf(record.internalDateMs), key.cmp, key.day);
       const sent = Date.parse(fieldValue(mimeOf(target).fields, 'date') ?? '');
       return !Number.isNaN(sent) && compareDay(dayOf(sent), key.cmp, key.day);
     }

@@ -37,7 +37,7 @@ export interface FolderIndex {
    * mtimes at open mean nothing was added, renamed or removed since (as Dovecot trusts).
    */
   dirMtimes: DirMtimes | undefined;
-  entries: IndexEntry[];
+  entries: readonly IndexEntry[];
 }
 
 export interface DirMtimes {

@@ -68,7 +68,7 @@ export class MaildirFolder implements MailboxHandle {
     for (const item of index.entries) {
       const entry: Entry = {
         uid: item.uid, base: item.base, sub: item.sub, file: item.file, info: item.info,
-        flags: this.flagsOf(item.info), internalDate: new Date(item.internalDateMs), size: item.size, modseq: item.modseq,
+        flags: this.flagsOf(item.info), internalDateMs: item.internalDateMs, size: item.size, modseq: item.modseq,
       };
       this.byUid.set(entry.uid, entry);
       this.byBase.set(entry.base, entry);
@@ -201,7 +201,7 @@ export class MaildirFolder implements MailboxHandle {
           if (size === undefined && eager) size = (await this.readPath(join(this.dir, listed.sub, listed.file))).length;
         }
         const uid = this.uidNextValue++;
-        this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), internalDate: new Date(Math.floor(dateMs / 1000) * 1000), size, modseq: ++this.highest });
+        this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), internalDateMs: Math.floor(dateMs / 1000) * 1000, size, modseq: ++this.highest });
         change.added.push(uid);
       }
       this.index.markDirty();
@@ -359,7 +359,7 @@ export class MaildirFolder implements MailboxHandle {
           await link(message.source, target).catch(() => copyFile(message.source ?? '', target));
         }
         const uid = this.uidNextValue++;
-        this.put({ uid, base, sub: 'cur', file, info, flags: this.flagsOf(info), internalDate: new Date(Math.floor(message.internalDate.getTime() / 1000) * 1000), size: message.size, modseq: ++this.highest });
+        this.put({ uid, base, sub: 'cur', file, info, flags: this.flagsOf(info), internalDateMs: Math.floor(message.internalDate.getTime() / 1000) * 1000, size: message.size, modseq: ++this.highest });
         uids.push(uid);
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
@@ -389,10 +389,8 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   private snapshot(): FolderIndex {
-    const entries = this.messages().map((entry) => {
-      const e = entry as Entry;
-      return { uid: e.uid, modseq: e.modseq, size: e.size, internalDateMs: e.internalDate.getTime(), info: e.info, base: e.base, sub: e.sub, file: e.file };
-    });
+    // Entries carry every index field already: written as they are, without copies.
+    const entries = this.messages() as readonly Entry[];
     return { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, dirMtimes: this.scanned, entries };
   }
 

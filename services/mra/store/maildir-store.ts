@@ -139,7 +139,7 @@ export class MaildirStore implements MailStore {
       const sources = [];
       for (const uid of uids) {
         const source = await from.sourceOf(uid);
-        if (source) sources.push({ source: source.path, flags: source.record.flags, internalDate: source.record.internalDate, size: source.record.size ?? 0 });
+        if (source) sources.push({ source: source.path, flags: source.record.flags, internalDate: new Date(source.record.internalDateMs), size: source.record.size ?? 0 });
       }
       return { uidValidity: destination.uidValidity, uids: await destination.add(sources) };
     } finally {

@@ -11,7 +11,8 @@ export interface MessageRecord {
   readonly uid: number;
   /** System flags (`\Seen` …) and keywords; never `\Recent`. */
   readonly flags: readonly string[];
-  readonly internalDate: Date;
+  /** RFC 3501 §2.3.3, milliseconds since the epoch (whole seconds). */
+  readonly internalDateMs: number;
   /** Octets, or undefined until first asked (then read from the file once). */
   readonly size: number | undefined;
   /** RFC 7162 §3.1.1 per-message mod-sequence. */

@@ -97,7 +97,7 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
       switch (item.name) {
         case 'UID': values.push('UID', uid); break;
         case 'FLAGS': values.push('FLAGS', selected.flagsOf(record)); break;
-        case 'INTERNALDATE': values.push('INTERNALDATE', { quoted: formatDateTime(record.internalDate) }); break;
+        case 'INTERNALDATE': values.push('INTERNALDATE', { quoted: formatDateTime(new Date(record.internalDateMs)) }); break;
         case 'RFC822.SIZE': values.push('RFC822.SIZE', needsContent && content ? content.length : await handle.size(uid)); break;
         case 'ENVELOPE': {
           let value = cache.get(uid);
