@@ -5,6 +5,7 @@
  * unique name, so renames by the IMAP server (flag changes) do not lose them.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Account } from '../../../shared/users.ts';
@@ -112,7 +113,10 @@ class MaildirMaildrop implements Maildrop {
   }
 
   read(index: number): Promise<Buffer> {
-    return this.withFile(this.entry(index), (path) => readFile(path));
+    const entry = this.entry(index);
+    // A small file is read at once: the thread pool's round trip costs more than the read.
+    const small = entry.size <= SYNC_READ_MAX_BYTES;
+    return this.withFile(entry, async (path) => (small ? readFileSync(path) : readFile(path)));
   }
 
   async markSeen(index: number): Promise<void> {
@@ -145,22 +149,37 @@ class MaildirMaildrop implements Maildrop {
   }
 }
 
+/** Messages up to this size are read synchronously by RETR and TOP. */
+const SYNC_READ_MAX_BYTES = 256 * 1024;
+/** stat() calls in flight at once when a maildrop is opened (the thread pool does them in parallel). */
+const STAT_BATCH = 256;
+
 async function scan(maildir: string): Promise<Entry[]> {
-  const entries = new Map<string, Entry>();
+  const found = new Map<string, string>();
   for (const sub of ['new', 'cur'] as const) {
     for (const name of await listDir(join(maildir, sub))) {
       const unique = parseMaildirFilename(name).uniqueName;
-      if (entries.has(unique)) continue;
-      const path = join(maildir, sub, name);
-      try {
-        const info = await stat(path);
-        if (info.isFile()) entries.set(unique, { unique, uidl: uidlOf(unique), size: info.size, path });
-      } catch (error) {
-        if (!isMissing(error)) throw error;
-      }
+      if (!found.has(unique)) found.set(unique, join(maildir, sub, name));
     }
   }
-  return [...entries.values()].sort((a, b) => deliveryOrder(a.unique, b.unique));
+  const entries: Entry[] = [];
+  const items = [...found];
+  for (let start = 0; start < items.length; start += STAT_BATCH) {
+    const batch = items.slice(start, start + STAT_BATCH);
+    const stats = await Promise.all(
+      batch.map(([, path]) =>
+        stat(path).catch((error: unknown) => {
+          if (isMissing(error)) return undefined;
+          throw error;
+        }),
+      ),
+    );
+    batch.forEach(([unique, path], i) => {
+      const info = stats[i];
+      if (info?.isFile()) entries.push({ unique, uidl: uidlOf(unique), size: info.size, path });
+    });
+  }
+  return entries.sort((a, b) => deliveryOrder(a.unique, b.unique));
 }
 
 /** Maildrops in the Maildir++ tree `<mailRoot>/<domain>/<local>/` (services/ENV.md). */
