@@ -50,6 +50,7 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
     hostname: config.MRA_HOSTNAME,
     tls: { cert: tls.cert, key: tls.key },
     allowPlaintextAuth: config.MRA_ALLOW_PLAINTEXT_AUTH,
+    domains: config.MRA_DOMAINS,
     logger: logger.child({ proto: 'pop3' }),
   });
   const close = async () => {
