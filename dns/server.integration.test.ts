@@ -165,7 +165,7 @@ describe('dns/main.ts', () => {
       await assert.rejects(
         execFileAsync(process.execPath, [MAIN], { env: { ...process.env, DNS_LISTEN: `127.0.0.1:${taken}`, LOG_LEVEL: 'silent' }, timeout: 10_000 }),
         (error: { code?: number; stderr?: string }) => {
-          assert.equal(error.code, 1);
+          assert.equal(error.code, 2, 'exit 2: the operator must move the port');
           assert.match(error.stderr ?? '', new RegExp(`127\\.0\\.0\\.1:${taken}/tcp: the port is already taken`));
           return true;
         },

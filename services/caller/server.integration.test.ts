@@ -136,7 +136,7 @@ describe('services/caller/main.ts', () => {
     const taken = (blocker.address() as net.AddressInfo).port;
     try {
       await assert.rejects(promisify(execFile)(process.execPath, [MAIN], { env: { ...process.env, CALLER_LISTEN: `127.0.0.1:${taken}` }, timeout: 10_000 }), (error: { code?: number; stderr?: string }) => {
-        assert.equal(error.code, 1);
+        assert.equal(error.code, 2, 'exit 2: the operator must move the port');
         assert.match(error.stderr ?? '', new RegExp(`caller cannot listen on 127\\.0\\.0\\.1:${taken}: the port is already taken`));
         return true;
       });

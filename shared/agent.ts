@@ -1,0 +1,50 @@
+/**
+ * The life of an agent process, the same for every agent's `main.ts`: start once, stop
+ * cleanly on SIGINT or SIGTERM, and turn a start failure into one plain line.
+ *
+ * Exit codes: 0 after a clean stop; 2 when the operator must fix something (a bad
+ * variable, a listen address taken or not allowed); 1 for anything else.
+ */
+import { ConfigError } from './config.ts';
+
+export interface RunningAgent {
+  close(): Promise<void>;
+}
+
+const OPERATOR_ERROR_CODES = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
+
+function isOperatorError(error: unknown): boolean {
+  if (error instanceof ConfigError) return true;
+  const { name, code, cause } = error as { name?: string; code?: string; cause?: { code?: string } };
+  if (name === 'ListenError') return true;
+  return [code, cause?.code].some((item) => item !== undefined && OPERATOR_ERROR_CODES.has(item));
+}
+
+export async function runAgent(name: string, start: () => Promise<RunningAgent>): Promise<void> {
+  let agent: RunningAgent;
+  try {
+    agent = await start();
+  } catch (error) {
+    if (isOperatorError(error)) {
+      process.stderr.write(`${name}: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${name}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${name}: ${signal}, stopping\n`);
+    agent.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`${name}: error while stopping: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
