@@ -5,10 +5,11 @@
  * `ca.crt` (the MUA, the tests, and people who import it).
  */
 import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { createFileOnce, readIfExists, replaceFile } from './files.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -21,35 +22,6 @@ export interface TlsFiles {
   ca: string;
   cert: string;
   key: string;
-}
-
-async function writeExclusive(path: string, text: string, mode: number): Promise<boolean> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    await unlink(tmp);
-  }
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 function pemKey(der: ArrayBuffer): string {
@@ -88,8 +60,8 @@ async function ensureCa(dir: string): Promise<{ cert: x509.X509Certificate; key:
       });
       const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
       // The key is the lock: whoever links it first also writes the certificate.
-      if (await writeExclusive(keyPath, pemKey(pkcs8), 0o600)) {
-        await writeExclusive(certPath, cert.toString('pem') + '\n', 0o644);
+      if (await createFileOnce(keyPath, pemKey(pkcs8), 0o600)) {
+        await createFileOnce(certPath, cert.toString('pem') + '\n', 0o644);
         continue;
       }
     }
@@ -137,14 +109,8 @@ export async function ensureServerCertificate(dir: string, name: string, hostnam
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
   const newKey = pemKey(pkcs8);
   const newCert = cert.toString('pem') + '\n' + ca.pem;
-  for (const [path, text, mode] of [[keyPath, newKey, 0o600], [certPath, newCert, 0o644]] as const) {
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(tmp, 'wx', mode);
-    await handle.writeFile(text);
-    await handle.sync();
-    await handle.close();
-    await rename(tmp, path);
-  }
+  await replaceFile(keyPath, newKey, 0o600);
+  await replaceFile(certPath, newCert, 0o644);
   return { ca: ca.pem, cert: newCert, key: newKey };
 }
 

@@ -4,11 +4,12 @@
  * No plain-text password is ever stored. The files are re-read when they change, so
  * `npm run users -- add` takes effect without a restart.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseAddress } from './address.ts';
+import { createFileOnce, replaceFile } from './files.ts';
 import { LAB_DEFAULT_PASSWORD, LAB_USERS, type LabDomain } from './lab.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
@@ -105,30 +106,6 @@ export class UserDirectory {
   }
 }
 
-async function writeFileAtomic(path: string, text: string, exclusive: boolean): Promise<boolean> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o640);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  if (exclusive) {
-    try {
-      await link(tmp, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    } finally {
-      await unlink(tmp);
-    }
-    return true;
-  }
-  await rename(tmp, path);
-  return true;
-}
-
 export async function readDomainFile(dir: string, domain: string): Promise<DomainFile | undefined> {
   try {
     return domainFileSchema.parse(JSON.parse(await readFile(join(dir, `${domain}.json`), 'utf8')));
@@ -140,7 +117,7 @@ export async function readDomainFile(dir: string, domain: string): Promise<Domai
 
 export async function writeDomainFile(dir: string, file: DomainFile): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, `${file.domain}.json`), `${JSON.stringify(file, null, 2)}\n`, false);
+  await replaceFile(join(dir, `${file.domain}.json`), `${JSON.stringify(file, null, 2)}\n`, 0o640);
 }
 
 /**
@@ -155,6 +132,6 @@ export async function ensureLabUsers(dir: string, password: string = process.env
     const users: DomainFile['users'] = {};
     for (const local of locals) users[local] = { password: await hashPassword(password) };
     const file: DomainFile = { domain, users, aliases: { postmaster: locals[0] ?? '' } };
-    await writeFileAtomic(join(dir, `${domain}.json`), `${JSON.stringify(file, null, 2)}\n`, true);
+    await createFileOnce(join(dir, `${domain}.json`), `${JSON.stringify(file, null, 2)}\n`, 0o640);
   }
 }
