@@ -2,26 +2,103 @@
  * Durable file writes for the spool: a file is written under a temporary name, fsync'd,
  * then renamed, and the directory that holds the new name is fsync'd, so after a crash
  * either the old or the new content is there, never a torn one.
+ *
+ * Small files are created, written and closed with synchronous calls (they only touch the
+ * page cache); fsync, which waits for the disk, always goes through libuv's thread pool.
+ * Directory fsyncs are group-committed by DirectorySync.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { SYNC_IO_LIMIT } from './format.ts';
 
 /** Suffix of files being written; they are never read as spool content. */
 export const TMP_SUFFIX = '.tmp';
 
-/** Writes a new file (must not exist) and fsyncs it; the caller fsyncs the directory. */
-export async function writeNewFileSynced(path: string, data: Buffer | string): Promise<void> {
-  const handle = await open(path, 'wx', 0o640);
+const fsyncFd = promisify(fsync);
+
+function byteLength(parts: readonly Buffer[]): number {
+  return parts.reduce((total, part) => total + part.length, 0);
+}
+
+/** Writes a new file (must not exist) from `parts` and fsyncs it; the caller fsyncs the directory. */
+export async function writeNewFileSynced(path: string, parts: readonly Buffer[]): Promise<void> {
+  if (byteLength(parts) > SYNC_IO_LIMIT) {
+    const handle = await open(path, 'wx', 0o640);
+    try {
+      await handle.writev([...parts]);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
+  const fd = openSync(path, 'wx', 0o640);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    let pending = parts.filter((part) => part.length > 0);
+    while (pending.length > 0) {
+      let written = writevSync(fd, pending);
+      const rest: Buffer[] = [];
+      for (const part of pending) {
+        if (written >= part.length) written -= part.length;
+        else {
+          rest.push(part.subarray(written));
+          written = 0;
+        }
+      }
+      pending = rest;
+    }
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-/** fsyncs a directory so that the names created, renamed or removed in it are durable. */
+/**
+ * fsyncs one directory for many callers: `sync()` resolves after an fsync that began after
+ * the call, so every name created, renamed or removed before the call is durable; callers
+ * arriving while an fsync runs share the next one (group commit). The directory stays open.
+ */
+export class DirectorySync {
+  private readonly dir: string;
+  private fd: number | undefined;
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  sync(): Promise<void> {
+    if (this.next !== undefined) return this.next;
+    if (this.running === undefined) {
+      this.running = this.run();
+      return this.running;
+    }
+    const next = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        this.running = this.run();
+        return this.running;
+      });
+    this.next = next;
+    return next;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      this.fd ??= openSync(this.dir, 'r');
+      await fsyncFd(this.fd);
+    } finally {
+      this.running = undefined;
+    }
+  }
+}
+
+/** fsyncs a directory once (outside the hot path: at start). */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
@@ -31,15 +108,25 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `path` atomically: tmp name, fsync, rename, fsync of the directory. */
-export async function replaceFileDurably(path: string, data: Buffer | string): Promise<void> {
+/** Replaces `path` atomically: tmp name, fsync, rename, then an fsync of its directory through `dirSync`. */
+export async function replaceFileDurably(path: string, data: Buffer, dirSync: DirectorySync): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
   try {
-    await writeNewFileSynced(tmp, data);
-    await rename(tmp, path);
+    await writeNewFileSynced(tmp, [data]);
+    if (data.length > SYNC_IO_LIMIT) await rename(tmp, path);
+    else renameSync(tmp, path);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     throw error;
   }
-  await syncDirectory(dirname(path));
+  await dirSync.sync();
+}
+
+/** Removes a name, ignoring one that is already gone; the caller fsyncs the directory. */
+export function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }

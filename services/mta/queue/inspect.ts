@@ -1,25 +1,37 @@
 /**
  * Reads the spool without changing it, for `npm run queue -- list --spool <dir>` while
  * the MTA is stopped or busy. Unlike Spool.open it discards nothing: entries being
- * written or removed meanwhile are skipped.
+ * written or removed meanwhile are skipped. Reads both the one-file layout (format.ts)
+ * and old-layout directories not yet migrated (legacy.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isQueueId, type MessageMeta, type QueueEntry, type RecipientState } from './types.ts';
+import { MESSAGE_SUFFIX, parseStates, readEnvelope, STATE_SUFFIX, type Envelope } from './format.ts';
+import { readLegacyEnvelope } from './legacy.ts';
+import { isQueueId, type QueueEntry } from './types.ts';
+
+async function readCurrent(active: string, id: string): Promise<Envelope> {
+  const envelope = await readEnvelope(join(active, `${id}${MESSAGE_SUFFIX}`));
+  const stateText = await readFile(join(active, `${id}${STATE_SUFFIX}`), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  return stateText === undefined ? envelope : { meta: envelope.meta, recipients: parseStates(stateText) };
+}
 
 export async function readSpoolEntries(dir: string): Promise<QueueEntry[]> {
   const active = join(dir, 'active');
   const entries: QueueEntry[] = [];
-  const ids = await readdir(active).catch((error: NodeJS.ErrnoException) => {
+  const names = await readdir(active).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'ENOENT' ? new Error(`no MTA spool in ${dir} (expected ${active})`) : error;
   });
-  for (const id of ids.sort()) {
-    if (!isQueueId(id)) continue;
+  const seen = new Set<string>();
+  for (const name of names.sort()) {
+    const id = name.endsWith(MESSAGE_SUFFIX) ? name.slice(0, -MESSAGE_SUFFIX.length) : name;
+    if (!isQueueId(id) || seen.has(id)) continue;
     try {
-      const meta = JSON.parse(await readFile(join(active, id, 'meta.json'), 'utf8')) as MessageMeta;
-      const names = (await readdir(join(active, id))).filter((name) => /^rcpt-\d+\.json$/u.test(name)).sort();
-      const recipients: RecipientState[] = [];
-      for (const name of names) recipients.push(JSON.parse(await readFile(join(active, id, name), 'utf8')) as RecipientState);
+      const { meta, recipients } = id === name ? await readLegacyEnvelope(join(active, id), id) : await readCurrent(active, id);
+      seen.add(id);
       entries.push({ ...meta, recipients });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

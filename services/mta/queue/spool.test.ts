@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -70,23 +70,26 @@ describe('spool', () => {
     const spool = await Spool.open({ dir, logger });
     const { queueId } = await spool.enqueue(request());
     const half = newQueueId();
-    await mkdir(join(dir, 'incoming', half));
-    await writeFile(join(dir, 'incoming', half, 'message.eml'), 'Subject: half');
-    await writeFile(join(dir, 'active', queueId, '.rcpt-0000.json.abcd.tmp'), '{"recipient":');
+    await writeFile(join(dir, 'incoming', `${half}.msg`), 'MXQ1 {"meta":');
+    await writeFile(join(dir, 'active', `.${queueId}.state.abcd.tmp`), '[{"recipient":');
 
     const reopened = await Spool.open({ dir, logger });
     assert.deepEqual(reopened.list().map((entry) => entry.queueId), [queueId]);
     assert.deepEqual(await readdir(join(dir, 'incoming')), []);
-    assert.ok(!(await readdir(join(dir, 'active', queueId))).some((name) => name.endsWith('.tmp')));
+    assert.deepEqual(await readdir(join(dir, 'active')), [`${queueId}.msg`]);
+    assert.deepEqual(await reopened.readMessage(queueId), request().message);
   });
 
   it('moves an unreadable entry aside instead of delivering it', async () => {
     const spool = await Spool.open({ dir, logger });
     const { queueId } = await spool.enqueue(request());
-    await writeFile(join(dir, 'active', queueId, 'message.eml'), 'truncated');
+    await spool.updateRecipient(queueId, 'bob@beta.test', { status: 'deferred', attempts: 1 });
+    const path = join(dir, 'active', `${queueId}.msg`);
+    await truncate(path, (await stat(path)).size - 3);
     const reopened = await Spool.open({ dir, logger });
     assert.equal(reopened.size, 0);
-    assert.equal((await readdir(join(dir, 'corrupt'))).length, 1);
+    assert.equal((await readdir(join(dir, 'corrupt'))).length, 2);
+    assert.deepEqual(await readdir(join(dir, 'active')), []);
   });
 
   it('removes a message for good and tells listeners about new ones', async () => {

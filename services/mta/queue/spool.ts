@@ -1,23 +1,30 @@
 /**
- * The durable queue on disk (MTA_QUEUE_DIR). One directory per message:
+ * The durable queue on disk (MTA_QUEUE_DIR). One file per message, plus a state file once
+ * a recipient's state has changed (formats in format.ts):
  *
- *   active/<queueId>/message.eml   the message as it will be delivered
- *   active/<queueId>/meta.json     envelope sender, Message-ID, source, time queued
- *   active/<queueId>/rcpt-<n>.json one state file per recipient (status, attempts, …)
+ *   active/<queueId>.msg    envelope (meta + recipient states at enqueue) + message bytes
+ *   active/<queueId>.state  every recipient's current state (supersedes the envelope's)
  *
- * A message is built in incoming/<queueId>/ (every file fsync'd, then the directory),
- * and committed by one rename into active/ followed by an fsync of active/: after a crash
- * a message is either wholly in active/ or not there at all. Half-built messages in
- * incoming/ are discarded at start. A recipient's state file is replaced atomically
- * (tmp name, fsync, rename, fsync) right after each delivery result, so a delivered
- * recipient is never tried again. A finished or deleted message is renamed into trash/
- * before it is removed, so it never reappears half-deleted.
+ * Enqueue: incoming/<queueId>.msg is written with one writev and fsync'd, renamed into
+ * active/, and active/ is fsync'd (2 fsyncs): after a crash a message is either wholly in
+ * active/ or not there. A state change replaces the .state file atomically (tmp name,
+ * fsync, rename, fsync of active/) before it resolves, so a delivered recipient is never
+ * tried again. When every recipient is final the message's files are unlinked (.msg first,
+ * then .state) and active/ fsync'd instead: a crash between the unlinks leaves a .state
+ * without its .msg, which is deleted at start; a .msg never loses the .state that says a
+ * recipient was delivered. The fsyncs of active/ are group-committed across messages
+ * (DirectorySync): each caller still waits for an fsync that began after its own change.
+ * At start, half-built files (incoming/, *.tmp) are discarded and old-layout message
+ * directories (legacy.ts) are migrated.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
-import { replaceFileDurably, syncDirectory, TMP_SUFFIX, writeNewFileSynced } from './durable.ts';
+import { DirectorySync, replaceFileDurably, syncDirectory, TMP_SUFFIX, unlinkIfPresent, writeNewFileSynced } from './durable.ts';
+import { encodeEnvelope, MESSAGE_SUFFIX, parseStates, readEnvelope, readRange, STATE_SUFFIX, SYNC_IO_LIMIT, type Envelope } from './format.ts';
+import { LEGACY_MESSAGE_FILE, readLegacyEnvelope } from './legacy.ts';
 import {
   isQueueId,
   newQueueId,
@@ -28,10 +35,6 @@ import {
   type RecipientState,
 } from './types.ts';
 
-const MESSAGE_FILE = 'message.eml';
-const META_FILE = 'meta.json';
-const RCPT_PREFIX = 'rcpt-';
-const RCPT_SUFFIX = '.json';
 const SUBDIRS = ['incoming', 'active', 'trash', 'corrupt'] as const;
 
 export interface SpoolOptions {
@@ -44,12 +47,12 @@ export interface SpoolOptions {
 interface StoredMessage {
   meta: MessageMeta;
   recipients: RecipientState[];
+  /** Where the message starts in its .msg file. */
+  bodyOffset: number;
   /** Serializes the state-file writes of one message. */
   writes: Promise<unknown>;
-}
-
-function rcptFile(index: number): string {
-  return `${RCPT_PREFIX}${String(index).padStart(4, '0')}${RCPT_SUFFIX}`;
+  /** Every recipient is final and the files are gone from disk; only remove() is left. */
+  finished: boolean;
 }
 
 function copyEntry(stored: StoredMessage): QueueEntry {
@@ -60,17 +63,28 @@ export function isFinal(state: RecipientState): boolean {
   return state.status === 'delivered' || state.status === 'failed';
 }
 
+/** The states of a .state file, checked against the recipients of the envelope. */
+function currentStates(envelope: Envelope, stateText: string | undefined): RecipientState[] {
+  if (stateText === undefined) return envelope.recipients;
+  const states = parseStates(stateText);
+  const expected = envelope.recipients.map((state) => state.recipient).join('\n');
+  if (states.map((state) => state.recipient).join('\n') !== expected) throw new Error('state file names other recipients');
+  return states;
+}
+
 export class Spool implements Queue {
   readonly dir: string;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly messages = new Map<string, StoredMessage>();
   private readonly events = new EventEmitter();
+  private readonly activeSync: DirectorySync;
 
   private constructor(options: SpoolOptions) {
     this.dir = options.dir;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    this.activeSync = new DirectorySync(this.path('active'));
   }
 
   /** Opens the spool: creates its directories, discards half-built messages, loads the rest. */
@@ -80,8 +94,16 @@ export class Spool implements Queue {
     return spool;
   }
 
-  private path(sub: (typeof SUBDIRS)[number], id?: string): string {
-    return id === undefined ? join(this.dir, sub) : join(this.dir, sub, id);
+  private path(sub: (typeof SUBDIRS)[number], name?: string): string {
+    return name === undefined ? join(this.dir, sub) : join(this.dir, sub, name);
+  }
+
+  private messagePath(queueId: string): string {
+    return this.path('active', `${queueId}${MESSAGE_SUFFIX}`);
+  }
+
+  private statePath(queueId: string): string {
+    return this.path('active', `${queueId}${STATE_SUFFIX}`);
   }
 
   private async load(): Promise<void> {
@@ -93,36 +115,92 @@ export class Spool implements Queue {
         await rm(join(this.path(sub), name), { recursive: true, force: true });
       }
     }
-    for (const id of (await readdir(this.path('active'))).sort()) {
-      try {
-        const stored = await this.loadMessage(id);
-        this.messages.set(id, stored);
-      } catch (error) {
-        this.logger.error({ event: 'queue.corrupt', queueId: id, err: error }, 'unreadable spool entry moved to corrupt/');
-        await rename(this.path('active', id), this.path('corrupt', `${id}.${this.now()}`));
+    const entries = await readdir(this.path('active'), { withFileTypes: true });
+    const names = new Set(entries.map((entry) => entry.name));
+    const legacy = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    await this.migrateLegacy(legacy, names);
+    for (const name of [...names].sort()) {
+      if (name.endsWith(TMP_SUFFIX)) {
+        await unlink(this.path('active', name));
+      } else if (name.endsWith(MESSAGE_SUFFIX)) {
+        await this.loadMessage(name.slice(0, -MESSAGE_SUFFIX.length), names);
+      } else if (name.endsWith(STATE_SUFFIX) && !names.has(`${name.slice(0, -STATE_SUFFIX.length)}${MESSAGE_SUFFIX}`)) {
+        // The message was removed and a crash came before its state file went too.
+        await unlink(this.path('active', name));
+      } else if (!name.endsWith(STATE_SUFFIX)) {
+        await this.moveToCorrupt([name], new Error('not a spool file'));
       }
     }
+    await syncDirectory(this.path('active'));
     this.logger.info({ event: 'queue.loaded', messages: this.messages.size, dir: this.dir }, 'queue loaded');
   }
 
-  private async loadMessage(id: string): Promise<StoredMessage> {
-    if (!isQueueId(id)) throw new Error(`not a queue id: ${id}`);
-    const dir = this.path('active', id);
-    const meta = JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as MessageMeta;
-    if (meta.queueId !== id) throw new Error('meta.json names another queue id');
-    const size = (await stat(join(dir, MESSAGE_FILE))).size;
-    if (size !== meta.size) throw new Error(`message.eml has ${size} bytes, meta.json says ${meta.size}`);
-    const names = (await readdir(dir)).sort();
-    const recipients: RecipientState[] = [];
-    for (const name of names) {
-      if (name.endsWith(TMP_SUFFIX)) {
-        await unlink(join(dir, name));
-      } else if (name.startsWith(RCPT_PREFIX) && name.endsWith(RCPT_SUFFIX)) {
-        recipients.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as RecipientState);
+  /** Rewrites old-layout directories as .msg files; `names` is updated to the new listing. */
+  private async migrateLegacy(directories: string[], names: Set<string>): Promise<void> {
+    const migrated: string[] = [];
+    for (const id of directories.sort()) {
+      names.delete(id);
+      if (names.has(`${id}${MESSAGE_SUFFIX}`)) {
+        migrated.push(id); // migrated before a crash: the directory is a stale copy
+        continue;
+      }
+      try {
+        if (!isQueueId(id)) throw new Error(`not a queue id: ${id}`);
+        const envelope = await readLegacyEnvelope(this.path('active', id), id);
+        const message = await readFile(join(this.path('active', id), LEGACY_MESSAGE_FILE));
+        await this.commitMessage(id, encodeEnvelope(envelope), message);
+        names.add(`${id}${MESSAGE_SUFFIX}`);
+        migrated.push(id);
+        this.logger.info({ event: 'queue.migrated', queueId: id }, 'old-layout spool entry migrated');
+      } catch (error) {
+        await this.moveToCorrupt([id], error);
       }
     }
-    if (recipients.length === 0) throw new Error('no recipient state files');
-    return { meta, recipients, writes: Promise.resolve() };
+    if (migrated.length === 0) return;
+    // The .msg files are durable before any old directory goes.
+    await this.activeSync.sync();
+    for (const id of migrated) {
+      await rename(this.path('active', id), this.path('trash', id));
+      await rm(this.path('trash', id), { recursive: true, force: true });
+    }
+  }
+
+  private async loadMessage(id: string, names: Set<string>): Promise<void> {
+    const stateName = `${id}${STATE_SUFFIX}`;
+    try {
+      if (!isQueueId(id)) throw new Error(`not a queue id: ${id}`);
+      const envelope = await readEnvelope(this.messagePath(id));
+      if (envelope.meta.queueId !== id) throw new Error('envelope names another queue id');
+      const stateText = names.has(stateName) ? await readFile(this.statePath(id), 'utf8') : undefined;
+      const recipients = currentStates(envelope, stateText);
+      this.messages.set(id, { meta: envelope.meta, recipients, bodyOffset: envelope.bodyOffset, writes: Promise.resolve(), finished: false });
+    } catch (error) {
+      names.delete(stateName);
+      await this.moveToCorrupt([`${id}${MESSAGE_SUFFIX}`, stateName], error);
+    }
+  }
+
+  private async moveToCorrupt(names: string[], error: unknown): Promise<void> {
+    this.logger.error({ event: 'queue.corrupt', queueId: names[0], err: error }, 'unreadable spool entry moved to corrupt/');
+    const stamp = this.now();
+    for (const name of names) {
+      await rename(this.path('active', name), this.path('corrupt', `${name}.${stamp}`)).catch((failure: NodeJS.ErrnoException) => {
+        if (failure.code !== 'ENOENT') throw failure;
+      });
+    }
+  }
+
+  /** Writes incoming/<id>.msg (one writev, one fsync) and renames it into active/; the caller fsyncs active/. */
+  private async commitMessage(queueId: string, header: Buffer, message: Buffer): Promise<void> {
+    const building = this.path('incoming', `${queueId}${MESSAGE_SUFFIX}`);
+    try {
+      await writeNewFileSynced(building, [header, message]);
+      if (header.length + message.length > SYNC_IO_LIMIT) await rename(building, this.messagePath(queueId));
+      else renameSync(building, this.messagePath(queueId));
+    } catch (error) {
+      await unlink(building).catch(() => undefined);
+      throw error;
+    }
   }
 
   async enqueue(request: EnqueueRequest): Promise<{ queueId: string }> {
@@ -149,23 +227,12 @@ export class Spool implements Queue {
       nextAttemptAt: now,
     }));
 
-    const building = this.path('incoming', queueId);
-    await mkdir(building);
-    try {
-      await writeNewFileSynced(join(building, MESSAGE_FILE), request.message);
-      await writeNewFileSynced(join(building, META_FILE), JSON.stringify(meta));
-      for (const [index, state] of recipients.entries()) {
-        await writeNewFileSynced(join(building, rcptFile(index)), JSON.stringify(state));
-      }
-      await syncDirectory(building);
-      await rename(building, this.path('active', queueId));
-      await syncDirectory(this.path('active'));
-    } catch (error) {
-      await rm(building, { recursive: true, force: true });
-      throw error;
-    }
+    const header = encodeEnvelope({ meta, recipients });
+    await this.commitMessage(queueId, header, request.message);
+    await this.activeSync.sync();
 
-    this.messages.set(queueId, { meta, recipients, writes: Promise.resolve() });
+    const stored: StoredMessage = { meta, recipients: recipients.map((state) => ({ ...state })), bodyOffset: header.length, writes: Promise.resolve(), finished: false };
+    this.messages.set(queueId, stored);
     this.logger.info(
       {
         event: 'queue.enqueued',
@@ -206,8 +273,9 @@ export class Spool implements Queue {
   }
 
   async readMessage(queueId: string): Promise<Buffer> {
-    if (!this.messages.has(queueId)) throw new Error(`${queueId} is not queued`);
-    return readFile(join(this.path('active', queueId), MESSAGE_FILE));
+    const stored = this.messages.get(queueId);
+    if (stored === undefined || stored.finished) throw new Error(`${queueId} is not queued`);
+    return readRange(this.messagePath(queueId), stored.bodyOffset, stored.meta.size);
   }
 
   /**
@@ -223,7 +291,14 @@ export class Spool implements Queue {
     stored.recipients[index] = next;
     const write = stored.writes.then(async () => {
       if (this.messages.get(queueId) !== stored) return false;
-      await replaceFileDurably(join(this.path('active', queueId), rcptFile(index)), JSON.stringify(next));
+      if (stored.finished) return true;
+      if (stored.recipients.every(isFinal)) {
+        // Nothing is left to deliver: the message leaves the disk now (remove() follows in memory).
+        await this.erase(queueId);
+        stored.finished = true;
+        return true;
+      }
+      await replaceFileDurably(this.statePath(queueId), Buffer.from(JSON.stringify(stored.recipients)), this.activeSync);
       return true;
     });
     stored.writes = write.catch(() => undefined);
@@ -240,15 +315,20 @@ export class Spool implements Queue {
     return true;
   }
 
+  /** Unlinks a message's files, .msg first (a lone .state is discarded at start), then fsyncs active/. */
+  private async erase(queueId: string): Promise<void> {
+    unlinkIfPresent(this.messagePath(queueId));
+    unlinkIfPresent(this.statePath(queueId));
+    await this.activeSync.sync();
+  }
+
   /** Removes a message (finished, or deleted by the admin). */
   async remove(queueId: string, reason: 'done' | 'deleted'): Promise<boolean> {
     const stored = this.messages.get(queueId);
     if (stored === undefined) return false;
     this.messages.delete(queueId);
     await stored.writes;
-    await rename(this.path('active', queueId), this.path('trash', queueId));
-    await syncDirectory(this.path('active'));
-    await rm(this.path('trash', queueId), { recursive: true, force: true });
+    if (!stored.finished) await this.erase(queueId);
     this.logger.info({ event: `queue.${reason}`, queueId, messageId: stored.meta.messageId }, `removed from queue (${reason})`);
     return true;
   }
