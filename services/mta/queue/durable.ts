@@ -2,57 +2,28 @@
  * Durable file writes for the spool: a file is written under a temporary name, fsync'd,
  * then renamed, and the directory that holds the new name is fsync'd, so after a crash
  * either the old or the new content is there, never a torn one.
- *
- * Small files are created, written and closed with synchronous calls (they only touch the
- * page cache); fsync, which waits for the disk, always goes through libuv's thread pool.
- * Directory fsyncs are group-committed by DirectorySync.
+ * Directory fsyncs are group-committed by DirectorySync. (Synchronous open/write/rename
+ * for small files was measured too: no gain over the thread pool, so everything is async.)
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { fsync, openSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { SYNC_IO_LIMIT } from './format.ts';
 
 /** Suffix of files being written; they are never read as spool content. */
 export const TMP_SUFFIX = '.tmp';
 
 const fsyncFd = promisify(fsync);
 
-function byteLength(parts: readonly Buffer[]): number {
-  return parts.reduce((total, part) => total + part.length, 0);
-}
-
-/** Writes a new file (must not exist) from `parts` and fsyncs it; the caller fsyncs the directory. */
+/** Writes a new file (must not exist) from `parts` with one writev and fsyncs it; the caller fsyncs the directory. */
 export async function writeNewFileSynced(path: string, parts: readonly Buffer[]): Promise<void> {
-  if (byteLength(parts) > SYNC_IO_LIMIT) {
-    const handle = await open(path, 'wx', 0o640);
-    try {
-      await handle.writev([...parts]);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return;
-  }
-  const fd = openSync(path, 'wx', 0o640);
+  const handle = await open(path, 'wx', 0o640);
   try {
-    let pending = parts.filter((part) => part.length > 0);
-    while (pending.length > 0) {
-      let written = writevSync(fd, pending);
-      const rest: Buffer[] = [];
-      for (const part of pending) {
-        if (written >= part.length) written -= part.length;
-        else {
-          rest.push(part.subarray(written));
-          written = 0;
-        }
-      }
-      pending = rest;
-    }
-    await fsyncFd(fd);
+    await handle.writev([...parts]);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
@@ -113,8 +84,7 @@ export async function replaceFileDurably(path: string, data: Buffer, dirSync: Di
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
   try {
     await writeNewFileSynced(tmp, [data]);
-    if (data.length > SYNC_IO_LIMIT) await rename(tmp, path);
-    else renameSync(tmp, path);
+    await rename(tmp, path);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     throw error;
@@ -123,9 +93,9 @@ export async function replaceFileDurably(path: string, data: Buffer, dirSync: Di
 }
 
 /** Removes a name, ignoring one that is already gone; the caller fsyncs the directory. */
-export function unlinkIfPresent(path: string): void {
+export async function unlinkIfPresent(path: string): Promise<void> {
   try {
-    unlinkSync(path);
+    await unlink(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }

@@ -11,7 +11,6 @@
  * JSON.stringify never emits a raw newline, so the first `\n` ends the envelope; the body
  * starts right after it and its length is meta.size, which makes a torn file detectable.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { MessageMeta, RecipientState } from './types.ts';
 
@@ -23,12 +22,6 @@ const NEWLINE = 0x0a;
 const HEADER_CHUNK = 16 * 1024;
 /** An envelope longer than this is not one of ours (recipients are capped far below it). */
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
-/**
- * Files up to this size are read with synchronous calls: they come from the page cache in
- * microseconds, which is cheaper than a round trip through libuv's thread pool.
- */
-export const SYNC_IO_LIMIT = 256 * 1024;
-
 export interface Envelope {
   meta: MessageMeta;
   recipients: RecipientState[];
@@ -85,22 +78,9 @@ export function parseStates(text: string): RecipientState[] {
   return states;
 }
 
-/** Reads `length` bytes at `offset` of `path`: synchronously when small (see SYNC_IO_LIMIT). */
+/** Reads `length` bytes at `offset` of `path` (the message in its .msg file). */
 export async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
   const data = Buffer.alloc(length);
-  if (length <= SYNC_IO_LIMIT) {
-    const fd = openSync(path, 'r');
-    try {
-      for (let done = 0; done < length; ) {
-        const read = readSync(fd, data, done, length - done, offset + done);
-        if (read === 0) throw new Error(`${path} is shorter than expected`);
-        done += read;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return data;
-  }
   const handle = await open(path, 'r');
   try {
     for (let done = 0; done < length; ) {

@@ -18,12 +18,11 @@
  * directories (legacy.ts) are migrated.
  */
 import { EventEmitter } from 'node:events';
-import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { DirectorySync, replaceFileDurably, syncDirectory, TMP_SUFFIX, unlinkIfPresent, writeNewFileSynced } from './durable.ts';
-import { encodeEnvelope, MESSAGE_SUFFIX, parseStates, readEnvelope, readRange, STATE_SUFFIX, SYNC_IO_LIMIT, type Envelope } from './format.ts';
+import { encodeEnvelope, MESSAGE_SUFFIX, parseStates, readEnvelope, readRange, STATE_SUFFIX, type Envelope } from './format.ts';
 import { LEGACY_MESSAGE_FILE, readLegacyEnvelope } from './legacy.ts';
 import {
   isQueueId,
@@ -195,8 +194,7 @@ export class Spool implements Queue {
     const building = this.path('incoming', `${queueId}${MESSAGE_SUFFIX}`);
     try {
       await writeNewFileSynced(building, [header, message]);
-      if (header.length + message.length > SYNC_IO_LIMIT) await rename(building, this.messagePath(queueId));
-      else renameSync(building, this.messagePath(queueId));
+      await rename(building, this.messagePath(queueId));
     } catch (error) {
       await unlink(building).catch(() => undefined);
       throw error;
@@ -317,8 +315,8 @@ export class Spool implements Queue {
 
   /** Unlinks a message's files, .msg first (a lone .state is discarded at start), then fsyncs active/. */
   private async erase(queueId: string): Promise<void> {
-    unlinkIfPresent(this.messagePath(queueId));
-    unlinkIfPresent(this.statePath(queueId));
+    await unlinkIfPresent(this.messagePath(queueId));
+    await unlinkIfPresent(this.statePath(queueId));
     await this.activeSync.sync();
   }
 
