@@ -41,6 +41,8 @@ export function toLoopback(composeAddress: string, net: string = loopbackNet()):
 
 export type AgentName =
   | 'dns'
+  | 'clamav'
+  | 'spamassassin'
   | 'caller'
   | 'mua'
   | 'alpha-mta'
@@ -55,6 +57,9 @@ export type AgentName =
 export const AGENT_ADDRESSES: Record<AgentName, string> = {
   dns: '172.28.0.2',
   caller: '172.28.0.5',
+  /** Real engines, compose's optional `engines` profile only. */
+  clamav: '172.28.0.7',
+  spamassassin: '172.28.0.8',
   mua: '172.28.0.6',
   'alpha-mta': '172.28.0.10',
   'alpha-mda': '172.28.0.11',
