@@ -20,7 +20,10 @@ const fsyncFd = promisify(fsync);
 export async function writeNewFileSynced(path: string, parts: readonly Buffer[]): Promise<void> {
   const handle = await open(path, 'wx', 0o640);
   try {
-    await handle.writev([...parts]);
+    const total = parts.reduce((sum, part) => sum + part.length, 0);
+    const { bytesWritten } = await handle.writev([...parts]);
+    // A short writev (rare on a regular file) is finished by writeFile, which loops.
+    if (bytesWritten < total) await handle.writeFile(Buffer.concat([...parts]).subarray(bytesWritten));
     await handle.sync();
   } finally {
     await handle.close();
