@@ -124,6 +124,8 @@ describe('spool recovery and migration', () => {
     const newline = file.indexOf(0x0a);
     assert.ok(file.subarray(0, newline).toString().startsWith('MXQ1 {'));
     assert.deepEqual(file.subarray(newline + 1), MESSAGE);
+    assert.deepEqual(await spool.readMessage(queueId), MESSAGE, 'first read (kept in memory since enqueue)');
+    assert.deepEqual(await spool.readMessage(queueId), MESSAGE, 'second read (from the .msg file)');
     const large = Buffer.alloc(300 * 1024, 'y');
     const { queueId: big } = await spool.enqueue({ ...enqueueRequest(['bob@beta.test']), message: large });
     assert.deepEqual(await (await Spool.open({ dir, logger })).readMessage(big), large);

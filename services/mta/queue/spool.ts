@@ -35,6 +35,12 @@ import {
 } from './types.ts';
 
 const SUBDIRS = ['incoming', 'active', 'trash', 'corrupt'] as const;
+/**
+ * Messages just enqueued keep their bytes in memory until the first delivery attempt reads
+ * them (saving that read from disk), up to this many bytes in all; the disk copy is the
+ * durable one either way.
+ */
+const FRESH_CACHE_BYTES = 16 * 1024 * 1024;
 
 export interface SpoolOptions {
   /** MTA_QUEUE_DIR */
@@ -52,6 +58,10 @@ interface StoredMessage {
   writes: Promise<unknown>;
   /** Every recipient is final and the files are gone from disk; only remove() is left. */
   finished: boolean;
+  /** A .state file may exist (written, or found at start). */
+  hasStateFile: boolean;
+  /** The message bytes, until the first readMessage (see FRESH_CACHE_BYTES). */
+  fresh?: Buffer;
 }
 
 function copyEntry(stored: StoredMessage): QueueEntry {
@@ -78,6 +88,7 @@ export class Spool implements Queue {
   private readonly messages = new Map<string, StoredMessage>();
   private readonly events = new EventEmitter();
   private readonly activeSync: DirectorySync;
+  private freshBytes = 0;
 
   private constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -172,7 +183,7 @@ export class Spool implements Queue {
       if (envelope.meta.queueId !== id) throw new Error('envelope names another queue id');
       const stateText = names.has(stateName) ? await readFile(this.statePath(id), 'utf8') : undefined;
       const recipients = currentStates(envelope, stateText);
-      this.messages.set(id, { meta: envelope.meta, recipients, bodyOffset: envelope.bodyOffset, writes: Promise.resolve(), finished: false });
+      this.messages.set(id, { meta: envelope.meta, recipients, bodyOffset: envelope.bodyOffset, writes: Promise.resolve(), finished: false, hasStateFile: stateText !== undefined });
     } catch (error) {
       names.delete(stateName);
       await this.moveToCorrupt([`${id}${MESSAGE_SUFFIX}`, stateName], error);
@@ -229,7 +240,11 @@ export class Spool implements Queue {
     await this.commitMessage(queueId, header, request.message);
     await this.activeSync.sync();
 
-    const stored: StoredMessage = { meta, recipients: recipients.map((state) => ({ ...state })), bodyOffset: header.length, writes: Promise.resolve(), finished: false };
+    const stored: StoredMessage = { meta, recipients: recipients.map((state) => ({ ...state })), bodyOffset: header.length, writes: Promise.resolve(), finished: false, hasStateFile: false };
+    if (this.freshBytes + meta.size <= FRESH_CACHE_BYTES) {
+      stored.fresh = request.message;
+      this.freshBytes += meta.size;
+    }
     this.messages.set(queueId, stored);
     this.logger.info(
       {
@@ -273,6 +288,8 @@ export class Spool implements Queue {
   async readMessage(queueId: string): Promise<Buffer> {
     const stored = this.messages.get(queueId);
     if (stored === undefined || stored.finished) throw new Error(`${queueId} is not queued`);
+    const fresh = this.dropFresh(stored);
+    if (fresh !== undefined) return fresh;
     return readRange(this.messagePath(queueId), stored.bodyOffset, stored.meta.size);
   }
 
@@ -292,10 +309,11 @@ export class Spool implements Queue {
       if (stored.finished) return true;
       if (stored.recipients.every(isFinal)) {
         // Nothing is left to deliver: the message leaves the disk now (remove() follows in memory).
-        await this.erase(queueId);
+        await this.erase(stored);
         stored.finished = true;
         return true;
       }
+      stored.hasStateFile = true;
       await replaceFileDurably(this.statePath(queueId), Buffer.from(JSON.stringify(stored.recipients)), this.activeSync);
       return true;
     });
@@ -313,10 +331,21 @@ export class Spool implements Queue {
     return true;
   }
 
+  private dropFresh(stored: StoredMessage): Buffer | undefined {
+    const fresh = stored.fresh;
+    if (fresh !== undefined) {
+      this.freshBytes -= fresh.length;
+      delete stored.fresh;
+    }
+    return fresh;
+  }
+
   /** Unlinks a message's files, .msg first (a lone .state is discarded at start), then fsyncs active/. */
-  private async erase(queueId: string): Promise<void> {
+  private async erase(stored: StoredMessage): Promise<void> {
+    const queueId = stored.meta.queueId;
+    this.dropFresh(stored);
     await unlinkIfPresent(this.messagePath(queueId));
-    await unlinkIfPresent(this.statePath(queueId));
+    if (stored.hasStateFile) await unlinkIfPresent(this.statePath(queueId));
     await this.activeSync.sync();
   }
 
@@ -326,7 +355,8 @@ export class Spool implements Queue {
     if (stored === undefined) return false;
     this.messages.delete(queueId);
     await stored.writes;
-    if (!stored.finished) await this.erase(queueId);
+    this.dropFresh(stored);
+    if (!stored.finished) await this.erase(stored);
     this.logger.info({ event: `queue.${reason}`, queueId, messageId: stored.meta.messageId }, `removed from queue (${reason})`);
     return true;
   }
