@@ -5,41 +5,35 @@
  * (127.29.x) and free host ports, so it does not collide with a lab already running.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
+import { runProcess, runPython } from '../shared/testing/processes.ts';
 import { startLabProcess, type LabProcess } from './lab-process.ts';
 
-function run(command: string, args: string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: timeoutMs, ...(env ? { env } : {}) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) || 1 : 0, stdout, stderr }),
-    );
-  });
+async function run(command: string, args: string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await runProcess(command, args, { timeoutMs, ...(env ? { env } : {}) });
+  return { ...result, stdout: result.stdout.toString() };
 }
 
 /** Reads message `subject` from a POP3 maildrop with Python's poplib (a real client). */
-function popWithPython(port: string, user: string, subject: string): Promise<Buffer | undefined> {
+async function popWithPython(port: string, user: string, subject: string): Promise<Buffer | undefined> {
   const script = `
 import poplib, sys
-pop = poplib.POP3('127.0.0.1', ${port}, timeout=10)
-pop.user(sys.argv[1]); pop.pass_('secret')
+pop = poplib.POP3('127.0.0.1', int(sys.argv[1]), timeout=10)
+pop.user(sys.argv[2]); pop.pass_('secret')
 count, _ = pop.stat()
 for n in range(1, count + 1):
     lines = pop.retr(n)[1]
     raw = b'\\r\\n'.join(lines) + b'\\r\\n'
-    if sys.argv[2].encode() in raw:
+    if sys.argv[3].encode() in raw:
         sys.stdout.buffer.write(raw)
         break
 pop.quit()
 `;
-  return new Promise((resolve) => {
-    execFile('python3', ['-c', script, user, subject], { encoding: 'buffer', timeout: 20_000 }, (error, stdout) =>
-      resolve(error || stdout.length === 0 ? undefined : stdout),
-    );
-  });
+  const result = await runPython(script, [port, user, subject], 20_000);
+  return result.code !== 0 || result.stdout.length === 0 ? undefined : result.stdout;
 }
 
 async function until<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

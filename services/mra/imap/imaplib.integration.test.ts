@@ -1,24 +1,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runPython } from '../../../shared/testing/processes.ts';
 import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
 
 /** Runs a Python script (stdin) with imaplib against the lab; returns its JSON output. */
-function python(script: string, args: string[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`python exited ${code}: ${err}`));
-      else resolve(JSON.parse(out));
-    });
-    child.stdin.end(script);
-  });
+async function python(script: string, args: string[]): Promise<unknown> {
+  const result = await runPython(script, args);
+  if (result.code !== 0) throw new Error(`python exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout.toString());
 }
 
 const SCRIPT = String.raw`

@@ -1,24 +1,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runPython } from '../../../shared/testing/processes.ts';
 import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
 import { RawImap } from '../test/raw-client.ts';
 
-function poplib(port: number, script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`python exited ${code}: ${err}`));
-    });
-    child.stdin.end(script);
-  });
+async function poplib(port: number, script: string): Promise<string> {
+  const result = await runPython(script, [String(port)]);
+  if (result.code !== 0) throw new Error(`python exited ${result.code}: ${result.stderr}`);
+  return result.stdout.toString();
 }
 
 describe('IMAP and POP3 over the same Maildir', () => {

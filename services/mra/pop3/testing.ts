@@ -2,13 +2,13 @@
  * Test fixtures for the POP3 socket tests: a lab (users, CA, mail root, running server on
  * port 0) and a scripted raw-socket client. Used only by *.test.ts files.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { createLogger } from '../../../shared/log.ts';
+import { runPython, runProcess, type ProcessResult } from '../../../shared/testing/processes.ts';
 import { ensureServerCertificate } from '../../../shared/tls.ts';
 import { ensureLabUsers, UserDirectory } from '../../../shared/users.ts';
 import { deliverToMaildir } from '../../mda/maildir.ts';
@@ -66,21 +66,14 @@ export async function startPop3Lab(options: { allowPlaintextAuth: boolean }): Pr
 }
 
 /** Runs a Python 3 script given on stdin; resolves with stdout, rejects with stderr. */
-export function python(script: string, args: readonly string[] = []): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('python3', ['-', ...args], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`python failed: ${stderr || error.message}`)) : resolve(stdout),
-    );
-    child.stdin?.end(script);
-  });
+export async function python(script: string, args: readonly string[] = []): Promise<string> {
+  const result = await runPython(script, args);
+  if (result.code !== 0) throw new Error(`python failed: ${result.stderr || `exit ${result.code}`}`);
+  return result.stdout.toString();
 }
 
-export function curl(args: readonly string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('curl', [...args], { encoding: 'buffer', timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() }),
-    );
-  });
+export function curl(args: readonly string[]): Promise<ProcessResult> {
+  return runProcess('curl', args);
 }
 
 /** A scripted POP3 client on a raw socket, for exact replies and abuse. */

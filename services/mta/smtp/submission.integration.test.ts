@@ -1,19 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { runPython as runProcessPython } from '../../../shared/testing/processes.ts';
 import nodemailer from 'nodemailer';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { authPlain, createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
 
-function runPython(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('python3', ['-', ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(script);
-  });
+async function runPython(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await runProcessPython(script, args);
+  return { ...result, stdout: result.stdout.toString() };
 }
 
 describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
