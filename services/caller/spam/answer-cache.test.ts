@@ -30,4 +30,25 @@ describe('withAnswerCache', () => {
     assert.deepEqual(await make(signal).mx('alpha.test'), ['mx.alpha.test']);
     assert.equal(asked, 3);
   });
+
+  it('makes a resolver only for a scan that misses the cache, and one per such scan', async () => {
+    let made = 0;
+    const inner: LabDns = { mx: async () => ['mx.alpha.test'], addresses: async () => ['127.28.0.10'], txt: async () => [] };
+    const make = withAnswerCache(() => {
+      made += 1;
+      return inner;
+    });
+    const signal = new AbortController().signal;
+    const first = make(signal);
+    assert.equal(made, 0);
+    await first.mx('alpha.test');
+    await first.txt('alpha.test');
+    assert.equal(made, 1);
+    const second = make(signal);
+    await second.mx('alpha.test');
+    await second.txt('alpha.test');
+    assert.equal(made, 1);
+    await second.addresses('alpha.test', 4);
+    assert.equal(made, 2);
+  });
 });

@@ -47,7 +47,8 @@ const ANSWER_CACHE_MAX = 10_000;
 
 /**
  * Shares answers between scans (like a caching resolver next to SpamAssassin): a burst
- * of mail from one domain asks the lab DNS once. Failures are never cached.
+ * of mail from one domain asks the lab DNS once, and a scan answered from the cache makes
+ * no resolver at all. Failures are never cached.
  */
 export function withAnswerCache(make: (signal: AbortSignal) => LabDns, now: () => number = Date.now): (signal: AbortSignal) => LabDns {
   const answers = new Map<string, { until: number; value: string[] }>();
@@ -61,11 +62,13 @@ export function withAnswerCache(make: (signal: AbortSignal) => LabDns, now: () =
     });
   };
   return (signal) => {
-    const dns = make(signal);
+    // Made on the first miss only: a c-ares channel per scan costs more than the scan's rules.
+    let made: LabDns | undefined;
+    const dns = (): LabDns => (made ??= make(signal));
     return {
-      mx: (domain) => cached(`mx:${domain}`, () => dns.mx(domain)),
-      addresses: (domain, family) => cached(`a${family}:${domain}`, () => dns.addresses(domain, family)),
-      txt: (domain) => cached(`txt:${domain}`, () => dns.txt(domain)),
+      mx: (domain) => cached(`mx:${domain}`, () => dns().mx(domain)),
+      addresses: (domain, family) => cached(`a${family}:${domain}`, () => dns().addresses(domain, family)),
+      txt: (domain) => cached(`txt:${domain}`, () => dns().txt(domain)),
     };
   };
 }
