@@ -3,7 +3,11 @@
  * envelope before DATA is answered, and turns the verdict into what the MTA does with
  * the message. Like a Haraka hook with a timeout, a caller that is down, slow or answers
  * garbage fails soft: 451 4.7.1, or accept unscanned when MTA_CALLER_FAIL_OPEN is set.
+ * Plain node:http over kept-alive connections: fetch (undici) cost ~1.4 ms of the MTA's
+ * CPU per message in the ingest profile, node:http less than half of that.
  */
+import http from 'node:http';
+import https from 'node:https';
 import {
   encodeScanRequest,
   SCAN_PATH,
@@ -25,26 +29,60 @@ export interface CallerSettings {
 
 export type ScanOutcome = { ok: true; verdict: ScanVerdict } | { ok: false; reason: string };
 
+/** Idle connections to the caller close before its HTTP server's 5 s keep-alive timeout does. */
+const IDLE_CONNECTION_MS = 4_000;
+const AGENTS = {
+  http: new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+  https: new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+};
+
+interface CallerAnswer {
+  status: number;
+  body: Buffer;
+}
+
+/** POSTs `body` and reads the whole answer; `signal` aborts either. */
+function post(url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<CallerAnswer> {
+  const secure = url.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const request = (secure ? https : http).request(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: secure ? AGENTS.https : AGENTS.http, signal },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+        response.on('close', () => {
+          if (!response.complete) reject(new Error('connection closed before the answer was complete'));
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 export async function requestScan(settings: CallerSettings, request: ScanRequest, message: Buffer): Promise<ScanOutcome> {
-  let response: Response;
+  const signal = AbortSignal.timeout(settings.timeoutMs);
+  let response: CallerAnswer;
   try {
-    response = await fetch(`${settings.url}${SCAN_PATH}`, {
-      method: 'POST',
-      headers: { 'content-type': 'message/rfc822', [SCAN_REQUEST_HEADER]: encodeScanRequest(request) },
-      body: message,
-      signal: AbortSignal.timeout(settings.timeoutMs),
-    });
+    response = await post(
+      new URL(`${settings.url}${SCAN_PATH}`),
+      { 'content-type': 'message/rfc822', [SCAN_REQUEST_HEADER]: encodeScanRequest(request) },
+      message,
+      signal,
+    );
   } catch (error) {
-    const name = (error as Error).name;
-    return { ok: false, reason: name === 'TimeoutError' ? `no verdict within ${settings.timeoutMs} ms` : `caller unreachable: ${(error as Error).message}` };
+    return { ok: false, reason: signal.aborted ? `no verdict within ${settings.timeoutMs} ms` : `caller unreachable: ${(error as Error).message}` };
   }
   let body: unknown;
   try {
-    body = await response.json();
+    body = JSON.parse(response.body.toString('utf8'));
   } catch {
     return { ok: false, reason: `caller answered HTTP ${response.status} without JSON` };
   }
-  if (!response.ok) return { ok: false, reason: `caller answered HTTP ${response.status}` };
+  if (response.status < 200 || response.status > 299) return { ok: false, reason: `caller answered HTTP ${response.status}` };
   const verdict = scanVerdictSchema.safeParse(body);
   if (!verdict.success) return { ok: false, reason: 'caller answered an invalid verdict' };
   return { ok: true, verdict: verdict.data };

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeScanRequest, SCAN_PATH, SCAN_REQUEST_HEADER, type ScanRequest, type ScanVerdict } from '../../../shared/caller-api.ts';
 import { startMta, type MtaHandle } from '../server.ts';
+import { requestScan } from './caller-client.ts';
 import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
 
 type Script = (request: ScanRequest, body: string) => { status?: number; verdict?: ScanVerdict; delayMs?: number; raw?: string };
@@ -22,8 +23,8 @@ function verdict(overrides: Partial<ScanVerdict>): ScanVerdict {
 }
 
 /** A fake caller: records each scan request and answers what the current script says. */
-async function fakeCaller(): Promise<{ url: string; seen: { request: ScanRequest; body: string; contentType: string | undefined }[]; script: { next: Script }; close(): Promise<void> }> {
-  const seen: { request: ScanRequest; body: string; contentType: string | undefined }[] = [];
+async function fakeCaller(): Promise<{ url: string; seen: { request: ScanRequest; body: string; contentType: string | undefined; remotePort: number | undefined }[]; script: { next: Script }; close(): Promise<void> }> {
+  const seen: { request: ScanRequest; body: string; contentType: string | undefined; remotePort: number | undefined }[] = [];
   const script: { next: Script } = { next: () => ({ verdict: verdict({}) }) };
   const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req: IncomingMessage, res) => {
@@ -32,7 +33,7 @@ async function fakeCaller(): Promise<{ url: string; seen: { request: ScanRequest
     req.on('end', () => {
       const request = decodeScanRequest(String(req.headers[SCAN_REQUEST_HEADER] ?? ''));
       const body = Buffer.concat(chunks).toString('latin1');
-      seen.push({ request, body, contentType: req.headers['content-type'] });
+      seen.push({ request, body, contentType: req.headers['content-type'], remotePort: req.socket.remotePort });
       assert.equal(req.url, SCAN_PATH);
       const answer = script.next(request, body);
       const send = (): void => {
@@ -243,5 +244,20 @@ describe('chaos rules', () => {
     mta.chaos.clear();
     mta.chaos.set({ stage: 'rcpt', code: 450, until: Date.now() - 1 });
     assert.deepEqual(mta.chaos.list(), []);
+  });
+});
+
+describe('requestScan over HTTP', () => {
+  it('reuses one kept-alive connection for consecutive scans', async () => {
+    const caller = await fakeCaller();
+    try {
+      const settings = { url: caller.url, timeoutMs: 2_000, failOpen: false, tagScore: 5, rejectScore: null };
+      const request: ScanRequest = { queueId: 'Q1', clientAddress: '127.0.0.1', helo: 'x.example', mailFrom: '', rcptTo: ['alice@alpha.test'], policy: { tagScore: 5, rejectScore: null } };
+      for (let i = 0; i < 3; i++) assert.equal((await requestScan(settings, request, Buffer.from(MESSAGE))).ok, true);
+      assert.equal(caller.seen.length, 3);
+      assert.equal(new Set(caller.seen.map((scan) => scan.remotePort)).size, 1);
+    } finally {
+      await caller.close();
+    }
   });
 });
