@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../scripts/lab-process.ts';
+import { freePort } from '../shared/testing/ports.ts';
 import { labPlan, type AgentPlan } from '../scripts/lab-plan.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, type HostEndpoint } from '../shared/lab.ts';
 import { hotSpots, readProfile } from './lib/cpuprofile.ts';

@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_ENDPOINTS, type HostEndpoint } from '../shared/lab.ts';
+import { freePort } from '../shared/testing/ports.ts';
 
 const START_TIMEOUT_MS = 90_000;
 const root = join(import.meta.dirname, '..');
@@ -27,16 +27,6 @@ export interface LabProcess {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startLabProcess(options: { loopbackNet: string; env?: NodeJS.ProcessEnv; keepState?: boolean }): Promise<LabProcess> {
   const stateDir = await mkdtemp(join(tmpdir(), 'mxlab-lab-'));

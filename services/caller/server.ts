@@ -2,9 +2,8 @@
  * `startCaller(config, deps)`: the caller's engines and its HTTP API on every listen
  * address. Tests start it in-process on port 0 and may replace the engines or the DNS.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HostPort } from '../../shared/config.ts';
+import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { CallerConfig } from './config.ts';
 import { createBuiltinSpamEngine } from './engines/builtin-spam.ts';
@@ -58,39 +57,9 @@ export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): 
   const metrics = new CallerMetrics();
   const scanner = createScanner(engines, config.engineTimeoutMs, logger);
   const app = createCallerApp({ scanner, metrics, maxMessageBytes: config.maxMessageBytes, logger });
-  const servers: http.Server[] = [];
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
-    );
-  };
-  try {
-    for (const address of config.listen) servers.push(await listen(app, address));
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
-  const addresses = servers.map((server) => server.address() as AddressInfo);
+  const listeners = await listenHttp('caller', app, config.listen, { requestTimeout: REQUEST_TIMEOUT_MS });
+  const addresses = listeners.addresses;
   logger.info({ http: addresses.map((address) => `${address.address}:${address.port}`), engines: engines.map((engine) => engine.name) }, 'caller ready');
-  return { close: closeAll, http: addresses, engines, metrics };
+  return { close: listeners.close, http: addresses, engines, metrics };
 }
 
-function listen(app: http.RequestListener, address: HostPort): Promise<http.Server> {
-  const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const reason = error.code === 'EADDRINUSE' ? 'the port is already taken' : error.code === 'EACCES' ? 'permission denied' : error.message;
-      reject(new Error(`caller cannot listen on ${address.host}:${address.port}: ${reason}`, { cause: error }));
-    });
-    server.listen(address.port, address.host, () => {
-      server.removeAllListeners('error');
-      resolve(server);
-    });
-  });
-}

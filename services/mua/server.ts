@@ -4,10 +4,10 @@
  * finds in the lab DNS. `startMua` listens on every MUA_LISTEN address.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { MuaConfig } from './config.ts';
 import { csrfGuard, Signer } from './csrf.ts';
@@ -96,15 +96,6 @@ export function createMuaApp(ctx: MuaContext): express.Express {
   return app;
 }
 
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
 
 export async function startMua(config: MuaConfig, deps: MuaDeps = {}): Promise<MuaHandle> {
   const log = deps.log ?? createLogger('mua', config.logLevel);
@@ -121,33 +112,20 @@ export async function startMua(config: MuaConfig, deps: MuaDeps = {}): Promise<M
     secureCookies: false,
   };
   const app = createMuaApp(ctx);
-  const servers: Server[] = [];
-  const http: AddressInfo[] = [];
+  let listeners;
   try {
-    for (const address of config.listen) {
-      const server = createServer(app);
-      servers.push(server);
-      http.push(await listen(server, address.host, address.port));
-    }
+    listeners = await listenHttp('mua', app, config.listen);
   } catch (error) {
-    for (const server of servers) server.close();
     await sessions.closeAll();
     throw error;
   }
+  const http = listeners.addresses;
   log.info({ http }, 'web mail listening');
   return {
     http,
     async close() {
       await sessions.closeAll();
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      await listeners.close();
     },
   };
 }

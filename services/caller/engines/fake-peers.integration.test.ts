@@ -8,6 +8,7 @@ import { message, scanInput, scanRequest } from '../test-helpers/messages.ts';
 import { createClamdEngine } from './clamd.ts';
 import { runEngine } from './engine.ts';
 import { createSpamdEngine } from './spamd.ts';
+import { freePort } from '../../../shared/testing/ports.ts';
 
 const TIMEOUT_MS = 300;
 
@@ -44,13 +45,6 @@ async function fakePeer(onConnection: (socket: net.Socket, received: () => Buffe
   return peer;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('engines against scripted peers', () => {
   let hang: FakePeer;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostPort } from '../../../shared/config.ts';
 import { EICAR } from '../engines/eicar.ts';
+import { freePort } from '../../../shared/testing/ports.ts';
 
 /** clamd loads one small database in a second or two; spamd compiles its rules first. */
 export const CLAMD_START_TIMEOUT_MS = 60_000;
@@ -174,10 +175,3 @@ async function checkSpamAssassinRules(): Promise<void> {
   throw new Error('no SpamAssassin rules in /usr/share/spamassassin or /var/lib/spamassassin: the spamassassin package ships them; sa-update needs the internet');
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
