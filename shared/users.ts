@@ -30,12 +30,15 @@ export interface Account {
 /** A hash that no password matches, verified when the user is unknown so timing tells nothing. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
+/** A changed user file (npm run users) is seen within this time. */
+const RECHECK_INTERVAL_MS = 1_000;
+
 /** Like Dovecot's auth_cache: a successful login is remembered (as a digest) for a while. */
 const AUTH_CACHE_TTL_MS = 5 * 60_000;
 const AUTH_CACHE_MAX = 10_000;
 
 export class UserDirectory {
-  private readonly cache = new Map<string, { mtimeMs: number; file: DomainFile }>();
+  private readonly cache = new Map<string, { mtimeMs: number; checkedAt: number; file: DomainFile }>();
   private readonly verified = new Map<string, number>();
 
   private readonly dir: string;
@@ -46,16 +49,22 @@ export class UserDirectory {
 
   private async domainFile(domain: string): Promise<DomainFile | undefined> {
     const path = join(this.dir, `${domain}.json`);
+    const now = Date.now();
+    const known = this.cache.get(domain);
+    // Every RCPT, LHLO recipient and login asks; the file is looked at again at most once per interval.
+    if (known && now - known.checkedAt < RECHECK_INTERVAL_MS) return known.file;
     let mtimeMs: number;
     try {
       mtimeMs = (await stat(path)).mtimeMs;
     } catch {
       return undefined;
     }
-    const cached = this.cache.get(domain);
-    if (cached && cached.mtimeMs === mtimeMs) return cached.file;
+    if (known && known.mtimeMs === mtimeMs) {
+      known.checkedAt = now;
+      return known.file;
+    }
     const file = domainFileSchema.parse(JSON.parse(await readFile(path, 'utf8')));
-    this.cache.set(domain, { mtimeMs, file });
+    this.cache.set(domain, { mtimeMs, checkedAt: now, file });
     return file;
   }
 
