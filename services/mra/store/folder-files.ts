@@ -48,15 +48,19 @@ export async function listFiles(dir: string): Promise<Array<[Sub, string[]]>> {
 }
 
 /**
- * Compares a listing with the index. Runs once per message on every rescan, so it
- * allocates only for files that differ; the set of seen names is built only when some
- * indexed message was not found (or always, for a `union` of two listings).
+ * Compares a listing with the index. Runs over every message on each rescan, so it
+ * allocates only for files that differ, plus one base-name map of the indexed messages
+ * (made here, not kept: a big folder's records stay small between rescans). The set of
+ * seen names is built only when some indexed message was not found (or always, for a
+ * `union` of two listings).
  */
 export function compareListing<E extends Known>(
   lists: ReadonlyArray<[Sub, string[]]>,
-  byBase: ReadonlyMap<string, E>,
+  known: readonly E[],
   union = false,
 ): { moved: Array<[E, Listed]>; fresh: Array<[string, Listed]>; missing: E[] } {
+  const byBase = new Map<string, E>();
+  for (const entry of known) byBase.set(entry.base, entry);
   const moved: Array<[E, Listed]> = [];
   const fresh = new Map<string, Listed>();
   let matched = 0;

@@ -8,27 +8,24 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { INFO_SEPARATOR } from './maildir-names.ts';
 
 export const INDEX_FILE = 'mxlab-index.json';
 export const KEYWORDS_FILE = 'dovecot-keywords';
 const INDEX_VERSION = 2;
 
+/** What the index records of one message (the folder's own records have these fields). */
 export interface IndexEntry {
-  uid: number;
-  modseq: number;
+  readonly uid: number;
+  readonly modseq: number;
   /** Octets as IMAP counts them; undefined until known. */
-  size: number | undefined;
-  internalDateMs: number;
-  /** Info letters when last seen, to notice flag changes made by others. */
-  info: string;
-  base: string;
+  readonly size: number | undefined;
+  readonly internalDateMs: number;
   /** Where the file was when last seen: `new/` or `cur/`, under this exact name. */
-  sub: 'new' | 'cur';
-  file: string;
+  readonly sub: 'new' | 'cur';
+  readonly file: string;
 }
 
-export interface FolderIndex {
+export interface IndexHead {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
@@ -37,7 +34,14 @@ export interface FolderIndex {
    * mtimes at open mean nothing was added, renamed or removed since (as Dovecot trusts).
    */
   dirMtimes: DirMtimes | undefined;
-  entries: readonly IndexEntry[];
+}
+
+/** One message in the file: `[uid, modseq, size|null, internalDateMs, "n"|"c", file]`. */
+export type IndexRow = [uid: number, modseq: number, size: number | null, internalDateMs: number, sub: 'n' | 'c', file: string];
+
+export interface FolderIndex extends IndexHead {
+  /** Checked rows, in file order (UID order); the folder turns them into its records. */
+  rows: readonly IndexRow[];
 }
 
 export interface DirMtimes {
@@ -53,8 +57,6 @@ async function readIfExists(path: string): Promise<string | undefined> {
     throw error;
   }
 }
-
-type IndexRow = [uid: number, modseq: number, size: number | null, internalDateMs: number, sub: 'n' | 'c', file: string];
 
 function isRow(row: unknown): row is IndexRow {
   return (
@@ -85,31 +87,36 @@ export async function readIndex(dir: string): Promise<FolderIndex | undefined> {
   if (data.version !== INDEX_VERSION || !Number.isSafeInteger(uidValidity) || !Number.isSafeInteger(uidNext) || !Number.isSafeInteger(highestModseq) || !Array.isArray(entries)) {
     return undefined;
   }
-  const result: IndexEntry[] = [];
-  for (const row of entries as unknown[]) {
-    if (!isRow(row)) continue;
-    const file = row[5];
-    const colon = file.indexOf(INFO_SEPARATOR);
-    result.push({
-      uid: row[0], modseq: row[1], size: row[2] ?? undefined, internalDateMs: row[3], sub: row[4] === 'n' ? 'new' : 'cur', file,
-      base: colon === -1 ? file : file.slice(0, colon), info: colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length),
-    });
-  }
+  const rows = (entries as unknown[]).filter(isRow);
   const dirMtimes = isMtimes(data.dirMtimes) ? data.dirMtimes : undefined;
-  return { uidValidity: uidValidity as number, uidNext: uidNext as number, highestModseq: highestModseq as number, dirMtimes, entries: result };
+  return { uidValidity: uidValidity as number, uidNext: uidNext as number, highestModseq: highestModseq as number, dirMtimes, rows };
 }
 
-export function formatIndex(index: FolderIndex): string {
-  const rows = index.entries.map((entry): IndexRow => [entry.uid, entry.modseq, entry.size ?? null, entry.internalDateMs, entry.sub === 'new' ? 'n' : 'c', entry.file]);
-  const head = { version: INDEX_VERSION, uidValidity: index.uidValidity, uidNext: index.uidNext, highestModseq: index.highestModseq, dirMtimes: index.dirMtimes ?? null };
-  return `${JSON.stringify(head).slice(0, -1)},"entries":${JSON.stringify(rows)}}\n`;
+/** Rows per piece of text written: a big index is never one string in memory. */
+const ROWS_PER_CHUNK = 2048;
+
+/** The index file's text in pieces (joined, they are one JSON document). */
+export function* formatIndex(head: IndexHead, entries: readonly IndexEntry[]): Generator<string> {
+  const top = { version: INDEX_VERSION, uidValidity: head.uidValidity, uidNext: head.uidNext, highestModseq: head.highestModseq, dirMtimes: head.dirMtimes ?? null };
+  let text = `${JSON.stringify(top).slice(0, -1)},"entries":[`;
+  for (let i = 0; i < entries.length; i += 1) {
+    const entry = entries[i] as IndexEntry;
+    text += `${i === 0 ? '' : ','}[${entry.uid},${entry.modseq},${entry.size ?? 'null'},${entry.internalDateMs},"${entry.sub === 'new' ? 'n' : 'c'}",${JSON.stringify(entry.file)}]`;
+    if ((i + 1) % ROWS_PER_CHUNK === 0) {
+      yield text;
+      text = '';
+    }
+  }
+  yield `${text}]}\n`;
 }
 
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/** Writes to a temporary file, fsyncs, and renames it over `path`: readers see the old or the new file, whole. */
+export async function writeFileAtomic(path: string, text: string | Iterable<string>): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(text);
+    if (typeof text === 'string') await handle.writeFile(text);
+    else for (const piece of text) await handle.write(piece);
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -120,8 +127,8 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   await rename(tmp, path);
 }
 
-export async function writeIndex(dir: string, index: FolderIndex): Promise<void> {
-  await writeFileAtomic(join(dir, INDEX_FILE), formatIndex(index));
+export async function writeIndex(dir: string, head: IndexHead, entries: readonly IndexEntry[]): Promise<void> {
+  await writeFileAtomic(join(dir, INDEX_FILE), formatIndex(head, entries));
 }
 
 export async function readKeywords(dir: string): Promise<string[]> {
@@ -150,10 +157,10 @@ export class IndexWriter {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly dir: string;
-  private readonly snapshot: () => FolderIndex;
+  private readonly snapshot: () => { head: IndexHead; entries: readonly IndexEntry[] };
   private readonly onError: (error: unknown) => void;
 
-  constructor(dir: string, snapshot: () => FolderIndex, onError: (error: unknown) => void) {
+  constructor(dir: string, snapshot: () => { head: IndexHead; entries: readonly IndexEntry[] }, onError: (error: unknown) => void) {
     this.dir = dir;
     this.snapshot = snapshot;
     this.onError = onError;
@@ -188,7 +195,8 @@ export class IndexWriter {
     if (!this.dirty) return;
     this.dirty = false;
     try {
-      await writeIndex(this.dir, this.snapshot());
+      const { head, entries } = this.snapshot();
+      await writeIndex(this.dir, head, entries);
     } catch (error) {
       this.dirty = true;
       throw error;

@@ -7,20 +7,62 @@
  */
 import { copyFile, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type FolderIndex } from './index-file.ts';
-import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Sub } from './folder-files.ts';
-import { fileName, flagsToInfo, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
+import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
+import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Known, type Sub } from './folder-files.ts';
+import { fileName, flagsToInfo, INFO_SEPARATOR, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
 const EAGER_STAT_LIMIT = 1000;
 /** Directory mtimes younger than this are not trusted to show every change (coarse timestamps). */
 const MTIME_SLACK_MS = 2000;
-interface Entry extends MessageRecord {
-  readonly base: string;
-  readonly sub: Sub;
+
+/**
+ * One message as the folder knows it; immutable (a change makes a new Entry). A big
+ * mailbox holds 100k of these, so an Entry keeps only what cannot be derived: the
+ * date as whole seconds (a small integer, where milliseconds need a heap number of
+ * their own), the base name as a slice of the file name, the info letters on demand.
+ */
+class Entry implements MessageRecord, IndexEntry, Known {
+  readonly uid: number;
+  readonly modseq: number;
+  readonly size: number | undefined;
+  readonly flags: readonly string[];
+  /** The name in `new/` or `cur/`: `<base>[:2,<info>]`. */
   readonly file: string;
-  readonly info: string;
+  /** The unique part of the name, which never changes (a slice of `file`). */
+  readonly base: string;
+  private readonly inCur: boolean;
+  private readonly seconds: number;
+
+  constructor(uid: number, modseq: number, size: number | undefined, internalDateMs: number, sub: Sub, file: string, flags: readonly string[]) {
+    this.uid = uid;
+    this.modseq = modseq;
+    this.size = size;
+    this.seconds = Math.floor(internalDateMs / 1000);
+    this.inCur = sub === 'cur';
+    this.file = file;
+    const colon = file.indexOf(INFO_SEPARATOR);
+    this.base = colon === -1 ? file : file.slice(0, colon);
+    this.flags = flags;
+  }
+
+  get internalDateMs(): number {
+    return this.seconds * 1000;
+  }
+
+  get sub(): Sub {
+    return this.inCur ? 'cur' : 'new';
+  }
+
+  /** Info letters after `:2,` (empty when none). */
+  get info(): string {
+    return this.file.length === this.base.length ? '' : this.file.slice(this.base.length + INFO_SEPARATOR.length);
+  }
+
+  with(changes: { sub?: Sub; file?: string; flags?: readonly string[]; size?: number; modseq?: number }): Entry {
+    return new Entry(this.uid, changes.modseq ?? this.modseq, changes.size ?? this.size, this.internalDateMs, changes.sub ?? this.sub, changes.file ?? this.file, changes.flags ?? this.flags);
+  }
 }
 
 let lastUidValidity = 0;
@@ -45,9 +87,10 @@ export class MaildirFolder implements MailboxHandle {
   private uidNextValue: number;
   private highest: number;
   private keywords: string[];
-  private readonly byUid = new Map<number, Entry>();
-  private readonly byBase = new Map<string, Entry>();
-  private ordered: Entry[] | undefined;
+  /** Every message, in UID order (found by binary search: no per-message map). */
+  private list: Entry[] = [];
+  /** What `messages()` hands out: a copy of `list`, made again only after a change. */
+  private ordered: readonly Entry[] | undefined;
   private readonly listeners = new Set<(change: MailboxChange) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private recentFloor: number;
@@ -56,7 +99,7 @@ export class MaildirFolder implements MailboxHandle {
   private readonly hooks: FolderHooks;
   private readonly onError: (error: unknown) => void;
 
-  private constructor(dir: string, name: string, index: FolderIndex, keywords: string[], hooks: FolderHooks) {
+  private constructor(dir: string, name: string, index: IndexHead & { rows: readonly IndexRow[] }, keywords: string[], hooks: FolderHooks) {
     this.dir = dir;
     this.name = name;
     this.uidValidity = index.uidValidity;
@@ -65,13 +108,14 @@ export class MaildirFolder implements MailboxHandle {
     this.keywords = keywords;
     this.hooks = hooks;
     this.onError = hooks.onError;
-    for (const item of index.entries) {
-      const entry: Entry = {
-        uid: item.uid, base: item.base, sub: item.sub, file: item.file, info: item.info,
-        flags: this.flagsOf(item.info), internalDateMs: item.internalDateMs, size: item.size, modseq: item.modseq,
-      };
-      this.byUid.set(entry.uid, entry);
-      this.byBase.set(entry.base, entry);
+    let lastUid = 0;
+    for (const [uid, modseq, size, internalDateMs, sub, file] of index.rows) {
+      // A damaged index: UIDs must ascend (lookups are binary searches) and stay below UIDNEXT.
+      if (uid <= lastUid || uid >= this.uidNextValue) continue;
+      lastUid = uid;
+      const colon = file.indexOf(INFO_SEPARATOR);
+      const info = colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length);
+      this.list.push(new Entry(uid, modseq, size ?? undefined, internalDateMs, sub === 'n' ? 'new' : 'cur', file, this.flagsOf(info)));
     }
     this.recentFloor = this.uidNextValue - 1;
     this.scanned = index.dirMtimes;
@@ -80,10 +124,10 @@ export class MaildirFolder implements MailboxHandle {
 
   /** Reads the index and the directories; writes the index when anything was new. */
   static async load(dir: string, name: string, hooks: FolderHooks): Promise<MaildirFolder> {
-    const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, dirMtimes: undefined, entries: [] };
+    const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, dirMtimes: undefined, rows: [] };
     const folder = new MaildirFolder(dir, name, index, await readKeywords(dir), hooks);
     await folder.sync();
-    if (index.entries.length === 0 && folder.byUid.size === 0) {
+    if (index.rows.length === 0 && folder.list.length === 0) {
       folder.index.markDirty();
       await folder.flushIndex();
     }
@@ -116,13 +160,30 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   messages(): readonly MessageRecord[] {
-    // New UIDs are always the highest, so the map's insertion order is UID order.
-    this.ordered ??= [...this.byUid.values()];
+    this.ordered ??= this.list.slice();
     return this.ordered;
   }
 
   get(uid: number): MessageRecord | undefined {
-    return this.byUid.get(uid);
+    return this.entryOf(uid);
+  }
+
+  /** Position of a UID in `list`, or -1 (binary search: UIDs ascend). */
+  private positionOf(uid: number): number {
+    let low = 0;
+    let high = this.list.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const value = (this.list[mid] as Entry).uid;
+      if (value === uid) return mid;
+      if (value < uid) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
+  }
+
+  private entryOf(uid: number): Entry | undefined {
+    return this.list[this.positionOf(uid)];
   }
 
   claimRecent(): ReadonlySet<number> {
@@ -161,11 +222,11 @@ export class MaildirFolder implements MailboxHandle {
     if (this.scanned && before && before.new === this.scanned.new && before.cur === this.scanned.cur) return;
     const started = Date.now();
     let lists = await listFiles(this.dir);
-    let { moved, fresh, missing } = compareListing(lists, this.byBase);
+    let { moved, fresh, missing } = compareListing(lists, this.list);
     // A file renamed between our two readdirs is in neither list; look once more before expunging.
     if (missing.length > 0) {
       lists = [...lists, ...(await listFiles(this.dir))];
-      ({ moved, fresh, missing } = compareListing(lists, this.byBase, true));
+      ({ moved, fresh, missing } = compareListing(lists, this.list, true));
     }
     const after = await dirMtimes(this.dir);
     // Trusted only if nothing moved during the listing and the mtimes are clearly in the
@@ -176,16 +237,16 @@ export class MaildirFolder implements MailboxHandle {
     this.scanned = scanned;
     const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
     for (const [entry, listed] of moved) {
-      const current = this.byUid.get(entry.uid);
+      const current = this.entryOf(entry.uid);
       if (!current || (current.file === listed.file && current.sub === listed.sub)) continue;
       const flagsChanged = current.info !== listed.info;
       const modseq = flagsChanged ? ++this.highest : current.modseq;
-      this.put({ ...current, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), modseq });
+      this.put(current.with({ sub: listed.sub, file: listed.file, flags: this.flagsOf(listed.info), modseq }));
       if (flagsChanged) change.flagged.push(current.uid);
     }
-    for (const entry of missing) {
-      this.remove(entry);
-      change.expunged.push(entry.uid);
+    if (missing.length > 0) {
+      this.remove(new Set(missing.map((entry) => entry.uid)));
+      change.expunged.push(...missing.map((entry) => entry.uid));
     }
     if (fresh.length > 0) {
       fresh.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -201,7 +262,7 @@ export class MaildirFolder implements MailboxHandle {
           if (size === undefined && eager) size = (await this.readPath(join(this.dir, listed.sub, listed.file))).length;
         }
         const uid = this.uidNextValue++;
-        this.put({ uid, base, sub: listed.sub, file: listed.file, info: listed.info, flags: this.flagsOf(listed.info), internalDateMs: Math.floor(dateMs / 1000) * 1000, size, modseq: ++this.highest });
+        this.put(new Entry(uid, ++this.highest, size, dateMs, listed.sub, listed.file, this.flagsOf(listed.info)));
         change.added.push(uid);
       }
       this.index.markDirty();
@@ -212,17 +273,17 @@ export class MaildirFolder implements MailboxHandle {
     this.emit(change);
   }
 
+  /** Replaces the record of a UID, or adds a new UID (always the highest so far). */
   private put(entry: Entry): void {
-    const old = this.byUid.get(entry.uid);
-    if (old && old.base !== entry.base) this.byBase.delete(old.base);
-    this.byUid.set(entry.uid, entry);
-    this.byBase.set(entry.base, entry);
+    const position = this.positionOf(entry.uid);
+    if (position !== -1) this.list[position] = entry;
+    else if (entry.uid > (this.list[this.list.length - 1]?.uid ?? 0)) this.list.push(entry);
+    else throw new Error(`UID ${entry.uid} would not be the highest`);
     this.ordered = undefined;
   }
 
-  private remove(entry: Entry): void {
-    this.byUid.delete(entry.uid);
-    this.byBase.delete(entry.base);
+  private remove(uids: ReadonlySet<number>): void {
+    this.list = this.list.filter((entry) => !uids.has(entry.uid));
     this.ordered = undefined;
   }
 
@@ -241,7 +302,7 @@ export class MaildirFolder implements MailboxHandle {
 
   async read(uid: number): Promise<Buffer> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const entry = this.byUid.get(uid);
+      const entry = this.entryOf(uid);
       if (!entry) break;
       try {
         return await this.readPath(this.pathOf(entry));
@@ -255,7 +316,7 @@ export class MaildirFolder implements MailboxHandle {
 
   async readHeader(uid: number): Promise<Buffer> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const entry = this.byUid.get(uid);
+      const entry = this.entryOf(uid);
       if (!entry) break;
       try {
         return await readHeaderBlock(this.pathOf(entry));
@@ -268,12 +329,12 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   async size(uid: number): Promise<number> {
-    const entry = this.byUid.get(uid);
+    const entry = this.entryOf(uid);
     if (entry?.size !== undefined) return entry.size;
     const size = (await this.read(uid)).length;
-    const current = this.byUid.get(uid);
+    const current = this.entryOf(uid);
     if (current) {
-      this.put({ ...current, size });
+      this.put(current.with({ size }));
       this.index.schedule();
     }
     return size;
@@ -285,7 +346,7 @@ export class MaildirFolder implements MailboxHandle {
       const modified: number[] = [];
       const keywordCount = this.keywords.length;
       for (const uid of uids) {
-        const entry = this.byUid.get(uid);
+        const entry = this.entryOf(uid);
         if (!entry) continue;
         if (unchangedSince !== undefined && entry.modseq > unchangedSince) {
           modified.push(uid);
@@ -304,7 +365,7 @@ export class MaildirFolder implements MailboxHandle {
           continue;
         }
         const modseq = ++this.highest;
-        this.put({ ...entry, sub: 'cur', file, info, flags: this.flagsOf(info), modseq });
+        this.put(entry.with({ sub: 'cur', file, flags: this.flagsOf(info), modseq }));
         changed.push({ uid, flags: this.flagsOf(info), modseq });
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
@@ -317,14 +378,18 @@ export class MaildirFolder implements MailboxHandle {
   expunge(uids: readonly number[]): Promise<number[]> {
     return this.exclusive(async () => {
       const removed: number[] = [];
-      for (const uid of uids) {
-        const entry = this.byUid.get(uid);
-        if (!entry) continue;
-        await unlink(this.pathOf(entry)).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT') throw error;
-        });
-        this.remove(entry);
-        removed.push(uid);
+      try {
+        for (const uid of uids) {
+          const entry = this.entryOf(uid);
+          if (!entry || removed.includes(uid)) continue;
+          await unlink(this.pathOf(entry)).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ENOENT') throw error;
+          });
+          removed.push(uid);
+        }
+      } finally {
+        // What was unlinked is gone, even if a later unlink failed.
+        if (removed.length > 0) this.remove(new Set(removed));
       }
       if (removed.length > 0) {
         this.highest += 1;
@@ -359,7 +424,7 @@ export class MaildirFolder implements MailboxHandle {
           await link(message.source, target).catch(() => copyFile(message.source ?? '', target));
         }
         const uid = this.uidNextValue++;
-        this.put({ uid, base, sub: 'cur', file, info, flags: this.flagsOf(info), internalDateMs: Math.floor(message.internalDate.getTime() / 1000) * 1000, size: message.size, modseq: ++this.highest });
+        this.put(new Entry(uid, ++this.highest, message.size, message.internalDate.getTime(), 'cur', file, this.flagsOf(info)));
         uids.push(uid);
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
@@ -372,10 +437,10 @@ export class MaildirFolder implements MailboxHandle {
 
   /** Source file of a message, for COPY by hard link. */
   async sourceOf(uid: number): Promise<{ path: string; record: MessageRecord } | undefined> {
-    const entry = this.byUid.get(uid);
+    const entry = this.entryOf(uid);
     if (!entry) return undefined;
     await this.size(uid);
-    const current = this.byUid.get(uid);
+    const current = this.entryOf(uid);
     return current ? { path: this.pathOf(current), record: current } : undefined;
   }
 
@@ -388,10 +453,11 @@ export class MaildirFolder implements MailboxHandle {
     return this.index.flush();
   }
 
-  private snapshot(): FolderIndex {
-    // Entries carry every index field already: written as they are, without copies.
+  private snapshot(): { head: IndexHead; entries: readonly IndexEntry[] } {
+    // Entries carry every index field already: written as they are, without copies. The
+    // array handed out by messages() never changes, so a slow write sees one moment.
     const entries = this.messages() as readonly Entry[];
-    return { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, dirMtimes: this.scanned, entries };
+    return { head: { uidValidity: this.uidValidity, uidNext: this.uidNextValue, highestModseq: this.highest, dirMtimes: this.scanned }, entries };
   }
 
   /** Starts watching `new/` and `cur/` for files written or renamed by other processes. */
