@@ -15,7 +15,8 @@ COPY . .
 RUN npm run typecheck \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
  && find shared services dns scripts -name '*.test.ts' -delete \
- && rm -rf bench
+ && rm -rf bench \
+ && node scripts/compile-cache.ts
 
 # Runtime: sources + production node_modules, owned by root, run as the unprivileged user
 # `node` (uid 1000, from the base image). The agents listen on their standard ports
@@ -23,7 +24,10 @@ RUN npm run typecheck \
 # container's own network namespace (Docker's default since 20.10) and drops every
 # capability, so no process in the container holds any privilege.
 FROM ${NODE_IMAGE} AS runtime
+# NODE_COMPILE_CACHE: filled at build time (scripts/compile-cache.ts), so an agent never
+# loads Node's TypeScript stripper: ~30 MB less resident memory each, and a faster start.
 ENV NODE_ENV=production \
+    NODE_COMPILE_CACHE=/app/node_modules/.cache/mxlab-compile \
     MXLAB_USERS_DIR=/var/lib/mxlab/users \
     MXLAB_TLS_DIR=/var/lib/mxlab/tls \
     MXLAB_MAIL_ROOT=/var/mail/mxlab \

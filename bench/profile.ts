@@ -53,7 +53,7 @@ function connects(host: string, port: number): Promise<boolean> {
 
 async function startAgent(agent: AgentPlan, flags: string[], logDir: string): Promise<ChildProcess> {
   const log = createWriteStream(join(logDir, `${agent.name}.log`));
-  const child = spawn(process.execPath, [...flags, join(root, agent.entry)], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...agent.nodeOptions, ...flags, join(root, agent.entry)], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const deadline = Date.now() + READY_TIMEOUT_MS;

@@ -4,11 +4,14 @@
  * container addresses and DESIGN.md's host endpoints added on 127.0.0.1.
  */
 import { join } from 'node:path';
+import { compileCacheDir } from './compile-cache.ts';
 import { AGENT_ADDRESSES, hostPort, loopbackNet, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../shared/lab.ts';
 
 export interface AgentPlan {
   name: AgentName;
   entry: string;
+  /** Flags for node itself, before the entry (compose.yaml's `command:` says the same). */
+  nodeOptions: readonly string[];
   env: Record<string, string>;
   /** First listener: the agent is up when it accepts a TCP connection here. */
   ready: { host: string; port: number };
@@ -46,6 +49,14 @@ export const ENDPOINT_DESCRIPTIONS: Record<HostEndpoint, string> = {
   betaPop3s: 'beta POP3S',
 };
 
+/**
+ * The MRA holds a whole mailbox's records (100k messages for the big-mailbox benchmark);
+ * V8's young generation would otherwise grow to 64 MB per semi-space on a machine with
+ * this much memory, all of it resident after one big SELECT. 8 MB costs nothing measurable
+ * in IMAP or POP3 throughput (bench/FINDINGS.md).
+ */
+export const MRA_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8'];
+
 export function labPlan(options: LabOptions): AgentPlan[] {
   const env = options.env ?? process.env;
   const net = loopbackNet(env);
@@ -55,6 +66,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     [`${at(agent)}:${port}`, ...(published ? [pub(published)] : [])].join(',');
   const dns = `${at('dns')}:${SERVICE_PORTS.dns}`;
   const common = {
+    NODE_COMPILE_CACHE: compileCacheDir(options.root),
     MXLAB_LOOPBACK_NET: net,
     MXLAB_USERS_DIR: join(options.stateDir, 'users'),
     MXLAB_TLS_DIR: join(options.stateDir, 'tls'),
@@ -71,6 +83,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
   ): AgentPlan => ({
     name,
     entry: 'services/mta/main.ts',
+    nodeOptions: [],
     ready: { host: at(name), port: SERVICE_PORTS.smtp },
     env: {
       ...common,
@@ -88,12 +101,14 @@ export function labPlan(options: LabOptions): AgentPlan[] {
   const mda = (name: 'alpha-mda' | 'beta-mda', domain: string): AgentPlan => ({
     name,
     entry: 'services/mda/main.ts',
+    nodeOptions: [],
     ready: { host: at(name), port: SERVICE_PORTS.lmtp },
     env: { ...common, MDA_NAME: name, MDA_HOSTNAME: `lmtp.${domain}`, MDA_DOMAINS: domain, MDA_LMTP_LISTEN: listen(name, SERVICE_PORTS.lmtp) },
   });
   const mra = (name: 'alpha-mra' | 'beta-mra', domain: string, side: 'alpha' | 'beta'): AgentPlan => ({
     name,
     entry: 'services/mra/main.ts',
+    nodeOptions: MRA_NODE_OPTIONS,
     ready: { host: at(name), port: SERVICE_PORTS.imap },
     env: {
       ...common,
@@ -113,6 +128,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     {
       name: 'dns',
       entry: 'dns/main.ts',
+      nodeOptions: [],
       ready: { host: at('dns'), port: SERVICE_PORTS.dns },
       env: {
         ...common,
@@ -124,6 +140,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     {
       name: 'caller',
       entry: 'services/caller/main.ts',
+      nodeOptions: [],
       ready: { host: at('caller'), port: SERVICE_PORTS.caller },
       env: { ...common, CALLER_LISTEN: `${at('caller')}:${SERVICE_PORTS.caller}`, CALLER_DNS_SERVER: dns },
     },
@@ -161,6 +178,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     {
       name: 'mua',
       entry: 'services/mua/main.ts',
+      nodeOptions: [],
       ready: { host: '127.0.0.1', port: hostPort('mua', env) },
       env: { ...common, MUA_LISTEN: `${pub('mua')},${at('mua')}:${SERVICE_PORTS.mua}`, MUA_DNS_SERVER: dns },
     },

@@ -15,6 +15,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseHostPort } from '../shared/config.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS } from '../shared/lab.ts';
+import { warmCompileCache } from './compile-cache.ts';
 import { labPlan, publishedEndpoints, type AgentPlan } from './lab-plan.ts';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -101,7 +102,7 @@ function connects(host: string, port: number): Promise<boolean> {
 async function startAgent(agent: AgentPlan): Promise<void> {
   const logs = createWriteStream(join(stateDir, 'logs', `${agent.name}.log`), { flags: 'a' });
   stoppedOnPurpose.delete(agent.name);
-  const child = spawn(process.execPath, [join(root, agent.entry)], {
+  const child = spawn(process.execPath, [...agent.nodeOptions, join(root, agent.entry)], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
   await checkPrivilegedPorts();
   await checkPortsFree(plan);
   await mkdir(join(stateDir, 'logs'), { recursive: true });
+  await warmCompileCache(root);
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 

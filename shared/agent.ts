@@ -20,7 +20,14 @@ function isOperatorError(error: unknown): boolean {
   return [code, cause?.code].some((item) => item !== undefined && OPERATOR_ERROR_CODES.has(item));
 }
 
+/**
+ * Set to `1` by scripts/compile-cache.ts: every module of the agent is loaded by then (the
+ * entry's static imports), so Node's compile cache holds them; exit before doing anything.
+ */
+export const COMPILE_ONLY_VARIABLE = 'MXLAB_COMPILE_ONLY';
+
 export async function runAgent(name: string, start: () => Promise<RunningAgent>): Promise<void> {
+  if (process.env[COMPILE_ONLY_VARIABLE] === '1') process.exit(0);
   let agent: RunningAgent;
   try {
     agent = await start();

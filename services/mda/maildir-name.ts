@@ -57,17 +57,36 @@ export function withFlags(unique: string, flags: string): string {
 }
 
 /**
- * Sort key for delivery order: seconds, then microseconds, then the name. Names that do not
- * follow the pattern sort by their text after the ones that do of the same second.
+ * Sort key for delivery order: seconds, then microseconds (then the name). A name that
+ * does not follow the pattern counts as second 0, after every microsecond of it.
  */
+export function deliveryKey(name: string): [seconds: number, micros: number] {
+  const match = /^(\d+)\.(?:M(\d+))?/u.exec(name);
+  return [Number(match?.[1] ?? '0'), Number(match?.[2] ?? '999999999')];
+}
+
 export function deliveryOrder(a: string, b: string): number {
-  const key = (name: string): [bigint, bigint] => {
-    const match = /^(\d+)\.(?:M(\d+))?/u.exec(name);
-    return [BigInt(match?.[1] ?? '0'), BigInt(match?.[2] ?? '999999999')];
-  };
-  const [as, au] = key(a);
-  const [bs, bu] = key(b);
-  if (as !== bs) return as < bs ? -1 : 1;
-  if (au !== bu) return au < bu ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareKeyed([...deliveryKey(a), a], [...deliveryKey(b), b]);
+}
+
+function compareKeyed(a: readonly [number, number, string], b: readonly [number, number, string]): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0;
+}
+
+/** Sorts in delivery order, working out each name's key once (not once per comparison). */
+export function sortByDelivery<T>(items: readonly T[], nameOf: (item: T) => string): T[] {
+  const keyed = items.map((item) => {
+    const name = nameOf(item);
+    return { key: [...deliveryKey(name), name] as const, item };
+  });
+  keyed.sort((a, b) => compareKeyed(a.key, b.key));
+  return keyed.map(({ item }) => item);
+}
+
+/** `,S=<octets>` in a unique name (the file's size, as Dovecot writes it), if there. */
+export function sizeInName(unique: string): number | undefined {
+  const match = /,S=(\d+)(?:,|$)/u.exec(unique);
+  return match ? Number(match[1]) : undefined;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { deliverToMaildir, ensureMaildir, folderPath, maildirPath, MaildirPathError } from './maildir.ts';
-import { deliveryOrder, escapeHostname, parseMaildirFilename, uniqueName, withFlags } from './maildir-name.ts';
+import { deliveryOrder, escapeHostname, parseMaildirFilename, sizeInName, sortByDelivery, uniqueName, withFlags } from './maildir-name.ts';
 
 describe('Maildir names', () => {
   it('follow <secs>.M<usecs>P<pid>Q<counter>R<random>.<host>', () => {
@@ -34,6 +34,16 @@ describe('Maildir names', () => {
   it('order by delivery time', () => {
     const names = ['20.M5P1Q1R0.h', '10.M900000P1Q1R0.h', '20.M40P1Q1R0.h', '9.M1P1Q1R0.h'];
     assert.deepEqual(names.sort(deliveryOrder), ['9.M1P1Q1R0.h', '10.M900000P1Q1R0.h', '20.M5P1Q1R0.h', '20.M40P1Q1R0.h']);
+    const items = ['20.M5P1Q2R0.h', 'odd-name', '20.M5P1Q1R0.h', '1795459500.M7P1Q1R0.h,S=10', '20.M40P1Q1R0.h'].map((name) => ({ name }));
+    assert.deepEqual(sortByDelivery(items, (item) => item.name).map((item) => item.name), ['odd-name', '20.M5P1Q1R0.h', '20.M5P1Q2R0.h', '20.M40P1Q1R0.h', '1795459500.M7P1Q1R0.h,S=10']);
+    assert.deepEqual(sortByDelivery(items, (item) => item.name), [...items].sort((a, b) => deliveryOrder(a.name, b.name)));
+  });
+
+  it('read the size Dovecot-style names carry', () => {
+    assert.equal(sizeInName('1.M2P3Q4R5.h,S=1234'), 1234);
+    assert.equal(sizeInName('1.M2P3Q4R5.h,S=1234,W=1260'), 1234);
+    assert.equal(sizeInName('1.M2P3Q4R5.h'), undefined);
+    assert.equal(sizeInName('1.M2P3Q4R5.h,S=12x'), undefined);
   });
 });
 
@@ -61,6 +71,7 @@ describe('deliverToMaildir', () => {
     const maildir = join(root, 'beta.test', 'bob');
     assert.equal(result.path, join(maildir, 'new', result.uniqueName));
     assert.equal(result.size, message.length);
+    assert.equal(sizeInName(result.uniqueName), message.length, 'the name carries the size, as Dovecot writes it');
     assert.deepEqual(await readFile(result.path), message);
     assert.deepEqual(await readdir(join(maildir, 'tmp')), []);
     assert.deepEqual((await readdir(maildir)).sort(), ['.Drafts', '.Junk', '.Sent', '.Trash', 'cur', 'new', 'tmp']);

@@ -100,9 +100,8 @@ export interface DeliverResult {
 export async function deliverToMaildir(request: DeliverRequest): Promise<DeliverResult> {
   const maildir = maildirPath(request.root, request.domain, request.local);
   const dir = folderPath(maildir, request.folder);
-  const name = uniqueName(new Date(), request.hostname ?? osHostname());
-  const tmpPath = join(dir, 'tmp', name);
-  const newPath = join(dir, 'new', name);
+  const unique = uniqueName(new Date(), request.hostname ?? osHostname());
+  const tmpPath = join(dir, 'tmp', unique);
   let handle: FileHandle;
   try {
     handle = await open(tmpPath, 'wx', 0o600);
@@ -114,6 +113,7 @@ export async function deliverToMaildir(request: DeliverRequest): Promise<Deliver
     handle = await open(tmpPath, 'wx', 0o600);
   }
   let size = 0;
+  let name: string;
   try {
     if (Buffer.isBuffer(request.message)) {
       await handle.writeFile(request.message);
@@ -127,12 +127,14 @@ export async function deliverToMaildir(request: DeliverRequest): Promise<Deliver
     }
     await handle.sync();
     await handle.close();
-    await rename(tmpPath, newPath);
+    // `,S=<size>` as Dovecot writes it: readers (POP3 STAT, IMAP RFC822.SIZE) need no stat.
+    name = `${unique},S=${size}`;
+    await rename(tmpPath, join(dir, 'new', name));
   } catch (error) {
     await handle.close().catch(() => undefined);
     await unlink(tmpPath).catch(() => undefined);
     throw error;
   }
   await fsyncDirectory(join(dir, 'new'));
-  return { path: newPath, uniqueName: name, size };
+  return { path: join(dir, 'new', name), uniqueName: name, size };
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Account } from '../../../shared/users.ts';
-import { deliveryOrder, parseMaildirFilename, withFlags } from '../../mda/maildir-name.ts';
+import { parseMaildirFilename, sizeInName, sortByDelivery, withFlags } from '../../mda/maildir-name.ts';
 import { ensureMaildir } from '../../mda/maildir.ts';
 import { MAX_UIDL_LENGTH } from './limits.ts';
 import { lockMaildrop } from './lock.ts';
@@ -48,12 +48,24 @@ export function uidlOf(uniqueName: string): string {
   return createHash('sha256').update(uniqueName).digest('base64url');
 }
 
-interface Entry {
-  unique: string;
-  uidl: string;
-  size: number;
-  /** Current path; updated when we rename or find the file renamed by someone else. */
-  path: string;
+/** One message of the session's list; small, as a maildrop may hold 100k of them. */
+class Entry implements MaildropMessage {
+  readonly unique: string;
+  readonly size: number;
+  /** Where the file is now; updated when we rename it or find it renamed by someone else. */
+  sub: 'new' | 'cur';
+  name: string;
+
+  constructor(unique: string, size: number, sub: 'new' | 'cur', name: string) {
+    this.unique = unique;
+    this.size = size;
+    this.sub = sub;
+    this.name = name;
+  }
+
+  get uidl(): string {
+    return uidlOf(this.unique);
+  }
 }
 
 function isMissing(error: unknown): boolean {
@@ -71,15 +83,19 @@ async function listDir(dir: string): Promise<string[]> {
 
 class MaildirMaildrop implements Maildrop {
   readonly messages: readonly MaildropMessage[];
-  private readonly entries: Entry[];
+  private readonly entries: readonly Entry[];
   private readonly maildir: string;
   private readonly unlock: () => Promise<void>;
 
-  constructor(maildir: string, entries: Entry[], unlock: () => Promise<void>) {
+  constructor(maildir: string, entries: readonly Entry[], unlock: () => Promise<void>) {
     this.maildir = maildir;
     this.entries = entries;
-    this.messages = entries.map((entry) => ({ uidl: entry.uidl, size: entry.size }));
+    this.messages = entries;
     this.unlock = unlock;
+  }
+
+  private pathOf(entry: Entry): string {
+    return join(this.maildir, entry.sub, entry.name);
   }
 
   private entry(index: number): Entry {
@@ -93,8 +109,9 @@ class MaildirMaildrop implements Maildrop {
     for (const sub of ['cur', 'new'] as const) {
       for (const name of await listDir(join(this.maildir, sub))) {
         if (parseMaildirFilename(name).uniqueName === entry.unique) {
-          entry.path = join(this.maildir, sub, name);
-          return entry.path;
+          entry.sub = sub;
+          entry.name = name;
+          return this.pathOf(entry);
         }
       }
     }
@@ -103,7 +120,7 @@ class MaildirMaildrop implements Maildrop {
 
   private async withFile<T>(entry: Entry, action: (path: string) => Promise<T>): Promise<T> {
     try {
-      return await action(entry.path);
+      return await action(this.pathOf(entry));
     } catch (error) {
       if (!isMissing(error)) throw error;
       const path = await this.relocate(entry);
@@ -122,13 +139,12 @@ class MaildirMaildrop implements Maildrop {
   async markSeen(index: number): Promise<void> {
     const entry = this.entry(index);
     await this.withFile(entry, async (path) => {
-      const name = path.slice(path.lastIndexOf('/') + 1);
-      const inNew = path.startsWith(join(this.maildir, 'new') + '/');
-      const { flags } = parseMaildirFilename(name);
-      if (!inNew && flags.includes('S')) return;
-      const target = join(this.maildir, 'cur', withFlags(entry.unique, `${flags}S`));
-      await rename(path, target);
-      entry.path = target;
+      const { flags } = parseMaildirFilename(entry.name);
+      if (entry.sub === 'cur' && flags.includes('S')) return;
+      const name = withFlags(entry.unique, `${flags}S`);
+      await rename(path, join(this.maildir, 'cur', name));
+      entry.sub = 'cur';
+      entry.name = name;
     });
   }
 
@@ -155,31 +171,38 @@ const SYNC_READ_MAX_BYTES = 256 * 1024;
 const STAT_BATCH = 256;
 
 async function scan(maildir: string): Promise<Entry[]> {
-  const found = new Map<string, string>();
+  const found = new Map<string, { sub: 'new' | 'cur'; name: string }>();
   for (const sub of ['new', 'cur'] as const) {
     for (const name of await listDir(join(maildir, sub))) {
-      const unique = parseMaildirFilename(name).uniqueName;
-      if (!found.has(unique)) found.set(unique, join(maildir, sub, name));
+      const colon = name.indexOf(':');
+      const unique = colon === -1 ? name : name.slice(0, colon);
+      if (!found.has(unique)) found.set(unique, { sub, name });
     }
   }
   const entries: Entry[] = [];
-  const items = [...found];
-  for (let start = 0; start < items.length; start += STAT_BATCH) {
-    const batch = items.slice(start, start + STAT_BATCH);
+  // The size is in the name when the deliverer wrote `,S=` (our MDA, Dovecot); else stat.
+  const unsized: Array<[string, { sub: 'new' | 'cur'; name: string }]> = [];
+  for (const [unique, file] of found) {
+    const size = sizeInName(unique);
+    if (size === undefined) unsized.push([unique, file]);
+    else entries.push(new Entry(unique, size, file.sub, file.name));
+  }
+  for (let start = 0; start < unsized.length; start += STAT_BATCH) {
+    const batch = unsized.slice(start, start + STAT_BATCH);
     const stats = await Promise.all(
-      batch.map(([, path]) =>
-        stat(path).catch((error: unknown) => {
+      batch.map(([, { sub, name }]) =>
+        stat(join(maildir, sub, name)).catch((error: unknown) => {
           if (isMissing(error)) return undefined;
           throw error;
         }),
       ),
     );
-    batch.forEach(([unique, path], i) => {
+    batch.forEach(([unique, { sub, name }], i) => {
       const info = stats[i];
-      if (info?.isFile()) entries.push({ unique, uidl: uidlOf(unique), size: info.size, path });
+      if (info?.isFile()) entries.push(new Entry(unique, info.size, sub, name));
     });
   }
-  return entries.sort((a, b) => deliveryOrder(a.unique, b.unique));
+  return sortByDelivery(entries, (entry) => entry.unique);
 }
 
 /** Maildrops in the Maildir++ tree `<mailRoot>/<domain>/<local>/` (services/ENV.md). */

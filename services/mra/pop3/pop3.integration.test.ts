@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { curl, python, startPop3Lab, type Pop3Lab } from './testing.ts';
@@ -124,6 +124,27 @@ pop.quit()`,
     assert.deepEqual(after.uidl, [`1 ${uids[0]}`, `2 ${uids[2]}`]);
     const files = [...(await readdir(join(lab.mailRoot, 'beta.test', 'bob', 'new'))), ...(await readdir(join(lab.mailRoot, 'beta.test', 'bob', 'cur')))];
     assert.ok(!files.some((name) => name.startsWith(uids[1] ?? '-')), 'file of message 2 removed');
+  });
+
+  it('sizes come from `,S=` in the name when there, from the file otherwise, in delivery order', async () => {
+    const maildir = join(lab.mailRoot, 'beta.test', 'carol');
+    await lab.deliver('carol', 'Subject: placeholder\r\n\r\nmakes the Maildir\r\n');
+    for (const name of await readdir(join(maildir, 'new'))) await unlink(join(maildir, 'new', name));
+    // Dropped in by hand (no size in the name), and a Dovecot-style name with both sizes.
+    const bare = 'Subject: bare name\r\n\r\nno size here\r\n';
+    const dovecot = 'Subject: dovecot\r\n\r\nsized\r\n';
+    await writeFile(join(maildir, 'new', '1700000002.M5P9Q1.other'), bare);
+    await writeFile(join(maildir, 'cur', `1700000001.M7P9Q1.other,S=${Buffer.byteLength(dovecot)},W=999:2,S`), dovecot);
+    const out = await python(
+      `import poplib, sys
+pop = poplib.POP3('127.0.0.1', int(sys.argv[1]), timeout=10)
+pop.user('carol@beta.test'); pop.pass_('secret')
+print([l.decode() for l in pop.list()[1]], pop.stat())
+pop.quit()
+`,
+      [String(lab.port)],
+    );
+    assert.equal(out.trim(), `['1 ${Buffer.byteLength(dovecot)}', '2 ${Buffer.byteLength(bare)}'] (2, ${Buffer.byteLength(dovecot + bare)})`);
   });
 
   it('a bad password is -ERR [AUTH] for poplib', async () => {

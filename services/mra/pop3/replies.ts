@@ -61,13 +61,20 @@ export function dotStuff(message: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Our own listing lines (LIST, UIDL, CAPA) as a multi-line body: no line breaks inside, so only dots to stuff. */
+function linesBody(lines: readonly string[]): string {
+  let text = '';
+  for (const line of lines) text += line.charCodeAt(0) === 0x2e ? `.${line}\r\n` : `${line}\r\n`;
+  return `${text}.\r\n`;
+}
+
 /** The serialized reply, ready for the socket. */
 export function serialize(reply: Reply): Buffer {
   const line = Buffer.from(statusLine(reply), 'utf8');
   const head = Buffer.concat([line.subarray(0, MAX_RESPONSE_LINE_OCTETS - 2), CRLF]);
   if (reply.kind !== 'ok') return head;
   if (reply.body) return Buffer.concat([head, dotStuff(reply.body)]);
-  if (reply.lines) return Buffer.concat([head, dotStuff(Buffer.from(reply.lines.map((line) => `${line}\r\n`).join(''), 'utf8'))]);
+  if (reply.lines) return Buffer.concat([head, Buffer.from(linesBody(reply.lines), 'utf8')]);
   return head;
 }
 

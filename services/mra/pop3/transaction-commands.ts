@@ -23,7 +23,10 @@ function messageIndex(context: Pop3Context, arg: string | undefined): number | R
 }
 
 function live(context: Pop3Context): number[] {
-  return open(context).messages.flatMap((_, index) => (context.deleted.has(index) ? [] : [index]));
+  const indices: number[] = [];
+  const { length } = open(context).messages;
+  for (let index = 0; index < length; index += 1) if (!context.deleted.has(index)) indices.push(index);
+  return indices;
 }
 
 function listing(context: Pop3Context, args: readonly string[], line: (index: number) => string, what: string): Reply {

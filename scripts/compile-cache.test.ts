@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { AGENT_ENTRIES, warmCompileCache } from './compile-cache.ts';
+
+const root = join(import.meta.dirname, '..');
+
+async function filesUnder(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
+describe('compile cache', () => {
+  it('loads every agent entry into the cache without starting any agent', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'mxlab-compile-'));
+    try {
+      const cache = join(base, 'cache');
+      await warmCompileCache(root, cache);
+      const files = await filesUnder(cache);
+      // One entry per module: far more than the entries themselves (their imports are in too).
+      assert.ok(files.length > AGENT_ENTRIES.length * 5, `only ${files.length} files cached`);
+
+      // An agent asked to compile only exits 0 at once, before reading its config or touching a directory.
+      const state = join(base, 'state');
+      const env = { PATH: process.env.PATH ?? '', MXLAB_COMPILE_ONLY: '1', LOG_LEVEL: 'not-a-level', MXLAB_TLS_DIR: join(state, 'tls'), MXLAB_USERS_DIR: join(state, 'users') };
+      const code = await new Promise<number>((resolve) => {
+        execFile(process.execPath, [join(root, 'services/mra/main.ts')], { env, timeout: 30_000 }, (error) => resolve(error ? Number(error.code ?? 1) : 0));
+      });
+      assert.equal(code, 0);
+      await assert.rejects(readdir(state), { code: 'ENOENT' });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
