@@ -74,6 +74,14 @@ export const FIGURES: readonly Figure[] = [
     target: 200,
     higherIsBetter: false,
   },
+  {
+    key: 'scale.mraRssAfterPop3Mb',
+    label: '100k mailbox: MRA RSS, POP3 session open too',
+    unit: 'MB',
+    reference: '—',
+    target: undefined,
+    higherIsBetter: false,
+  },
 ];
 
 export function meets(figure: Figure, value: number): boolean | undefined {

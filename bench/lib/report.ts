@@ -117,6 +117,7 @@ export function details(results: ScenarioResults): [string, string][] {
       ['scale: FETCH 1:* (UID FLAGS)', `${formatNumber(scale.fetchUidFlagsMs)} ms (${scale.fetchedLines} responses)`],
       ['scale: MRA RSS / peak MB', `${formatNumber(scale.mraRssMb)} / ${formatNumber(scale.mraPeakMb)}`],
       ['scale: POP3 login+STAT / UIDL', `${formatNumber(scale.pop3LoginStatMs)} / ${formatNumber(scale.pop3UidlMs)} ms (${scale.pop3StatCount} messages, ${scale.pop3UidlLines} UIDs)`],
+      ['scale: MRA RSS / peak MB, POP3 session open too', `${formatNumber(scale.mraRssAfterPop3Mb)} / ${formatNumber(scale.mraPeakAfterPop3Mb)}`],
     );
   }
   return rows;

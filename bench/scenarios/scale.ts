@@ -28,6 +28,9 @@ export interface ScaleResult {
   fetchedLines: number;
   mraRssMb: number | undefined;
   mraPeakMb: number | undefined;
+  /** After POP3 too: the maildrop's own list of the 100k messages, held while its session lasts. */
+  mraRssAfterPop3Mb: number | undefined;
+  mraPeakAfterPop3Mb: number | undefined;
   pop3LoginStatMs: number;
   pop3StatCount: number;
   pop3UidlMs: number;
@@ -69,6 +72,7 @@ export async function runScale(context: ScenarioContext): Promise<ScaleResult> {
   const uidlStarted = performance.now();
   const uidl = await pop3.uidl();
   const pop3UidlMs = performance.now() - uidlStarted;
+  const afterPop3 = (await target.memory())[MRA_AGENT];
   await pop3.quit();
 
   return {
@@ -81,6 +85,8 @@ export async function runScale(context: ScenarioContext): Promise<ScaleResult> {
     fetchedLines: fetch.untagged.length,
     mraRssMb: memory?.rssMb,
     mraPeakMb: memory?.peakMb,
+    mraRssAfterPop3Mb: afterPop3?.rssMb,
+    mraPeakAfterPop3Mb: afterPop3?.peakMb,
     pop3LoginStatMs: round(pop3LoginStatMs),
     pop3StatCount: stat.count,
     pop3UidlMs: round(pop3UidlMs),

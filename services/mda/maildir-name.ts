@@ -75,14 +75,26 @@ function compareKeyed(a: readonly [number, number, string], b: readonly [number,
   return a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0;
 }
 
-/** Sorts in delivery order, working out each name's key once (not once per comparison). */
+/**
+ * Sorts in delivery order, working out each name's key once (not once per comparison),
+ * into typed arrays: a 100k-message maildrop sorts without 100k key objects.
+ */
 export function sortByDelivery<T>(items: readonly T[], nameOf: (item: T) => string): T[] {
-  const keyed = items.map((item) => {
-    const name = nameOf(item);
-    return { key: [...deliveryKey(name), name] as const, item };
+  const seconds = new Float64Array(items.length);
+  const micros = new Float64Array(items.length);
+  items.forEach((item, i) => {
+    [seconds[i] = 0, micros[i] = 0] = deliveryKey(nameOf(item));
   });
-  keyed.sort((a, b) => compareKeyed(a.key, b.key));
-  return keyed.map(({ item }) => item);
+  const order = new Uint32Array(items.length).map((_, i) => i);
+  const name = (i: number) => nameOf(items[i] as T);
+  order.sort((a, b) => {
+    const bySeconds = (seconds[a] ?? 0) - (seconds[b] ?? 0);
+    if (bySeconds !== 0) return bySeconds;
+    const byMicros = (micros[a] ?? 0) - (micros[b] ?? 0);
+    if (byMicros !== 0) return byMicros;
+    return name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0;
+  });
+  return Array.from(order, (i) => items[i] as T);
 }
 
 /** `,S=<octets>` in a unique name (the file's size, as Dovecot writes it), if there. */

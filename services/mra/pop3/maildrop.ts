@@ -51,7 +51,8 @@ export function uidlOf(uniqueName: string): string {
 /** One message of the session's list; small, as a maildrop may hold 100k of them. */
 class Entry implements MaildropMessage {
   readonly unique: string;
-  readonly size: number;
+  /** Octets; set once, from the name or (when the name has none) a stat at open. */
+  size: number;
   /** Where the file is now; updated when we rename it or find it renamed by someone else. */
   sub: 'new' | 'cur';
   name: string;
@@ -171,38 +172,38 @@ const SYNC_READ_MAX_BYTES = 256 * 1024;
 const STAT_BATCH = 256;
 
 async function scan(maildir: string): Promise<Entry[]> {
-  const found = new Map<string, { sub: 'new' | 'cur'; name: string }>();
+  // By unique name: a message seen in both new/ and cur/ (renamed between the listings) counts once.
+  const found = new Map<string, Entry>();
+  // The size is in the name when the deliverer wrote `,S=` (our MDA, Dovecot); else stat.
+  const unsized: Entry[] = [];
   for (const sub of ['new', 'cur'] as const) {
     for (const name of await listDir(join(maildir, sub))) {
       const colon = name.indexOf(':');
       const unique = colon === -1 ? name : name.slice(0, colon);
-      if (!found.has(unique)) found.set(unique, { sub, name });
+      if (found.has(unique)) continue;
+      const size = sizeInName(unique);
+      const entry = new Entry(unique, size ?? -1, sub, name);
+      found.set(unique, entry);
+      if (size === undefined) unsized.push(entry);
     }
-  }
-  const entries: Entry[] = [];
-  // The size is in the name when the deliverer wrote `,S=` (our MDA, Dovecot); else stat.
-  const unsized: Array<[string, { sub: 'new' | 'cur'; name: string }]> = [];
-  for (const [unique, file] of found) {
-    const size = sizeInName(unique);
-    if (size === undefined) unsized.push([unique, file]);
-    else entries.push(new Entry(unique, size, file.sub, file.name));
   }
   for (let start = 0; start < unsized.length; start += STAT_BATCH) {
     const batch = unsized.slice(start, start + STAT_BATCH);
     const stats = await Promise.all(
-      batch.map(([, { sub, name }]) =>
-        stat(join(maildir, sub, name)).catch((error: unknown) => {
+      batch.map((entry) =>
+        stat(join(maildir, entry.sub, entry.name)).catch((error: unknown) => {
           if (isMissing(error)) return undefined;
           throw error;
         }),
       ),
     );
-    batch.forEach(([unique, { sub, name }], i) => {
+    batch.forEach((entry, i) => {
       const info = stats[i];
-      if (info?.isFile()) entries.push(new Entry(unique, info.size, sub, name));
+      if (info?.isFile()) entry.size = info.size;
+      else found.delete(entry.unique);
     });
   }
-  return sortByDelivery(entries, (entry) => entry.unique);
+  return sortByDelivery([...found.values()], (entry) => entry.unique);
 }
 
 /** Maildrops in the Maildir++ tree `<mailRoot>/<domain>/<local>/` (services/ENV.md). */

@@ -63,9 +63,7 @@ export function dotStuff(message: Buffer): Buffer {
 
 /** Our own listing lines (LIST, UIDL, CAPA) as a multi-line body: no line breaks inside, so only dots to stuff. */
 function linesBody(lines: readonly string[]): string {
-  let text = '';
-  for (const line of lines) text += line.charCodeAt(0) === 0x2e ? `.${line}\r\n` : `${line}\r\n`;
-  return `${text}.\r\n`;
+  return [...lines.map((line) => (line.charCodeAt(0) === 0x2e ? `.${line}` : line)), '.', ''].join('\r\n');
 }
 
 /** The serialized reply, ready for the socket. */
