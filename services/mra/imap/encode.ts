@@ -41,41 +41,87 @@ export function astr(value: string): ImapValue {
   return /^[A-Za-z0-9!#$&'+,\-./:;<=>?@^_`|~]+$/u.test(value) && value.toUpperCase() !== 'NIL' ? value : str(value);
 }
 
-function encodeValue(value: ImapValue, out: Buffer[]): void {
-  if (value === null) out.push(Buffer.from('NIL'));
-  else if (typeof value === 'number') out.push(Buffer.from(String(value)));
-  else if (typeof value === 'string') out.push(Buffer.from(value, 'latin1'));
+/**
+ * Collects a reply's wire form: text (atoms, numbers, quoted strings: all latin1) as one
+ * growing string, cut into a Buffer only where a literal's octets go in. A FETCH batch of
+ * hundreds of responses is then one string and one Buffer, not thousands of small ones.
+ */
+class WireWriter {
+  private readonly parts: Buffer[] = [];
+  private text = '';
+
+  add(text: string): void {
+    this.text += text;
+  }
+
+  addBytes(data: Buffer): void {
+    this.flush();
+    this.parts.push(data);
+  }
+
+  /** Status and continuation text may be UTF-8 (human-readable text): its own encoding. */
+  addUtf8(text: string): void {
+    this.flush();
+    this.parts.push(Buffer.from(text, 'utf8'));
+  }
+
+  finish(): Buffer {
+    this.flush();
+    return this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
+  }
+
+  private flush(): void {
+    if (this.text === '') return;
+    this.parts.push(Buffer.from(this.text, 'latin1'));
+    this.text = '';
+  }
+}
+
+function encodeValue(value: ImapValue, out: WireWriter): void {
+  if (value === null) out.add('NIL');
+  else if (typeof value === 'number') out.add(String(value));
+  else if (typeof value === 'string') out.add(value);
   else if (Array.isArray(value)) {
-    out.push(Buffer.from('('));
+    out.add('(');
     value.forEach((item: ImapValue, i: number) => {
-      if (i > 0) out.push(Buffer.from(' '));
+      if (i > 0) out.add(' ');
       encodeValue(item, out);
     });
-    out.push(Buffer.from(')'));
+    out.add(')');
   } else if ('concat' in value) {
     for (const item of (value as Concat).concat) encodeValue(item, out);
   } else if ('quoted' in value) {
-    out.push(Buffer.from(`"${(value as Quoted).quoted.replace(/["\\]/gu, '\\$&')}"`, 'latin1'));
+    out.add(`"${(value as Quoted).quoted.replace(/["\\]/gu, '\\$&')}"`);
   } else {
     const data = (value as Literal).literal;
-    out.push(Buffer.from(`{${data.length}}\r\n`), data);
+    out.add(`{${data.length}}\r\n`);
+    out.addBytes(data);
+  }
+}
+
+function encodeInto(response: Response, out: WireWriter): void {
+  if (response.kind === 'continuation') {
+    out.addUtf8(`+ ${response.text}\r\n`);
+  } else if (response.kind === 'status') {
+    const code = response.code === undefined ? '' : `[${response.code}] `;
+    out.addUtf8(`${response.tag ?? '*'} ${response.status} ${code}${response.text}\r\n`);
+  } else {
+    out.add('* ');
+    response.values.forEach((value, i) => {
+      if (i > 0) out.add(' ');
+      encodeValue(value, out);
+    });
+    out.add('\r\n');
   }
 }
 
 export function encodeResponse(response: Response): Buffer {
-  const out: Buffer[] = [];
-  if (response.kind === 'continuation') {
-    out.push(Buffer.from(`+ ${response.text}\r\n`));
-  } else if (response.kind === 'status') {
-    const code = response.code === undefined ? '' : `[${response.code}] `;
-    out.push(Buffer.from(`${response.tag ?? '*'} ${response.status} ${code}${response.text}\r\n`, 'utf8'));
-  } else {
-    out.push(Buffer.from('* '));
-    response.values.forEach((value, i) => {
-      if (i > 0) out.push(Buffer.from(' '));
-      encodeValue(value, out);
-    });
-    out.push(Buffer.from('\r\n'));
-  }
-  return Buffer.concat(out);
+  return encodeResponses([response]);
+}
+
+/** Several replies as one Buffer, in order (what the session writes at once). */
+export function encodeResponses(responses: readonly Response[]): Buffer {
+  const out = new WireWriter();
+  for (const response of responses) encodeInto(response, out);
+  return out.finish();
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseCommand, ImapSyntaxError, type Token } from './parser.ts';
 import { CommandReader, MAX_LITERAL_BYTES, MAX_LINE_BYTES, type ReaderProblem } from './reader.ts';
 import { expandSequenceSet, formatSequenceSet, inSequenceSet, parseSequenceSet } from './sequence.ts';
-import { encodeResponse, str, untagged } from './encode.ts';
+import { encodeResponse, encodeResponses, str, untagged } from './encode.ts';
 import { parseFetchItems, sectionLabel } from './fetch-items.ts';
 import { parseSearch } from './search.ts';
 import { parseDateTime, parseSearchDate, formatDateTime } from './dates.ts';
@@ -119,6 +119,12 @@ describe('reply encoding', () => {
   it('quotes, escapes, uses literals for 8-bit and CRLF text, and writes status codes', () => {
     assert.equal(encodeResponse(untagged(1, 'FETCH', ['FLAGS', ['\\Seen'], 'X', str('a"b'), 'Y', str('é'), 'Z', null])).toString(), '* 1 FETCH (FLAGS (\\Seen) X "a\\"b" Y {2}\r\né Z NIL)\r\n');
     assert.equal(encodeResponse({ kind: 'status', tag: 'A1', status: 'NO', code: 'TRYCREATE', text: 'no such mailbox' }).toString(), 'A1 NO [TRYCREATE] no such mailbox\r\n');
+    const batch = encodeResponses([
+      untagged(1, 'FETCH', ['UID', 7, 'BODY[]', { literal: Buffer.from([0xff, 0x00, 0x0d, 0x0a]) }]),
+      untagged(2, 'FETCH', ['FLAGS', []]),
+      { kind: 'status', tag: 'A2', status: 'OK', text: 'fertig – ✓' },
+    ]);
+    assert.deepEqual(batch, Buffer.concat([Buffer.from('* 1 FETCH (UID 7 BODY[] {4}\r\n'), Buffer.from([0xff, 0x00, 0x0d, 0x0a]), Buffer.from(')\r\n* 2 FETCH (FLAGS ())\r\nA2 OK fertig – ✓\r\n', 'utf8')]));
   });
 });
 

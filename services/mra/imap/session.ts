@@ -11,7 +11,7 @@ import { connectionId, type Logger } from '../../../shared/log.ts';
 import type { Account } from '../../../shared/users.ts';
 import { MailStoreError, type MailboxHandle, type MailStore, type UserMailStore } from '../store/types.ts';
 import { ArgumentError, type AnyCommand, type Reply, type Session, type SessionState } from './command.ts';
-import { encodeResponse, type Response } from './encode.ts';
+import { encodeResponse, encodeResponses, type Response } from './encode.ts';
 import { ImapSyntaxError, parseCommand } from './parser.ts';
 import { CommandReader, MAX_LITERAL_BYTES, type ReaderProblem } from './reader.ts';
 import { SelectedMailbox } from './selected.ts';
@@ -140,11 +140,10 @@ export class ImapConnection implements Session {
   /** The one writer: encodes reply values and writes them, waiting when the socket is full. */
   async send(...responses: Response[]): Promise<void> {
     if (responses.length === 0 || this.closed || this.socket.destroyed) return;
-    const chunks = responses.map(encodeResponse);
     if (this.logger.isLevelEnabled('debug')) {
-      for (const data of chunks) this.logger.debug({ dir: 'S:', line: data.subarray(0, 200).toString('latin1').trimEnd() });
+      for (const response of responses) this.logger.debug({ dir: 'S:', line: encodeResponse(response).subarray(0, 200).toString('latin1').trimEnd() });
     }
-    if (!this.socket.write(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks))) await this.drained();
+    if (!this.socket.write(encodeResponses(responses))) await this.drained();
   }
 
   private drained(): Promise<void> {
