@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planRoute, routeFailureReply, type RoutePlan } from './mx-plan.ts';
-import { cachingResolver } from './resolver.ts';
+import { cachingResolver, fromCache, NEGATIVE_TTL_S } from './resolver.ts';
 import { scriptedResolver } from './scripted-resolver.ts';
 
 const own = { ownHostnames: ['mx.alpha.test'] };
@@ -128,13 +128,35 @@ describe('MX planner', () => {
     const resolver = cachingResolver(inner, () => clock);
     await planRoute('beta.test', resolver, own);
     await planRoute('beta.test', resolver, own);
-    assert.deepEqual(inner.queries, ['MX beta.test', 'A mx1.beta.test', 'AAAA mx1.beta.test', 'AAAA mx1.beta.test']);
+    // The absent AAAA record (NODATA) is cached too (RFC 2308), for NEGATIVE_TTL_S.
+    assert.deepEqual(inner.queries, ['MX beta.test', 'A mx1.beta.test', 'AAAA mx1.beta.test']);
     clock += 31_000;
     await planRoute('beta.test', resolver, own);
-    assert.deepEqual(inner.queries.slice(4), ['A mx1.beta.test', 'AAAA mx1.beta.test']);
+    assert.deepEqual(inner.queries.slice(3), ['A mx1.beta.test']);
     clock += 30_000;
     await planRoute('beta.test', resolver, own);
-    assert.deepEqual(inner.queries.slice(6, 7), ['MX beta.test']);
+    assert.deepEqual(inner.queries.slice(4), ['MX beta.test', 'A mx1.beta.test', 'AAAA mx1.beta.test']);
+  });
+
+  it('caches NXDOMAIN and NODATA for NEGATIVE_TTL_S, and tells cached answers from fresh ones', async () => {
+    let clock = 1_000_000;
+    const inner = scriptedResolver({ mx: { 'beta.test': [{ exchange: 'mx1.beta.test', priority: 10 }] }, a: { 'mx1.beta.test': ['127.0.0.21'] } });
+    const resolver = cachingResolver(inner, () => clock);
+    const failure = async (query: Promise<unknown>) => query.then(() => assert.fail('expected a DNS error'), (error: unknown) => error);
+    const first = await failure(resolver.resolveMx('gone.test'));
+    assert.equal((first as NodeJS.ErrnoException).code, 'ENOTFOUND');
+    assert.equal(fromCache(first), false);
+    const second = await failure(resolver.resolveMx('gone.test'));
+    assert.equal((second as NodeJS.ErrnoException).code, 'ENOTFOUND');
+    assert.equal(fromCache(second), true);
+    assert.equal((await failure(resolver.resolve6('mx1.beta.test', { ttl: true })) as NodeJS.ErrnoException).code, 'ENODATA');
+    assert.equal((await failure(resolver.resolve6('mx1.beta.test', { ttl: true })) as NodeJS.ErrnoException).code, 'ENODATA');
+    assert.equal(fromCache(await resolver.resolve4('mx1.beta.test', { ttl: true })), false);
+    assert.equal(fromCache(await resolver.resolve4('mx1.beta.test', { ttl: true })), true);
+    assert.deepEqual(inner.queries, ['MX gone.test', 'AAAA mx1.beta.test', 'A mx1.beta.test']);
+    clock += NEGATIVE_TTL_S * 1000;
+    await failure(resolver.resolveMx('gone.test'));
+    assert.deepEqual(inner.queries.slice(3), ['MX gone.test']);
   });
 
   it('does not cache failures', async () => {

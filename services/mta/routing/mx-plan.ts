@@ -1,7 +1,8 @@
 /**
  * The MX planner (RFC 5321 §5.1, RFC 7505): from a domain to the ordered list of hosts
  * and addresses to try, or a routing failure with its SMTP reply. A function of the
- * resolver's answers only; each lookup is a log line (the journey view reads them).
+ * resolver's answers only; each lookup asked of the DNS server is an info log line, an
+ * answer from the resolver's cache a debug one (the same for every message of a domain).
  *
  * Rules, in order:
  * - MX records sorted by preference, random order among equal preferences (§5.1);
@@ -14,7 +15,7 @@
  * - NXDOMAIN → permanent; SERVFAIL, timeout, refused → temporary.
  */
 import type { Logger } from '../../../shared/log.ts';
-import { classifyDnsError, type AddressAnswer, type MxAnswer, type MxResolver } from './resolver.ts';
+import { classifyDnsError, fromCache, type AddressAnswer, type MxAnswer, type MxResolver } from './resolver.ts';
 
 export interface PlannedExchange {
   exchange: string;
@@ -78,12 +79,14 @@ type Lookup<T> = { ok: true; answer: T } | { ok: false; kind: 'nxdomain' | 'noda
 async function lookup<T>(type: string, name: string, query: () => Promise<T>, logger?: Logger): Promise<Lookup<T>> {
   try {
     const answer = await query();
-    logger?.info({ event: 'dns.lookup', type, name, result: 'ok', answer }, `DNS ${type} ${name}`);
+    if (fromCache(answer)) logger?.debug({ event: 'dns.lookup', type, name, result: 'ok', cached: true, answer }, `DNS ${type} ${name} (cached)`);
+    else logger?.info({ event: 'dns.lookup', type, name, result: 'ok', answer }, `DNS ${type} ${name}`);
     return { ok: true, answer };
   } catch (error) {
     const kind = classifyDnsError(error);
     const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-    logger?.info({ event: 'dns.lookup', type, name, result: kind, code }, `DNS ${type} ${name}: ${kind}`);
+    if (fromCache(error)) logger?.debug({ event: 'dns.lookup', type, name, result: kind, code, cached: true }, `DNS ${type} ${name}: ${kind} (cached)`);
+    else logger?.info({ event: 'dns.lookup', type, name, result: kind, code }, `DNS ${type} ${name}: ${kind}`);
     return { ok: false, kind, code };
   }
 }
