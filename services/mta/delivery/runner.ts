@@ -110,30 +110,37 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
   let kickPending = false;
   let closed = false;
 
-  const isDue = (state: RecipientState, at: number) => !isFinal(state) && state.nextAttemptAt <= at;
+  const isDue = (state: Readonly<RecipientState>, at: number) => !isFinal(state) && state.nextAttemptAt <= at;
 
   function notifySettled(): void {
-    if (running.size > 0) return;
+    if (running.size > 0 || settledWaiters.length === 0) return;
     const at = now();
-    if (queue.list().some((entry) => entry.recipients.some((state) => isDue(state, at)))) return;
+    for (const entry of queue.states()) if (entry.recipients.some((state) => isDue(state, at))) return;
     for (const resolve of settledWaiters.splice(0)) resolve();
   }
 
   function schedule(): void {
     kickPending = false;
     if (closed) return;
+    // Every slot is busy: the next attempt to finish kicks the scheduler again (and the timer can wait).
+    if (running.size >= settings.concurrency) return;
     if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     const at = now();
     let nextWake = Infinity;
-    for (const entry of queue.list()) {
+    for (const entry of queue.states()) {
       if (running.has(entry.queueId)) continue;
       const open = entry.recipients.filter((state) => !isFinal(state));
       if (open.length === 0 || open.some((state) => state.nextAttemptAt <= at)) {
-        // When all slots are busy, the next finished attempt kicks the scheduler again.
-        if (running.size < settings.concurrency) start(entry);
+        if (running.size >= settings.concurrency) {
+          // Full again: no need to look further now, nor to set a timer (see above).
+          nextWake = Infinity;
+          break;
+        }
+        start(entry.queueId);
         continue;
       }
-      nextWake = Math.min(nextWake, ...open.map((state) => state.nextAttemptAt));
+      for (const state of open) nextWake = Math.min(nextWake, state.nextAttemptAt);
     }
     if (nextWake !== Infinity) {
       timer = setTimeout(schedule, Math.min(MAX_SLEEP_MS, Math.max(0, nextWake - at)));
@@ -148,7 +155,9 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
     setImmediate(schedule);
   }
 
-  function start(entry: QueueEntry): void {
+  function start(queueId: string): void {
+    const entry = queue.get(queueId);
+    if (entry === undefined) return;
     const attempt = attemptMessage(entry)
       .catch((error: unknown) => {
         logger.error({ event: 'delivery.error', queueId: entry.queueId, err: error }, 'delivery attempt failed internally');
@@ -171,7 +180,8 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
       const delayed: DsnRecipient[] = [];
       for (const [domain, states] of transactions(due)) {
         const route = local.has(domain) ? 'lmtp' : relay.has(domain) ? 'relay' : 'mx';
-        log.info({ event: 'delivery.start', domain, route, recipients: states.map((s) => s.recipient), from: entry.mailFrom }, `delivering to ${domain} by ${route}`);
+        // debug: the delivery.attempt and delivery.result lines that follow say the same and more.
+        log.debug({ event: 'delivery.start', domain, route, recipients: states.map((s) => s.recipient), from: entry.mailFrom }, `delivering to ${domain} by ${route}`);
         const job: DeliveryJob = {
           queueId: entry.queueId,
           mailFrom: entry.mailFrom,

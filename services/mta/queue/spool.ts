@@ -246,15 +246,19 @@ export class Spool implements Queue {
       this.freshBytes += meta.size;
     }
     this.messages.set(queueId, stored);
+    // The only log line of an accepted message until delivery (the listener does not log another).
     this.logger.info(
       {
         event: 'queue.enqueued',
         queueId,
         messageId: meta.messageId,
+        ...(request.conn === undefined ? {} : { conn: request.conn }),
         from: meta.mailFrom,
         to: rcptTo,
         size: meta.size,
         source: meta.source,
+        client: meta.clientAddress,
+        ...(meta.authUser === undefined ? {} : { authUser: meta.authUser }),
       },
       'queued',
     );
@@ -270,6 +274,15 @@ export class Spool implements Queue {
 
   list(): QueueEntry[] {
     return [...this.messages.values()].map(copyEntry);
+  }
+
+  /**
+   * Every queued message's id and current recipient states, without the copies list()
+   * makes: the delivery scheduler looks at the queue after each attempt, and copying a
+   * backlog of thousands of entries each time was a hot spot. Read only.
+   */
+  *states(): IterableIterator<{ readonly queueId: string; readonly recipients: readonly Readonly<RecipientState>[] }> {
+    for (const stored of this.messages.values()) yield { queueId: stored.meta.queueId, recipients: stored.recipients };
   }
 
   get(queueId: string): QueueEntry | undefined {
