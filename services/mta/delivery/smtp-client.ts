@@ -5,6 +5,7 @@
  * Outbound STARTTLS is opportunistic (RFC 3207 §4 / RFC 7435): used when offered, the
  * peer verified against the lab CA; a failed handshake is retried once in plain text.
  */
+import { isAscii } from 'node:buffer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPConnectionOptions, SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection';
 import type { NodemailerError } from 'nodemailer/lib/errors';
@@ -74,7 +75,7 @@ function connect(options: SMTPConnectionOptions): Promise<SMTPConnection> {
 
 function send(connection: SMTPConnection, from: string, to: string[], message: Buffer): Promise<SMTPConnectionSendInfo> {
   return new Promise((resolve, reject) => {
-    const envelope = { from: from === '' ? false : from, to, size: message.length, use8BitMime: message.some((byte) => byte > 0x7f) } as const;
+    const envelope = { from: from === '' ? false : from, to, size: message.length, use8BitMime: !isAscii(message) } as const;
     connection.send(envelope, message, (error, info) => {
       if (error || info === undefined) reject(error ?? new Error('no send result'));
       else resolve(info);

@@ -18,6 +18,8 @@ export interface EnqueueRequest {
   authUser?: string;
   /** Optional id chosen by the caller (so its Received header can name it). */
   queueId?: string;
+  /** SMTP connection id (`conn` in the listener's log lines), for the one `queued` log line. */
+  conn?: string;
 }
 
 export interface Queue {

@@ -114,11 +114,12 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
       source: ctx.kind === 'smtp' ? 'mx' : 'submission',
       clientAddress: session.remoteAddress,
       ...(account ? { authUser: account.address } : {}),
+      conn: session.id,
     }));
   } catch (error) {
     qlog.error({ err: error }, 'enqueue failed, answering 451');
     throw replyError('queueFailed', undefined, error);
   }
-  qlog.info({ queueId: queued, from: mailFrom, to: rcptTo, size: message.length, listener: ctx.kind, authUser: account?.address }, 'queued');
+  // The spool's `queue.enqueued` line (with this conn id) is the message's log line here.
   return `2.0.0 Ok: queued as ${queued}`;
 }
