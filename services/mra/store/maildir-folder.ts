@@ -377,20 +377,21 @@ export class MaildirFolder implements MailboxHandle {
 
   expunge(uids: readonly number[]): Promise<number[]> {
     return this.exclusive(async () => {
-      const removed: number[] = [];
+      const gone = new Set<number>();
       try {
         for (const uid of uids) {
           const entry = this.entryOf(uid);
-          if (!entry || removed.includes(uid)) continue;
+          if (!entry || gone.has(uid)) continue;
           await unlink(this.pathOf(entry)).catch((error: NodeJS.ErrnoException) => {
             if (error.code !== 'ENOENT') throw error;
           });
-          removed.push(uid);
+          gone.add(uid);
         }
       } finally {
         // What was unlinked is gone, even if a later unlink failed.
-        if (removed.length > 0) this.remove(new Set(removed));
+        if (gone.size > 0) this.remove(gone);
       }
+      const removed = [...gone];
       if (removed.length > 0) {
         this.highest += 1;
         this.index.schedule();
