@@ -38,6 +38,8 @@ export interface FakePeer {
   received: ReceivedMessage[];
   /** Connections accepted so far. */
   connections: number;
+  /** Closes every open connection from the server side at once (the clients learn it later). */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,11 @@ export async function startFakePeer(script: FakePeerScript = {}): Promise<FakePe
   };
   const server = new SMTPServer(options);
   server.on('error', () => undefined);
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const host = script.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
@@ -102,6 +109,9 @@ export async function startFakePeer(script: FakePeerScript = {}): Promise<FakePe
     received,
     get connections() {
       return state.connections;
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -125,6 +135,9 @@ export async function startRawPeer(onSocket: (socket: Socket) => void, host = '1
     received: [],
     get connections() {
       return state.connections;
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {

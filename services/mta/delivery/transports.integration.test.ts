@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { createLogger } from '../../../shared/log.ts';
 import { ensureServerCertificate } from '../../../shared/tls.ts';
 import { scriptedResolver } from '../routing/scripted-resolver.ts';
@@ -20,6 +21,15 @@ function job(recipients: string[], domain = 'beta.test'): DeliveryJob {
 
 function client(commandTimeoutMs = 2_000, tlsCa?: string): SmtpClient {
   return new SmtpClient({ name: 'mx.alpha.test', connectTimeoutMs: 2_000, commandTimeoutMs, ...(tlsCa === undefined ? {} : { tlsCa }) });
+}
+
+/** A message whose Subject is `n`. */
+function numbered(n: number): Buffer {
+  return Buffer.from(`From: alice@alpha.test\r\nTo: bob@beta.test\r\nSubject: ${n}\r\nMessage-ID: <t${n}@alpha.test>\r\n\r\nhello ${n}\r\n`);
+}
+
+function subjectOf(data: Buffer): string {
+  return /^Subject: (.*)$/mu.exec(data.toString('latin1'))?.[1]?.trim() ?? '';
 }
 
 function byRecipient(outcomes: RecipientOutcome[]): Record<string, string> {
@@ -153,6 +163,57 @@ describe('delivery transports against fake peers', () => {
     for (let i = 0; i < 3; i += 1) assert.equal((await transport.deliver(job(['bob@beta.test'])))[0]?.kind, 'delivered');
     assert.equal(peer.received.length, 3);
     assert.equal(peer.connections, 1);
+  });
+
+  it('sends messages one after another over one kept TLS connection, and concurrent ones over parallel connections', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mxlab-tls-'));
+    try {
+      const files = await ensureServerCertificate(dir, 'beta-mx1', ['mx1.beta.test']);
+      const peer = track(await startFakePeer({ tls: { key: files.key, cert: files.cert } }));
+      const smtp = tracked(client(2_000, files.ca));
+      const destination = { address: '127.0.0.1', port: peer.port, exchange: 'mx1.beta.test', lmtp: false };
+      const send = (n: number) => smtp.deliver(destination, 'alice@alpha.test', ['bob@beta.test'], numbered(n), logger);
+      for (let n = 1; n <= 5; n += 1) {
+        const result = await send(n);
+        assert.equal(result.kind === 'transaction' && result.outcomes[0]?.kind, 'delivered');
+        assert.equal(result.kind === 'transaction' && result.tls, true, 'the kept connection is still the TLS one');
+      }
+      assert.equal(peer.connections, 1, 'five messages, one connection, one TLS handshake');
+      const together = await Promise.all([6, 7, 8].map(send));
+      assert.ok(together.every((result) => result.kind === 'transaction' && result.outcomes[0]?.kind === 'delivered'));
+      assert.equal(peer.connections, 3, 'the kept one and two new ones for three messages at once');
+      await send(9);
+      assert.equal(peer.connections, 3, 'then one of the three kept connections again');
+      assert.deepEqual(peer.received.map((m) => subjectOf(m.data)).sort(), ['1', '2', '3', '4', '5', '6', '7', '8', '9'], 'each message exactly once');
+      assert.ok(peer.received.every((m) => m.secure));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('retries a message on a fresh connection when the kept one broke, without losing or doubling it', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const peer = track(await startFakePeer());
+    const smtp = tracked(client());
+    const destination = { address: '127.0.0.1', port: peer.port, exchange: 'mx1.beta.test', lmtp: false };
+    const send = (n: number) => smtp.deliver(destination, 'alice@alpha.test', ['bob@beta.test'], numbered(n), capture);
+    assert.equal((await send(1)).kind, 'transaction');
+    assert.equal(peer.connections, 1);
+    // The peer closes the kept connection; the client cannot have seen it before it sends.
+    peer.dropConnections();
+    const result = await send(2);
+    assert.equal(result.kind === 'transaction' && result.outcomes[0]?.kind, 'delivered');
+    assert.ok(lines.some((line) => line.event === 'delivery.reuse-failed'), 'the kept connection was tried and failed');
+    assert.equal(peer.connections, 2, 'message 2 went over a fresh connection');
+    // A kept connection the client has already seen closed is skipped without an attempt.
+    peer.dropConnections();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    lines.length = 0;
+    assert.equal((await send(3)).kind, 'transaction');
+    assert.ok(!lines.some((line) => line.event === 'delivery.reuse-failed'));
+    assert.equal(peer.connections, 3);
+    assert.deepEqual(peer.received.map((m) => subjectOf(m.data)), ['1', '2', '3'], 'each message exactly once');
   });
 
   it('uses STARTTLS with a lab certificate, and falls back to plain text when the certificate is not trusted', async () => {
