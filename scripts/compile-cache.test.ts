@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AGENT_ENTRIES, warmCompileCache } from './compile-cache.ts';
+import { AGENT_PROGRAMS, MRA_NODE_OPTIONS, warmCompileCache } from './compile-cache.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -20,7 +20,7 @@ describe('compile cache', () => {
       await warmCompileCache(root, cache);
       const files = await filesUnder(cache);
       // One entry per module: far more than the entries themselves (their imports are in too).
-      assert.ok(files.length > AGENT_ENTRIES.length * 5, `only ${files.length} files cached`);
+      assert.ok(files.length > AGENT_PROGRAMS.length * 5, `only ${files.length} files cached`);
 
       // An agent asked to compile only exits 0 at once, before reading its config or touching a directory.
       const state = join(base, 'state');
@@ -33,5 +33,18 @@ describe('compile cache', () => {
     } finally {
       await rm(base, { recursive: true, force: true });
     }
+  });
+
+  it('compose.yaml runs every agent with the node flags the cache was filled with', async () => {
+    const compose = await readFile(join(root, 'compose.yaml'), 'utf8');
+    const commands = [...compose.matchAll(/command: \[("node".*)\]/gu)].map((match) => JSON.parse(`[${match[1]}]`) as string[]);
+    assert.ok(commands.length >= 9, `found ${commands.length} node commands`);
+    for (const command of commands) {
+      const entry = command[command.length - 1];
+      const program = AGENT_PROGRAMS.find((item) => item.entry === entry);
+      assert.ok(program, `compose runs ${entry}, which is not in AGENT_PROGRAMS`);
+      assert.deepEqual(command.slice(1, -1), [...program.nodeOptions], entry);
+    }
+    assert.ok(commands.some((command) => command.includes(MRA_NODE_OPTIONS[0] ?? '-')));
   });
 });

@@ -12,17 +12,35 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { COMPILE_ONLY_VARIABLE } from '../shared/agent.ts';
 
-/** Every agent's entry point (scripts/lab-plan.ts and compose.yaml run these). */
-export const AGENT_ENTRIES = ['dns/main.ts', 'services/caller/main.ts', 'services/mda/main.ts', 'services/mra/main.ts', 'services/mta/main.ts', 'services/mua/main.ts'] as const;
+/**
+ * The MRA holds a whole mailbox's records (100k messages for the big-mailbox benchmark);
+ * V8's young generation would otherwise grow to 64 MB per semi-space on a machine with
+ * much memory, all of it resident after one big SELECT (bench/FINDINGS.md).
+ */
+export const MRA_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8'];
+
+/**
+ * Every agent's entry point and node flags (scripts/lab-plan.ts and compose.yaml run
+ * these). Node keeps one cache per set of V8 flags and per uid, so the cache is filled
+ * with each agent's own flags, by the user that runs the agents.
+ */
+export const AGENT_PROGRAMS: ReadonlyArray<{ entry: string; nodeOptions: readonly string[] }> = [
+  { entry: 'dns/main.ts', nodeOptions: [] },
+  { entry: 'services/caller/main.ts', nodeOptions: [] },
+  { entry: 'services/mda/main.ts', nodeOptions: [] },
+  { entry: 'services/mra/main.ts', nodeOptions: MRA_NODE_OPTIONS },
+  { entry: 'services/mta/main.ts', nodeOptions: [] },
+  { entry: 'services/mua/main.ts', nodeOptions: [] },
+];
 
 export function compileCacheDir(root: string): string {
   return join(root, 'node_modules', '.cache', 'mxlab-compile');
 }
 
-function compileOnly(root: string, entry: string, cacheDir: string): Promise<void> {
+function compileOnly(root: string, { entry, nodeOptions }: (typeof AGENT_PROGRAMS)[number], cacheDir: string): Promise<void> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_COMPILE_CACHE: cacheDir, [COMPILE_ONLY_VARIABLE]: '1' };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(root, entry)], { cwd: root, env, timeout: 60_000 }, (error, _stdout, stderr) => {
+    execFile(process.execPath, [...nodeOptions, join(root, entry)], { cwd: root, env, timeout: 60_000 }, (error, _stdout, stderr) => {
       if (error) reject(new Error(`compile cache: ${entry} failed to load: ${stderr.trim() || error.message}`));
       else resolve();
     });
@@ -31,12 +49,12 @@ function compileOnly(root: string, entry: string, cacheDir: string): Promise<voi
 
 /** Loads every agent entry into the cache; a file already cached and unchanged costs little. */
 export async function warmCompileCache(root: string, cacheDir = compileCacheDir(root)): Promise<void> {
-  await Promise.all(AGENT_ENTRIES.map((entry) => compileOnly(root, entry, cacheDir)));
+  await Promise.all(AGENT_PROGRAMS.map((program) => compileOnly(root, program, cacheDir)));
 }
 
 if (import.meta.main) {
   const root = join(import.meta.dirname, '..');
   const cacheDir = process.env.NODE_COMPILE_CACHE ?? compileCacheDir(root);
   await warmCompileCache(root, cacheDir);
-  process.stdout.write(`compile cache: ${AGENT_ENTRIES.length} agent entries loaded into ${cacheDir}\n`);
+  process.stdout.write(`compile cache: ${AGENT_PROGRAMS.length} agent programs loaded into ${cacheDir}\n`);
 }

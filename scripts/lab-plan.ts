@@ -4,7 +4,7 @@
  * container addresses and DESIGN.md's host endpoints added on 127.0.0.1.
  */
 import { join } from 'node:path';
-import { compileCacheDir } from './compile-cache.ts';
+import { compileCacheDir, MRA_NODE_OPTIONS } from './compile-cache.ts';
 import { AGENT_ADDRESSES, hostPort, loopbackNet, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../shared/lab.ts';
 
 export interface AgentPlan {
@@ -48,14 +48,6 @@ export const ENDPOINT_DESCRIPTIONS: Record<HostEndpoint, string> = {
   betaPop3: 'beta POP3                STLS',
   betaPop3s: 'beta POP3S',
 };
-
-/**
- * The MRA holds a whole mailbox's records (100k messages for the big-mailbox benchmark);
- * V8's young generation would otherwise grow to 64 MB per semi-space on a machine with
- * this much memory, all of it resident after one big SELECT. 8 MB costs nothing measurable
- * in IMAP or POP3 throughput (bench/FINDINGS.md).
- */
-export const MRA_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8'];
 
 export function labPlan(options: LabOptions): AgentPlan[] {
   const env = options.env ?? process.env;
