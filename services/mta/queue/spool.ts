@@ -18,6 +18,7 @@
  * directories (legacy.ts) are migrated.
  */
 import { EventEmitter } from 'node:events';
+import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
@@ -205,9 +206,13 @@ export class Spool implements Queue {
     const building = this.path('incoming', `${queueId}${MESSAGE_SUFFIX}`);
     try {
       await writeNewFileSynced(building, [header, message]);
-      await rename(building, this.messagePath(queueId));
+      renameSync(building, this.messagePath(queueId));
     } catch (error) {
-      await unlink(building).catch(() => undefined);
+      try {
+        unlinkIfPresent(building);
+      } catch {
+        // the original error is the one to report
+      }
       throw error;
     }
   }
@@ -357,8 +362,8 @@ export class Spool implements Queue {
   private async erase(stored: StoredMessage): Promise<void> {
     const queueId = stored.meta.queueId;
     this.dropFresh(stored);
-    await unlinkIfPresent(this.messagePath(queueId));
-    if (stored.hasStateFile) await unlinkIfPresent(this.statePath(queueId));
+    unlinkIfPresent(this.messagePath(queueId));
+    if (stored.hasStateFile) unlinkIfPresent(this.statePath(queueId));
     await this.activeSync.sync();
   }
 
