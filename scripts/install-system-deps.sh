@@ -3,7 +3,7 @@
 # dig, Chromium for the browser tests, clamd and spamd for the caller's real engines.
 # Quick when they are installed already.
 set -euo pipefail
-packages=(swaks curl bind9-dnsutils chromium clamav-daemon spamassassin python3)
+packages=(swaks curl bind9-dnsutils chromium clamav-daemon spamassassin spamd python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
