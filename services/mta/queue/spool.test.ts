@@ -104,4 +104,37 @@ describe('spool', () => {
     assert.equal(await spool.updateRecipient(queueId, 'bob@beta.test', { status: 'delivered' }), false);
     assert.equal((await Spool.open({ dir, logger })).size, 0);
   });
+
+  it('reuses the file of a finished message for a later one, leaving nothing of the old bytes', async () => {
+    const spool = await Spool.open({ dir, logger });
+    const long = Buffer.from(`Subject: long\r\nMessage-ID: <long@alpha.test>\r\n\r\n${'old bytes '.repeat(500)}\r\n`);
+    const first = await spool.enqueue(request({ rcptTo: ['bob@beta.test'], message: long, messageId: '<long@alpha.test>' }));
+    const path = join(dir, 'active', `${first.queueId}.msg`);
+    const inode = (await stat(path)).ino;
+    await spool.updateRecipient(first.queueId, 'bob@beta.test', { status: 'delivered', attempts: 1 });
+    await spool.remove(first.queueId, 'done');
+    assert.deepEqual(await readdir(join(dir, 'active')), [], 'gone from active/ as soon as it is done');
+    assert.equal((await readdir(join(dir, 'free'))).length, 1);
+
+    const second = await spool.enqueue(request());
+    const reused = join(dir, 'active', `${second.queueId}.msg`);
+    assert.equal((await stat(reused)).ino, inode, 'the same file, overwritten');
+    assert.deepEqual(await readdir(join(dir, 'free')), []);
+    const reopened = await Spool.open({ dir, logger });
+    assert.deepEqual(reopened.list().map((entry) => entry.queueId), [second.queueId]);
+    assert.equal(reopened.get(second.queueId)?.messageId, '<m1@alpha.test>');
+    assert.deepEqual(await reopened.readMessage(second.queueId), request().message, 'cut to the new length: no tail of the old message');
+  });
+
+  it('empties free/ at start: what waits there for reuse is never a message', async () => {
+    const spool = await Spool.open({ dir, logger });
+    const { queueId } = await spool.enqueue(request({ rcptTo: ['bob@beta.test'] }));
+    await spool.updateRecipient(queueId, 'bob@beta.test', { status: 'delivered', attempts: 1 });
+    await spool.remove(queueId, 'done');
+    await writeFile(join(dir, 'free', 'half-rewritten'), 'MXQ1 {"meta":');
+    const reopened = await Spool.open({ dir, logger });
+    assert.equal(reopened.size, 0);
+    assert.deepEqual(await readdir(join(dir, 'free')), []);
+    assert.deepEqual(await readdir(join(dir, 'corrupt')), []);
+  });
 });

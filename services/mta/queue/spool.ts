@@ -16,13 +16,19 @@
  * (DirectorySync): each caller still waits for an fsync that began after its own change.
  * At start, half-built files (incoming/, *.tmp) are discarded and old-layout message
  * directories (legacy.ts) are migrated.
+ *
+ * The .msg files of finished messages are recycled rather than unlinked: renamed out of
+ * active/ into free/ (the same removal for active/, fsync'd the same way), and once that
+ * fsync is done, overwritten in place by a later enqueue (rewriteFileSynced) and renamed
+ * into active/. free/ holds nothing of value: it is emptied at start. See durable.ts for
+ * why (inode allocation on the lab's ext4).
  */
 import { EventEmitter } from 'node:events';
 import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
-import { DirectorySync, replaceFileDurably, syncDirectory, TMP_SUFFIX, unlinkIfPresent, writeNewFileSynced } from './durable.ts';
+import { DirectorySync, replaceFileDurably, rewriteFileSynced, syncDirectory, TMP_SUFFIX, unlinkIfPresent, writeNewFileSynced } from './durable.ts';
 import { encodeEnvelope, MESSAGE_SUFFIX, parseStates, readEnvelope, readRange, STATE_SUFFIX, type Envelope } from './format.ts';
 import { LEGACY_MESSAGE_FILE, readLegacyEnvelope } from './legacy.ts';
 import {
@@ -35,13 +41,17 @@ import {
   type RecipientState,
 } from './types.ts';
 
-const SUBDIRS = ['incoming', 'active', 'trash', 'corrupt'] as const;
+const SUBDIRS = ['incoming', 'active', 'trash', 'corrupt', 'free'] as const;
 /**
  * Messages just enqueued keep their bytes in memory until the first delivery attempt reads
  * them (saving that read from disk), up to this many bytes in all; the disk copy is the
  * durable one either way.
  */
 const FRESH_CACHE_BYTES = 16 * 1024 * 1024;
+/** At most this many finished .msg files wait in free/ to be reused... */
+const FREE_FILES_MAX = 256;
+/** ...and only files of messages up to this size (a big one is unlinked, not kept). */
+const FREE_FILE_MAX_BYTES = 256 * 1024;
 
 export interface SpoolOptions {
   /** MTA_QUEUE_DIR */
@@ -90,6 +100,9 @@ export class Spool implements Queue {
   private readonly events = new EventEmitter();
   private readonly activeSync: DirectorySync;
   private freshBytes = 0;
+  /** Paths in free/ ready to be overwritten by the next enqueue. */
+  private readonly freeFiles: string[] = [];
+  private freeSeq = 0;
 
   private constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -120,6 +133,7 @@ export class Spool implements Queue {
   private async load(): Promise<void> {
     for (const sub of SUBDIRS) await mkdir(this.path(sub), { recursive: true });
     await syncDirectory(this.dir);
+    for (const name of await readdir(this.path('free'))) await rm(this.path('free', name), { force: true });
     for (const sub of ['incoming', 'trash'] as const) {
       for (const name of await readdir(this.path(sub))) {
         this.logger.warn({ event: 'queue.discard', queueId: name, where: sub }, 'discarding unfinished spool entry');
@@ -201,8 +215,28 @@ export class Spool implements Queue {
     }
   }
 
-  /** Writes incoming/<id>.msg (one writev, one fsync) and renames it into active/; the caller fsyncs active/. */
+  /**
+   * Writes the message file (one writev, one fsync) under a name outside active/ (a
+   * recycled free/ file, else a new incoming/<id>.msg) and renames it into active/; the
+   * caller fsyncs active/.
+   */
   private async commitMessage(queueId: string, header: Buffer, message: Buffer): Promise<void> {
+    const recycled = this.freeFiles.pop();
+    if (recycled !== undefined) {
+      try {
+        await rewriteFileSynced(recycled, [header, message]);
+        renameSync(recycled, this.messagePath(queueId));
+        return;
+      } catch (error) {
+        // Whatever is wrong with that file, a new one is tried below.
+        this.logger.warn({ event: 'queue.recycle-failed', queueId, err: error }, 'could not reuse a spool file');
+        try {
+          unlinkIfPresent(recycled);
+        } catch {
+          // left for the next start to empty free/
+        }
+      }
+    }
     const building = this.path('incoming', `${queueId}${MESSAGE_SUFFIX}`);
     try {
       await writeNewFileSynced(building, [header, message]);
@@ -358,13 +392,30 @@ export class Spool implements Queue {
     return fresh;
   }
 
-  /** Unlinks a message's files, .msg first (a lone .state is discarded at start), then fsyncs active/. */
+  /**
+   * Takes a message's files out of active/, .msg first (a lone .state is discarded at
+   * start), then fsyncs active/. A small .msg goes to free/ for reuse, but only once that
+   * fsync has made its removal from active/ durable: overwritten any earlier, a crash could
+   * leave the old name in active/ with another message's bytes.
+   */
   private async erase(stored: StoredMessage): Promise<void> {
     const queueId = stored.meta.queueId;
     this.dropFresh(stored);
-    unlinkIfPresent(this.messagePath(queueId));
+    let recycled: string | undefined;
+    if (this.freeFiles.length < FREE_FILES_MAX && stored.bodyOffset + stored.meta.size <= FREE_FILE_MAX_BYTES) {
+      recycled = this.path('free', String((this.freeSeq += 1)));
+      try {
+        renameSync(this.messagePath(queueId), recycled);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        recycled = undefined;
+      }
+    } else {
+      unlinkIfPresent(this.messagePath(queueId));
+    }
     if (stored.hasStateFile) unlinkIfPresent(this.statePath(queueId));
     await this.activeSync.sync();
+    if (recycled !== undefined) this.freeFiles.push(recycled);
   }
 
   /** Removes a message (finished, or deleted by the admin). */
