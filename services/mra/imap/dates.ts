@@ -34,6 +34,26 @@ export function formatDateTime(date: Date): string {
   return `${day}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
+/**
+ * The calendar day of a Date: header as written, for SENTBEFORE/SENTON/SENTSINCE, which
+ * disregard time and timezone (RFC 3501 §6.4.4): `Mon, 1 Jan 2024 23:30:00 -0500` is
+ * 1 January, not 2 January in UTC. Obsolete two-digit years follow RFC 5322 §4.3.
+ */
+export function sentDay(value: string): number | undefined {
+  const match = /(?:^|[\s,])(\d{1,2})\s+([A-Za-z]{3})[A-Za-z]*\s+(\d{2,4})(?=\s|$)/u.exec(value);
+  const m = match ? month(match[2] ?? '') : -1;
+  if (match && m !== -1) {
+    let year = Number(match[3]);
+    if ((match[3] ?? '').length === 2) year += year < 50 ? 2000 : 1900;
+    else if ((match[3] ?? '').length === 3) year += 1900;
+    const day = Number(match[1]);
+    const ms = Date.UTC(year, m, day);
+    if (new Date(ms).getUTCDate() === day) return ms;
+  }
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? undefined : dayOf(parsed);
+}
+
 /** Day (UTC midnight) of a timestamp, for SEARCH BEFORE/ON/SINCE which ignore time and zone. */
 export function dayOf(ms: number): number {
   const date = new Date(ms);

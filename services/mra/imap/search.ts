@@ -6,7 +6,7 @@
 import type { MessageRecord } from '../store/types.ts';
 import { atom, number, sequenceSet, astring } from './args.ts';
 import { ArgumentError } from './command.ts';
-import { dayOf, parseSearchDate } from './dates.ts';
+import { dayOf, parseSearchDate, sentDay } from './dates.ts';
 import { bodyText, decodeWords } from './decode.ts';
 import { fieldValue, parseMime, type MimePart } from './mime.ts';
 import type { Token } from './parser.ts';
@@ -175,8 +175,8 @@ export async function evaluate(key: SearchKey, target: SearchTarget): Promise<bo
     case 'modseq': return record.modseq >= key.n;
     case 'date': {
       if (!key.sent) return compareDay(dayOf(record.internalDateMs), key.cmp, key.day);
-      const sent = Date.parse(fieldValue(mimeOf(target).fields, 'date') ?? '');
-      return !Number.isNaN(sent) && compareDay(dayOf(sent), key.cmp, key.day);
+      const sent = sentDay(fieldValue(mimeOf(target).fields, 'date') ?? '');
+      return sent !== undefined && compareDay(sent, key.cmp, key.day);
     }
     case 'header': {
       const values = mimeOf(target).fields.filter(([name]) => name.toLowerCase() === key.name).map(([, value]) => value);

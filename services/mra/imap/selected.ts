@@ -4,7 +4,7 @@
  * FETCH; RFC 3501 §5.2, §7.4.1). Changes by others are collected as they happen and
  * reported at the next point where the client may hear them.
  */
-import type { MailboxHandle, MessageRecord } from '../store/types.ts';
+import { SYSTEM_FLAGS, type MailboxHandle, type MessageRecord } from '../store/types.ts';
 import { untagged, type ImapValue, type Response } from './encode.ts';
 
 export class SelectedMailbox {
@@ -18,6 +18,8 @@ export class SelectedMailbox {
   /** Flag changes this session already reported itself (uid → modseq). */
   private readonly reported = new Map<number, number>();
   private readonly stopListening: () => void;
+  /** Keywords the client was told of in FLAGS (RFC 3501 §7.2.6), in the order told. */
+  private readonly keywords = new Set<string>();
   /** Whether to show MODSEQ in FETCH responses (RFC 7162 §3.1.4: once CONDSTORE is in use). */
   condstore: boolean;
 
@@ -78,6 +80,35 @@ export class SelectedMailbox {
     return flags;
   }
 
+  /** The FLAGS response: system flags and every keyword announced so far. */
+  flagsResponses(): Response[] {
+    const flags = [...SYSTEM_FLAGS, ...this.keywords];
+    const permanent = this.readOnly ? '' : [...flags, '\\*'].join(' ');
+    return [
+      untagged('FLAGS', flags),
+      { kind: 'status', tag: undefined, status: 'OK', code: `PERMANENTFLAGS (${permanent})`, text: this.readOnly ? 'No permanent flags permitted' : 'Flags permitted' },
+    ];
+  }
+
+  /** Records keywords shown at SELECT. */
+  announce(keywords: Iterable<string>): void {
+    for (const keyword of keywords) this.keywords.add(keyword);
+  }
+
+  /**
+   * A new FLAGS (and PERMANENTFLAGS) response when these flags hold a keyword the client
+   * has not been told of, to go before the FETCH that shows them (RFC 3501 §7.2.6).
+   */
+  keywordUpdates(flags: readonly string[]): Response[] {
+    let fresh = false;
+    for (const flag of flags) {
+      if (flag.startsWith('\\') || this.keywords.has(flag)) continue;
+      this.keywords.add(flag);
+      fresh = true;
+    }
+    return fresh ? this.flagsResponses() : [];
+  }
+
   markReported(uid: number, modseq: number): void {
     this.reported.set(uid, modseq);
   }
@@ -111,6 +142,7 @@ export class SelectedMailbox {
       const record = this.handle.get(uid);
       if (seq === undefined || !record || added.includes(uid)) continue;
       if (this.reported.get(uid) === record.modseq) continue;
+      responses.push(...this.keywordUpdates(record.flags));
       const items: ImapValue[] = ['UID', uid, 'FLAGS', this.flagsOf(record)];
       if (this.condstore) items.push('MODSEQ', [record.modseq]);
       responses.push(untagged(seq, 'FETCH', items));

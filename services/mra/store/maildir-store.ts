@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../shared/log.ts';
 import { writeFileAtomic } from './index-file.ts';
 import { MaildirFolder } from './maildir-folder.ts';
+import { toCrlf } from './folder-files.ts';
 import { checkMailboxName, folderPath, nameFromEntry, specialUseOf, STANDARD_FOLDERS } from './mailbox-names.ts';
 import { MailStoreError, type MailboxInfo, type MailboxStatus, type MailStore, type UserMailStore } from './types.ts';
 
@@ -298,6 +299,8 @@ class UserMaildir implements UserMailStore {
 
   async append(raw: string, message: Buffer, flags: readonly string[], internalDate = new Date()): Promise<{ uidValidity: number; uid: number }> {
     const { name, dir } = this.resolve(raw);
+    // Stored with CRLF line ends, so RFC822.SIZE is the octet count FETCH BODY[] sends.
+    message = toCrlf(message);
     if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('TRYCREATE', `no mailbox ${name}`);
     const folder = await this.store.acquire(dir, name);
     try {

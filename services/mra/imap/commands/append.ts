@@ -1,5 +1,5 @@
 /** APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315 UIDPLUS). */
-import { AUTHENTICATED, ArgumentError, defineCommand, ok } from '../command.ts';
+import { AUTHENTICATED, ArgumentError, defineCommand, no, ok } from '../command.ts';
 import { flags as flagList, mailbox } from '../args.ts';
 import { parseDateTime } from '../dates.ts';
 
@@ -23,10 +23,11 @@ export const append = defineCommand({
         throw new ArgumentError('expected a flag list or a date-time');
       }
     }
-    if (message.value.length === 0) throw new ArgumentError('empty message');
     return { name, flags, date, content: Buffer.from(message.value) };
   },
   async handle(session, { name, flags, date, content }) {
+    // A zero-length literal is valid syntax but no message (Dovecot: NO, not BAD).
+    if (content.length === 0) return no('Cannot save a zero-length message');
     const result = await session.mail().append(name, content, flags, date);
     return ok('APPEND completed', `APPENDUID ${result.uidValidity} ${result.uid}`);
   },

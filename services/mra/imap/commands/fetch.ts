@@ -117,6 +117,7 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
       }
     }
     if (flagsChanged && !has('FLAGS')) values.push('FLAGS', selected.flagsOf(record));
+    if (has('FLAGS') || flagsChanged) batch.push(...selected.keywordUpdates(record.flags));
     batch.push(untagged(seq, 'FETCH', values));
     if (needsContent || batch.length >= FETCH_BATCH) await session.send(...batch.splice(0));
   }

@@ -2,7 +2,6 @@
 import { AUTHENTICATED, ArgumentError, defineCommand, ok, type Session } from '../command.ts';
 import { atom, count, list, mailbox } from '../args.ts';
 import { astr, untagged, type ImapValue, type Response } from '../encode.ts';
-import { SYSTEM_FLAGS } from '../../store/types.ts';
 import type { Token } from '../parser.ts';
 
 async function open(session: Session, name: string, readOnly: boolean, condstore: boolean) {
@@ -17,10 +16,9 @@ async function open(session: Session, name: string, readOnly: boolean, condstore
     for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
     if (firstUnseen === undefined && !message.flags.includes('\\Seen')) firstUnseen = i + 1;
   });
-  const flags = [...SYSTEM_FLAGS, ...keywords];
+  selected.announce(keywords);
   const responses: Response[] = [
-    untagged('FLAGS', flags),
-    { kind: 'status', tag: undefined, status: 'OK', code: `PERMANENTFLAGS (${readOnly ? '' : [...flags, '\\*'].join(' ')})`, text: readOnly ? 'No permanent flags permitted' : 'Flags permitted' },
+    ...selected.flagsResponses(),
     untagged(selected.count, 'EXISTS'),
     untagged(selected.recentCount, 'RECENT'),
   ];

@@ -52,6 +52,7 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
     const record = selected.record(uid);
     if (!record || modifiedUids.has(uid)) continue;
     if (changedUids.has(uid)) selected.markReported(uid, record.modseq);
+    responses.push(...selected.keywordUpdates(record.flags));
     // .SILENT still reports the new MODSEQ under CONDSTORE (RFC 7162 §3.2).
     if (args.silent && !(selected.condstore && changedUids.has(uid))) continue;
     const values: ImapValue[] = [];

@@ -1,0 +1,86 @@
+/**
+ * RFC 3501 conformance details that suites such as Dovecot's imaptest check, over raw
+ * sockets so the exact wire form is asserted.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
+import { RawImap } from '../test/raw-client.ts';
+
+const zoned = [
+  'From: alice@alpha.test',
+  'To: carol@beta.test',
+  'Subject: late evening',
+  'Date: Mon, 1 Jan 2024 23:30:00 -0500',
+  '',
+  'body',
+  '',
+].join('\r\n');
+
+describe('IMAP conformance over raw sockets', () => {
+  let lab: Lab;
+  let imap: RawImap;
+  before(async () => {
+    lab = await startLab();
+    const maildir = lab.maildir('carol@beta.test');
+    await deliver(maildir, sampleMessage('first'));
+    await deliver(maildir, zoned);
+    await deliver(maildir, sampleMessage('third'));
+    imap = await RawImap.open(lab.imapPort);
+    await imap.command('l', 'LOGIN carol@beta.test secret');
+    await imap.command('s', 'SELECT INBOX');
+  });
+  after(async () => {
+    imap.close();
+    await lab.close();
+  });
+
+  it('refuses message sequence numbers beyond the mailbox with BAD; UID sets past the end name nothing', async () => {
+    assert.match(await imap.command('q1', 'FETCH 4 FLAGS'), /^q1 BAD /mu);
+    assert.match(await imap.command('q2', 'FETCH 2:7 UID'), /^q2 BAD /mu);
+    assert.match(await imap.command('q3', 'STORE 9 +FLAGS (x)'), /^q3 BAD /mu);
+    assert.match(await imap.command('q4', 'COPY 4 Trash'), /^q4 BAD /mu);
+    assert.match(await imap.command('q5', 'FETCH 5:* UID'), /^q5 BAD /mu);
+    const reversed = await imap.command('q6', 'FETCH 3:2 UID');
+    assert.match(reversed, /^\* 2 FETCH \(UID 2\)\r\n\* 3 FETCH \(UID 3\)\r\nq6 OK/mu);
+    assert.match(await imap.command('q7', 'FETCH 2:* UID'), /^\* 3 FETCH \(UID 3\)\r\nq7 OK/mu);
+    assert.match(await imap.command('q8', 'UID FETCH 100 FLAGS'), /^q8 OK/mu);
+    assert.match(await imap.command('q9', 'UID FETCH 100:* UID'), /^\* 3 FETCH \(UID 3\)\r\nq9 OK/mu);
+    assert.match(await imap.command('q10', 'UID STORE 50 +FLAGS (x)'), /^q10 OK/mu);
+  });
+
+  it('SENTON, SENTBEFORE and SENTSINCE use the Date header\'s own day, disregarding its zone', async () => {
+    assert.match(await imap.command('d1', 'SEARCH SENTON 1-Jan-2024'), /^\* SEARCH 2\r\n/mu);
+    assert.match(await imap.command('d2', 'SEARCH SENTBEFORE 2-Jan-2024'), /^\* SEARCH 2\r\n/mu);
+    assert.match(await imap.command('d3', 'SEARCH SENTSINCE 2-Jan-2024'), /^\* SEARCH 1 3\r\n/mu);
+    assert.match(await imap.command('d4', 'SEARCH NOT SENTON 1-JAN-2024'), /^\* SEARCH 1 3\r\n/mu);
+  });
+
+  it('tells the client of a new keyword with FLAGS and PERMANENTFLAGS before a FETCH shows it', async () => {
+    const stored = await imap.command('k1', 'STORE 1 +FLAGS ($Important)');
+    assert.match(stored, /^\* FLAGS \(\\Seen \\Answered \\Flagged \\Deleted \\Draft \$Important\)\r\n\* OK \[PERMANENTFLAGS \(\\Seen \\Answered \\Flagged \\Deleted \\Draft \$Important \\\*\)\] [^\r\n]*\r\n\* 1 FETCH \(FLAGS \(\$Important/mu);
+    assert.doesNotMatch(await imap.command('k2', 'STORE 2 +FLAGS ($Important)'), /^\* FLAGS/mu);
+    // Another session sets a keyword: the FLAGS update comes before its FETCH.
+    const other = await RawImap.open(lab.imapPort);
+    await other.command('l', 'LOGIN carol@beta.test secret');
+    await other.command('s', 'SELECT INBOX');
+    await other.command('o1', 'STORE 3 +FLAGS.SILENT (Work)');
+    other.close();
+    assert.match(await imap.command('k3', 'NOOP'), /^\* FLAGS \([^)]*\$Important Work\)\r\n\* OK \[PERMANENTFLAGS [^\r\n]*\r\n\* 3 FETCH \(UID 3 FLAGS \(Work/mu);
+    await imap.command('k4', 'STORE 1:3 -FLAGS.SILENT ($Important Work)');
+  });
+
+  it('APPEND of a zero-length literal is NO; a bare-LF message is stored so RFC822.SIZE is the octets of BODY[]', async () => {
+    imap.write('a1 APPEND INBOX {0+}\r\n\r\n');
+    assert.match(await imap.until(/^a1 /mu), /^a1 NO /mu);
+    const message = 'Subject: lf only\nFrom: x@y.test\n\nline one\nline two\n';
+    imap.write(`a2 APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
+    assert.match(await imap.until(/^a2 (OK|NO|BAD)/mu), /^\* 4 EXISTS\r\n[\s\S]*^a2 OK \[APPENDUID \d+ 4\]/mu);
+    const fetched = await imap.command('a3', 'FETCH 4 (RFC822.SIZE BODY.PEEK[])');
+    const size = Number(/RFC822\.SIZE (\d+)/u.exec(fetched)?.[1]);
+    const literal = Number(/BODY\[\] \{(\d+)\}/u.exec(fetched)?.[1]);
+    assert.equal(size, literal);
+    assert.equal(size, message.length + message.split('\n').length - 1);
+    assert.match(fetched, /Subject: lf only\r\nFrom: x@y\.test\r\n\r\nline one\r\n/u);
+  });
+});
