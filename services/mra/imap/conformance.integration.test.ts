@@ -84,3 +84,47 @@ describe('IMAP conformance over raw sockets', () => {
     assert.match(fetched, /Subject: lf only\r\nFrom: x@y\.test\r\n\r\nline one\r\n/u);
   });
 });
+
+describe('IMAP mailbox names and subscriptions over raw sockets', () => {
+  let lab: Lab;
+  let imap: RawImap;
+  before(async () => {
+    lab = await startLab();
+    imap = await RawImap.open(lab.imapPort);
+    await imap.command('l', 'LOGIN carol@beta.test secret');
+  });
+  after(async () => {
+    imap.close();
+    await lab.close();
+  });
+
+  it('LSUB shows a subscribed mailbox that was deleted, and a parent reached only by %, as \\Noselect', async () => {
+    assert.match(await imap.command('s1', 'CREATE Projects.Alpha'), /^s1 OK/mu);
+    assert.match(await imap.command('s2', 'SUBSCRIBE Projects.Alpha'), /^s2 OK/mu);
+    assert.match(await imap.command('s3', 'SUBSCRIBE Gone'), /^s3 OK/mu);
+    const percent = await imap.command('s4', 'LSUB "" "%"');
+    assert.match(percent, /^\* LSUB \(\\Noselect\) "\." Projects\r\n/mu);
+    assert.match(percent, /^\* LSUB \(\\Noselect\) "\." Gone\r\n/mu);
+    assert.doesNotMatch(percent, /Projects\.Alpha/u);
+    assert.match(await imap.command('s5', 'DELETE Projects.Alpha'), /^s5 OK/mu);
+    const all = await imap.command('s6', 'LSUB "" "*"');
+    assert.match(all, /^\* LSUB \(\\Noselect\) "\." Projects\.Alpha\r\n/mu);
+    assert.match(all, /^\* LSUB \(\\HasNoChildren \\Sent\) "\." Sent\r\n/mu);
+    assert.doesNotMatch(await imap.command('s7', 'LIST "" "*"'), /Gone|Projects\.Alpha/u);
+    assert.match(await imap.command('s8', 'UNSUBSCRIBE Projects.Alpha'), /^s8 OK/mu);
+    assert.doesNotMatch(await imap.command('s9', 'LSUB "" "*"'), /Projects/u);
+  });
+
+  it('mailbox names are modified UTF-7: non-ASCII names round-trip, a bare & or raw UTF-8 is refused', async () => {
+    assert.match(await imap.command('u1', 'CREATE caf&AOk-.&ZeVnLIqe-'), /^u1 OK/mu);
+    assert.match(await imap.command('u2', 'LIST "" "caf&AOk-*"'), /^\* LIST \(\\Noselect \\HasChildren\) "\." caf&AOk-\r\n\* LIST \(\\HasNoChildren\) "\." caf&AOk-\.&ZeVnLIqe-\r\n/mu);
+    assert.match(await imap.command('u3', 'SELECT caf&AOk-.&ZeVnLIqe-'), /^u3 OK/mu);
+    assert.match(await imap.command('u4', 'CREATE "Tom &-Jerry"'), /^u4 OK/mu);
+    assert.match(await imap.command('u5', 'LIST "" "Tom*"'), /^\* LIST \(\\HasNoChildren\) "\." "Tom &-Jerry"\r\n/mu);
+    for (const [tag, name] of [['u6', 'caf&'], ['u7', 'a&AGE-'], ['u8', '&AOk'], ['u9', '&2D0-']]) {
+      assert.match(await imap.command(tag ?? '', `CREATE "${name}"`), new RegExp(`^${tag} NO `, 'mu'));
+    }
+    imap.write(Buffer.from('u10 CREATE "caf\u00e9"\r\n', 'utf8'));
+    assert.match(await imap.until(/^u10 /mu), /^u10 (NO|BAD) /mu);
+  });
+});

@@ -30,10 +30,54 @@ export function checkMailboxName(raw: string): NameCheck {
   if (/[*%]/u.test(raw)) return { ok: false, reason: 'wildcard in mailbox name' };
   if (/[^\u0020-\u007e]/u.test(raw)) return { ok: false, reason: 'mailbox names must be modified UTF-7 (RFC 3501 §5.1.3)' };
   if (raw.startsWith('~')) return { ok: false, reason: 'mailbox name may not start with ~' };
+  if (raw.includes('&') && !isModifiedUtf7(raw)) return { ok: false, reason: 'mailbox name is not valid modified UTF-7 (RFC 3501 §5.1.3; & is written &-)' };
   const parts = raw.split(HIERARCHY_DELIMITER);
   if (parts.some((part) => part === '')) return { ok: false, reason: 'empty hierarchy level (leading, trailing or double dot)' };
   if (parts[0]?.toUpperCase() === 'INBOX') parts[0] = 'INBOX';
   return { ok: true, name: parts.join(HIERARCHY_DELIMITER) };
+}
+
+const MODIFIED_BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,';
+
+/**
+ * RFC 3501 §5.1.3: `&` starts modified BASE64 of UTF-16 ended by `-` (`&-` is `&`); the
+ * shift holds whole 16-bit units with zero padding, valid surrogate pairs, and no
+ * printable ASCII (which must stand for itself). Names must round-trip, so others are refused.
+ */
+export function isModifiedUtf7(name: string): boolean {
+  for (let i = name.indexOf('&'); i !== -1; i = name.indexOf('&', i)) {
+    const end = name.indexOf('-', i + 1);
+    if (end === -1) return false;
+    const encoded = name.slice(i + 1, end);
+    i = end + 1;
+    if (encoded === '') continue;
+    let bits = 0;
+    let buffer = 0;
+    const units: number[] = [];
+    for (const char of encoded) {
+      const value = MODIFIED_BASE64.indexOf(char);
+      if (value === -1) return false;
+      buffer = ((buffer << 6) | value) & 0xffffff;
+      bits += 6;
+      if (bits >= 16) {
+        bits -= 16;
+        units.push((buffer >> bits) & 0xffff);
+      }
+    }
+    if (bits >= 6 || (buffer & ((1 << bits) - 1)) !== 0 || units.length === 0) return false;
+    for (let u = 0; u < units.length; u += 1) {
+      const unit = units[u] ?? 0;
+      if (unit >= 0x20 && unit <= 0x7e) return false;
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        const low = units[u + 1] ?? 0;
+        if (low < 0xdc00 || low > 0xdfff) return false;
+        u += 1;
+      } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 /** Directory of a checked name under the user's Maildir++ root. */

@@ -231,7 +231,7 @@ class UserMaildir implements UserMailStore {
     const trash = join(this.root, 'tmp', `deleted-${randomBytes(6).toString('hex')}`);
     await rename(dir, trash);
     await rm(trash, { recursive: true, force: true });
-    await this.subscribe(name, false);
+    // The subscription stays (RFC 3501 §6.3.6: never removed unilaterally); LSUB shows it \Noselect.
   }
 
   async rename(rawFrom: string, rawTo: string): Promise<void> {
@@ -269,6 +269,10 @@ class UserMaildir implements UserMailStore {
       subscribed.add(to.name);
       await writeFileAtomic(join(this.root, SUBSCRIPTIONS_FILE), [...subscribed].join('\n') + '\n');
     }
+  }
+
+  async subscribed(): Promise<string[]> {
+    return [...(await this.subscriptions())];
   }
 
   async subscribe(raw: string, on: boolean): Promise<void> {

@@ -104,6 +104,8 @@ export interface UserMailStore {
   delete(name: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   subscribe(name: string, subscribed: boolean): Promise<void>;
+  /** Subscribed names, whether or not the mailboxes exist (RFC 3501 §6.3.6). */
+  subscribed(): Promise<string[]>;
   status(name: string): Promise<MailboxStatus>;
   open(name: string): Promise<MailboxHandle>;
   append(name: string, message: Buffer, flags: readonly string[], internalDate?: Date): Promise<{ uidValidity: number; uid: number }>;
