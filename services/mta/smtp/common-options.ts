@@ -72,9 +72,16 @@ export function commonOptions(deps: ListenerDeps, kind: ListenerKind): SMTPServe
     socketTimeout: IDLE_TIMEOUT_MS,
     // The lab answers from its own DNS only; never ask the host's resolver for PTRs.
     disableReverseLookup: true,
+    // Advertised only what the queue and delivery carry through: no SMTPUTF8 (RFC 6531),
+    // no DSN NOTIFY/RET/ENVID (RFC 3461), no REQUIRETLS (RFC 8689); their parameters get 555.
     hideSMTPUTF8: true,
-    // Our own replies carry their enhanced codes (replies.ts); smtp-server's table would mislabel them.
-    hideENHANCEDSTATUSCODES: true,
+    hideDSN: true,
+    hideREQUIRETLS: true,
+    // RFC 2034: every reply after EHLO carries an RFC 3463 code. Ours carry theirs
+    // (replies.ts); MtaConnection corrects the library's where its table is wrong.
+    hideENHANCEDSTATUSCODES: false,
+    // The sendmail jokes (WIZ, SHELL, KILL) and the proxy commands are unknown commands here.
+    disabledCommands: ['WIZ', 'SHELL', 'KILL', 'XCLIENT', 'XFORWARD'],
     authRequiredMessage: '5.7.0 Authentication required',
     logger: libraryLogger(logger),
     onConnect(session, callback) {

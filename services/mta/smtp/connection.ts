@@ -1,25 +1,159 @@
 /**
- * smtp-server, with the two things its options cannot express, in one subclass of its
- * connection: (1) on submission, AUTH is advertised only once TLS protects the password
- * (RFC 4954 §4, Postfix smtpd_tls_auth_only) and AUTH before TLS is answered
- * `530 5.7.0 Must issue a STARTTLS command first`; (2) the chaos rule of the
- * `helo` stage, since smtp-server has no HELO hook.
+ * smtp-server, with what its options cannot express, in one subclass of its connection:
+ * (1) on submission, AUTH is advertised only once TLS protects the password (RFC 4954 §4,
+ * Postfix smtpd_tls_auth_only) and AUTH before TLS is answered
+ * `530 5.7.0 Must issue a STARTTLS command first`; (2) the chaos rule of the `helo`
+ * stage, since smtp-server has no HELO hook; (3) one correct RFC 3463 code on every reply
+ * (ours carry theirs, the library's are corrected where its table is wrong); (4) MAIL and
+ * RCPT parameters we do not implement are refused (555 5.5.4, RFC 5321 §4.1.1.11), VRFY
+ * and EXPN answered as Postfix does, and AUTH responses that are not base64 refused
+ * (501 5.5.2, RFC 4954 §4); (5) Postfix's hard error limit (421 4.7.0 after
+ * MAX_ERRORS_PER_SESSION errors).
  */
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ChaosControl } from './chaos.ts';
+import { LimitedLines, TOO_LONG_LINE } from './command-lines.ts';
+import { MAX_ERRORS_PER_SESSION } from './limits.ts';
 
 export interface MtaServerExtras {
   chaos: ChaosControl;
   /** Leave AUTH out of EHLO until the session is encrypted. */
   authOnlyOverTls: boolean;
+  /** MAIL FROM parameters the listener implements (upper case); any other is 555 5.5.4. */
+  mailParameters: readonly string[];
+}
+
+/** A reply text that already starts with its enhanced status code (our replies.ts table). */
+const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /u;
+
+/**
+ * smtp-server's replies whose enhanced code its table gets wrong (it maps by reply code
+ * only), keyed by `code text`.
+ */
+const LIBRARY_CODES: ReadonlyMap<string, string> = new Map([
+  // RFC 4954 §6: "501 5.7.0 Client initiated Authentication Exchange" (the client's `*`).
+  ['501 Authentication aborted', '5.7.0'],
+  // RFC 4954 §4: a response that does not decode is 501 5.5.2.
+  ['501 Error: invalid userdata', '5.5.2'],
+  ['501 Error: missing username', '5.5.2'],
+  // Postfix: `421 4.7.0 <host> Error: too many errors`; X.4.2 would blame the connection.
+  ['421 Error: too many unrecognized commands', '4.7.0'],
+  ['421 Error: too many unauthenticated commands', '4.7.0'],
+  ['421 HTTP requests not allowed', '4.7.0'],
+  ['421 Server shutting down', '4.3.2'],
+]);
+
+/** RFC 4648 base64, or `=` for an empty response (RFC 4954 §4). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/u;
+
+function isBase64Response(text: string): boolean {
+  return text === '=' || (text !== '' && BASE64.test(text));
 }
 
 type Handler = (command: Buffer, callback: () => void) => void;
 
 class MtaConnection extends SMTPConnection {
+  /** 4xx/5xx replies so far (Postfix smtpd_hard_error_limit); a queued message clears it. */
+  private errors = 0;
+
+  private get extras(): MtaServerExtras {
+    return (this._server as MtaSmtpServer).extras;
+  }
+
+  /** The library's parser, wired the same way, with over-long lines skipped (command-lines.ts). */
+  override _createParser(): LimitedLines {
+    const parser = new LimitedLines({ maxCommandLength: this._server.options.maxCommandLength });
+    parser.oncommand = (command, callback) => this._onCommand(command, callback);
+    parser.on('error', (error: Error) => this.send(421, `Error: ${error.message}`));
+    return parser;
+  }
+
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (typeof data === 'string' && context !== false && ENHANCED_PREFIX.test(data)) {
+      super.send(code, data, false);
+    } else {
+      const corrected = typeof data === 'string' ? LIBRARY_CODES.get(`${code} ${data}`) : undefined;
+      if (corrected) super.send(code, `${corrected} ${data as string}`, false);
+      else super.send(code, data, context);
+    }
+    if (code >= 400 && code !== 421) this.errors += 1;
+    if (code === 250 && context === 'DATA_OK') this.errors = 0;
+  }
+
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    if (this._upgrading || !this._ready) {
+      super._onCommand(command, callback);
+      return;
+    }
+    const done = callback ?? (() => undefined);
+    if (this.errors >= MAX_ERRORS_PER_SESSION) {
+      this.send(421, `4.7.0 ${this.name} Error: too many errors`);
+      return;
+    }
+    const line = command.toString('latin1');
+    if (line === TOO_LONG_LINE) {
+      if (this._nextHandler) {
+        this._nextHandler = false;
+        this.send(500, '5.5.6 Authentication Exchange line is too long');
+      } else {
+        this.send(500, '5.5.2 Error: command line too long');
+      }
+      setImmediate(done);
+      return;
+    }
+    if (this._nextHandler) {
+      // A response inside an AUTH exchange: `*` cancels, anything else must be base64.
+      const response = line.trim();
+      if (response !== '*' && !isBase64Response(response)) {
+        this._nextHandler = false;
+        this.send(501, '5.5.2 Cannot decode response');
+        setImmediate(done);
+        return;
+      }
+    }
+    super._onCommand(command, callback);
+  }
+
+  override handler_MAIL(command: Buffer, callback: () => void): void {
+    if (this.refuseParameters('mail from', command, this.extras.mailParameters)) callback();
+    else super.handler_MAIL(command, callback);
+  }
+
+  override handler_RCPT(command: Buffer, callback: () => void): void {
+    if (this.refuseParameters('rcpt to', command, [])) callback();
+    else super.handler_RCPT(command, callback);
+  }
+
+  /** RFC 5321 §4.5.1 asks for VRFY; like Postfix, it never tells a user from a non-user. */
+  override handler_VRFY(command: Buffer, callback: () => void): void {
+    if (!command.toString().trim().split(/\s+/u)[1]) this.send(501, '5.5.4 Error: Syntax: VRFY address');
+    else this.send(252, '2.0.0 Cannot VRFY user, but will accept message and attempt delivery');
+    callback();
+  }
+
+  /** Mailing lists are not expanded (Postfix with disable_vrfy_command says the same). */
+  handler_EXPN(_command: Buffer, callback: () => void): void {
+    this.send(502, '5.5.1 EXPN command is disabled');
+    callback();
+  }
+
+  /** `555 5.5.4 Unsupported option: X` (Postfix) for a parameter the listener does not implement. */
+  private refuseParameters(name: 'mail from' | 'rcpt to', command: Buffer, allowed: readonly string[]): boolean {
+    const parsed = this._parseAddressCommand(name, command);
+    if (!parsed || !parsed.args) return false;
+    const words = command.toString('latin1').split(':').slice(1).join(':').trim().split(/\s+/u).slice(1);
+    for (const word of words) {
+      const key = (word.split('=')[0] ?? '').toUpperCase();
+      if (key !== '' && !allowed.includes(key)) {
+        this.send(555, `5.5.4 Unsupported option: ${word}`);
+        return true;
+      }
+    }
+    return false;
+  }
   override handler_EHLO(command: Buffer, callback: () => void): void {
     this.answerHelo(command, callback, (line, done) => super.handler_EHLO(line, done));
   }
@@ -29,8 +163,14 @@ class MtaConnection extends SMTPConnection {
   }
 
   override handler_AUTH(command: Buffer, callback: () => void): void {
-    if ((this._server as MtaSmtpServer).extras.authOnlyOverTls && !this.secure) {
+    if (this.extras.authOnlyOverTls && !this.secure) {
       this.send(530, '5.7.0 Must issue a STARTTLS command first');
+      callback();
+      return;
+    }
+    const initial = command.toString('latin1').trim().split(/\s+/u)[2];
+    if (initial !== undefined && !this.session.user && !isBase64Response(initial)) {
+      this.send(501, '5.5.2 Cannot decode response');
       callback();
       return;
     }

@@ -56,7 +56,8 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
 
   const account = session.user as Account | undefined;
   const mailFrom = session.envelope.mailFrom ? canonical(session.envelope.mailFrom.address) : '';
-  const rcptTo = session.envelope.rcptTo.map((rcpt) => canonical(rcpt.address));
+  // One entry per mailbox: `<Postmaster>` and `<postmaster@domain>` are the same one.
+  const rcptTo = [...new Set(session.envelope.rcptTo.map((rcpt) => canonical(rcpt.address)))];
   const queueId = newQueueId();
   let message = scanner.message();
   if (ctx.kind !== 'smtp') message = completeSubmittedMessage(message, ctx.hostname);

@@ -11,7 +11,8 @@ export const MAX_RECIPIENTS = 100;
 
 /**
  * RFC 5321 §4.5.3.1.4 allows 512 octets per command line, §4.5.3.1.2 lets extensions
- * (SIZE, AUTH initial responses) make it longer; a longer line ends the session (421).
+ * (SIZE, AUTH initial responses) make it longer; a longer line is skipped and answered
+ * 500 5.5.2 (500 5.5.6 inside an AUTH exchange, RFC 4954 §4), as Postfix's line_length_limit.
  */
 export const MAX_COMMAND_LINE_BYTES = 2048;
 
@@ -23,6 +24,12 @@ export const MAX_CONNECTIONS_PER_IP = 50;
 
 /** Simultaneous connections per listener (Postfix: default_process_limit). */
 export const MAX_CLIENTS = 200;
+
+/**
+ * 4xx/5xx replies in one session before it is closed with 421 4.7.0 (Postfix
+ * smtpd_hard_error_limit, same default); a queued message starts the count again.
+ */
+export const MAX_ERRORS_PER_SESSION = 20;
 
 /** Commands before AUTH on submission; smtp-server answers 421 after this many. */
 export const MAX_UNAUTHENTICATED_COMMANDS = 10;

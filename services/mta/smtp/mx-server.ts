@@ -12,10 +12,11 @@ import { applyChaos, settle } from './session.ts';
 
 export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
   const logger = deps.logger.child({ listener: 'smtp' });
+  const common = commonOptions(deps, 'smtp');
   return new MtaSmtpServer(
     {
-      ...commonOptions(deps, 'smtp'),
-      disabledCommands: ['AUTH'],
+      ...common,
+      disabledCommands: [...(common.disabledCommands ?? []), 'AUTH'],
       authOptional: true,
       onMailFrom(address, session, callback) {
         const log = logger.child({ conn: session.id });
@@ -29,7 +30,8 @@ export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
         settle(callback, log, async () => {
           await applyChaos(deps.chaos, 'rcpt', log);
           if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) throw replyError('tooManyRecipients');
-          await deps.policy.inboundRecipient(address.address);
+          // The canonical form is what gets queued (an unqualified `postmaster` gets its domain).
+          address.address = await deps.policy.inboundRecipient(address.address);
         });
       },
       onData(stream, session, callback) {
@@ -51,6 +53,7 @@ export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
         );
       },
     },
-    { chaos: deps.chaos, authOnlyOverTls: false },
+    // RFC 1870 SIZE, RFC 6152 BODY; AUTH= only where AUTH is offered (RFC 4954 §5).
+    { chaos: deps.chaos, authOnlyOverTls: false, mailParameters: ['SIZE', 'BODY'] },
   );
 }

@@ -29,6 +29,16 @@ export class MailPolicy {
     return this.localDomains.has(domain);
   }
 
+  /**
+   * RFC 5321 §4.5.1: `RCPT TO:<Postmaster>` without a domain must be accepted; it is the
+   * postmaster of the first local domain (of the first relay domain on a backup MX).
+   */
+  private qualifyPostmaster(address: string): string {
+    if (address.toLowerCase() !== 'postmaster') return address;
+    const domain = this.localDomains.values().next().value ?? this.relayDomains.values().next().value;
+    return domain === undefined ? address : `postmaster@${domain}`;
+  }
+
   /** MAIL FROM on the MX: any syntactically valid sender, or the null sender (RFC 5321 §4.5.5). */
   inboundSender(address: string): string {
     if (address === '') return '';
@@ -39,7 +49,7 @@ export class MailPolicy {
 
   /** RCPT TO without AUTH: local users and relay domains only; `550 5.7.1` for the rest. */
   async inboundRecipient(address: string): Promise<string> {
-    const parsed = parseAddress(address);
+    const parsed = parseAddress(this.qualifyPostmaster(address));
     if (!parsed.ok) throw replyError('badRecipient', parsed.reason);
     const { domain, canonical } = parsed.address;
     if (this.relayDomains.has(domain) && !this.localDomains.has(domain)) return canonical;
@@ -60,7 +70,7 @@ export class MailPolicy {
 
   /** RCPT TO after AUTH: any domain; local recipients must still exist (refused at RCPT, not bounced later). */
   async submissionRecipient(address: string): Promise<string> {
-    const parsed = parseAddress(address);
+    const parsed = parseAddress(this.qualifyPostmaster(address));
     if (!parsed.ok) throw replyError('badRecipient', parsed.reason);
     if (this.localDomains.has(parsed.address.domain) && !(await this.users.resolve(parsed.address.canonical))) {
       throw replyError('unknownUser');

@@ -2,8 +2,9 @@
  * SMTP replies the MTA chooses itself, in one table: reply code, RFC 3463 enhanced status
  * code and text. smtp-server sends `responseCode` and `message` of an error thrown from a
  * handler, so an SmtpReplyError carries the enhanced code at the start of its message
- * (`550 5.7.1 Relay access denied`). smtp-server's own enhanced codes stay off
- * (hideENHANCEDSTATUSCODES), because its table maps every 550 to 5.1.1.
+ * (`550 5.7.1 Relay access denied`). ENHANCEDSTATUSCODES is advertised: MtaConnection
+ * sends such a text as it is (no second code) and gives smtp-server's own replies theirs,
+ * correcting its table (which maps by reply code only, every 550 to 5.1.1) where needed.
  */
 
 export interface SmtpReply {

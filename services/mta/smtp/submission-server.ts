@@ -26,7 +26,9 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
         const log = logger.child({ conn: session.id, client: session.remoteAddress });
         settle(callback, log, async () => {
           if (deps.throttle.isLockedOut(session.remoteAddress)) throw replyError('authLockedOut');
-          const account = await deps.policy.authenticate(auth.username ?? '', auth.password ?? '');
+          // RFC 4616: an authzid other than the authcid asks to act as someone else; nobody may.
+          const actsAsOther = auth.method === 'PLAIN' && !!auth.authzid && !!auth.authcid && auth.authzid.toLowerCase() !== auth.authcid.toLowerCase();
+          const account = actsAsOther ? undefined : await deps.policy.authenticate(auth.username ?? '', auth.password ?? '');
           if (!account) {
             const { delayMs, lockedOut } = deps.throttle.recordFailure(session.remoteAddress);
             log.warn({ user: auth.username, method: auth.method, delayMs, lockedOut }, 'authentication failed');
@@ -53,7 +55,7 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
           await applyChaos(deps.chaos, 'rcpt', log);
           if (!session.user) throw replyError('authRequired');
           if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) throw replyError('tooManyRecipients');
-          await deps.policy.submissionRecipient(address.address);
+          address.address = await deps.policy.submissionRecipient(address.address);
         });
       },
       onData(stream, session, callback) {
@@ -74,6 +76,6 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
         );
       },
     },
-    { chaos: deps.chaos, authOnlyOverTls: !options.implicitTls },
+    { chaos: deps.chaos, authOnlyOverTls: !options.implicitTls, mailParameters: ['SIZE', 'BODY', 'AUTH'] },
   );
 }

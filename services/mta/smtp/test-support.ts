@@ -148,9 +148,13 @@ export class RawSmtp {
     return this.read();
   }
 
-  /** STARTTLS, then the session continues over TLS (the caller sends EHLO again). */
-  async startTls(ca: string): Promise<Reply> {
-    const reply = await this.command('STARTTLS');
+  /**
+   * STARTTLS, then the session continues over TLS (the caller sends EHLO again).
+   * `injected` is sent in plaintext in the same write, after STARTTLS (RFC 3207 §6 attack).
+   */
+  async startTls(ca: string, injected = ''): Promise<Reply> {
+    this.write(`STARTTLS\r\n${injected}`);
+    const reply = await this.read();
     if (reply.code !== 220) return reply;
     const raw = this.socket;
     raw.removeAllListeners('data');

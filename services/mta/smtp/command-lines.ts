@@ -1,0 +1,79 @@
+/**
+ * smtp-server's command parser, with one change: a command line over maxCommandLength
+ * does not end the session (smtp-server answers 421 and closes, and drops the commands
+ * pipelined behind it). The line is skipped up to its LF and replaced by TOO_LONG_LINE,
+ * which the connection answers `500 5.5.2 Error: command line too long` in its turn
+ * (RFC 5321 §4.2.2: 500 "may include errors such as command line too long"; Postfix
+ * likewise reads past an over-long line and goes on).
+ */
+import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+
+/** What an over-long command line is replaced by; no client can send it (a NUL byte). */
+export const TOO_LONG_LINE = '\u0000too-long';
+const TOO_LONG_BYTES = Buffer.from(`${TOO_LONG_LINE}\r\n`, 'latin1');
+const LF = 0x0a;
+const CR = 0x0d;
+/** After DATA the client waits for 354 (RFC 2920 §3.1), so what follows in the chunk is left alone. */
+const DATA_COMMAND = /^DATA[ \t]*\r?\n$/iu;
+
+type Next = (error?: Error | null) => void;
+
+export class LimitedLines extends SMTPStream {
+  /** Bytes of the current, not yet terminated command line (the parser holds them). */
+  private lineBytes = 0;
+  /** Inside an over-long line: drop bytes up to its LF. */
+  private skipping = false;
+
+  override _write(chunk: Buffer, encoding: BufferEncoding | 'buffer', next: Next): void {
+    if (this._dataMode || this.isClosed || chunk.length === 0) {
+      this.lineBytes = 0;
+      super._write(chunk, encoding, next);
+      return;
+    }
+    const limit = this._maxCommandLength;
+    const out: Buffer[] = [];
+    let index = 0;
+    while (index < chunk.length) {
+      const lf = chunk.indexOf(LF, index);
+      const end = lf === -1 ? chunk.length : lf + 1;
+      if (this.skipping) {
+        if (lf !== -1) {
+          this.skipping = false;
+          out.push(TOO_LONG_BYTES);
+        }
+        index = end;
+        continue;
+      }
+      const segment = chunk.subarray(index, end);
+      let length = this.lineBytes + segment.length;
+      // As the parser counts: without the CRLF of a complete line, with everything of a partial one.
+      if (lf !== -1) length -= lf > index && chunk[lf - 1] === CR ? 2 : 1;
+      if (length > limit) {
+        // The head of this line, if any, is the parser's remainder from the previous chunks.
+        this._remainder = '';
+        this.lineBytes = 0;
+        if (lf === -1) this.skipping = true;
+        else out.push(TOO_LONG_BYTES);
+        index = end;
+        continue;
+      }
+      out.push(segment);
+      index = end;
+      if (lf === -1) {
+        this.lineBytes += segment.length;
+        continue;
+      }
+      const wasWholeLine = this.lineBytes === 0;
+      this.lineBytes = 0;
+      if (wasWholeLine && DATA_COMMAND.test(segment.toString('latin1'))) {
+        out.push(chunk.subarray(end));
+        break;
+      }
+    }
+    if (out.length === 0) {
+      next();
+      return;
+    }
+    super._write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out), encoding, next);
+  }
+}
