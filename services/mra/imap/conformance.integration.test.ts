@@ -128,3 +128,46 @@ describe('IMAP mailbox names and subscriptions over raw sockets', () => {
     assert.match(await imap.until(/^u10 /mu), /^u10 (NO|BAD) /mu);
   });
 });
+
+describe('IMAP sequence numbers while another session expunges', () => {
+  let lab: Lab;
+  let a: RawImap;
+  let b: RawImap;
+  before(async () => {
+    lab = await startLab();
+    const maildir = lab.maildir('carol@beta.test');
+    for (let i = 1; i <= 5; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
+    a = await RawImap.open(lab.imapPort);
+    b = await RawImap.open(lab.imapPort);
+    for (const client of [a, b]) {
+      await client.command('l', 'LOGIN carol@beta.test secret');
+      await client.command('s', 'SELECT INBOX');
+    }
+  });
+  after(async () => {
+    a.close();
+    b.close();
+    await lab.close();
+  });
+
+  it('FETCH, STORE and SEARCH send no EXPUNGE; FETCH/STORE of an expunged message is NO [EXPUNGEISSUED]; NOOP then expunges in decreasing order before EXISTS', async () => {
+    await b.command('b1', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
+    assert.match(await b.command('b2', 'EXPUNGE'), /^\* 4 EXPUNGE\r\n\* 2 EXPUNGE\r\nb2 OK/mu);
+    const fetched = await a.command('a1', 'FETCH 1:5 UID');
+    assert.doesNotMatch(fetched, /^\* \d+ EXPUNGE/mu);
+    assert.match(fetched, /^\* 1 FETCH \(UID 1\)\r\n\* 3 FETCH \(UID 3\)\r\n\* 5 FETCH \(UID 5\)\r\n/mu);
+    assert.match(fetched, /^a1 NO \[EXPUNGEISSUED\]/mu);
+    assert.match(await a.command('a2', 'FETCH 1 UID'), /^a2 OK/mu);
+    const stored = await a.command('a3', 'STORE 2:3 +FLAGS (\\Flagged)');
+    assert.doesNotMatch(stored, /^\* \d+ EXPUNGE/mu);
+    assert.match(stored, /^\* 3 FETCH \(FLAGS \(\\Flagged/mu);
+    assert.match(stored, /^a3 NO \[EXPUNGEISSUED\]/mu);
+    const searched = await a.command('a4', 'SEARCH ALL');
+    assert.doesNotMatch(searched, /^\* \d+ EXPUNGE/mu);
+    assert.match(searched, /^a4 OK/mu);
+    await deliver(lab.maildir('carol@beta.test'), sampleMessage('m6'));
+    const noop = await a.command('a5', 'NOOP');
+    assert.match(noop, /^\* 4 EXPUNGE\r\n\* 2 EXPUNGE\r\n(?:[^\r\n]*\r\n)*?\* 4 EXISTS\r\n/mu);
+    assert.match(await a.command('a6', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n\* 3 FETCH \(UID 5\)\r\n\* 4 FETCH \(UID 6\)\r\na6 OK/mu);
+  });
+});

@@ -1,5 +1,5 @@
 /** FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8) with CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
-import { SELECTED, ArgumentError, defineCommand, ok, type Session } from '../command.ts';
+import { SELECTED, ArgumentError, defineCommand, no, ok, type Session } from '../command.ts';
 import { atom, count, list, number, sequenceSet } from '../args.ts';
 import { formatDateTime } from '../dates.ts';
 import { untagged, type ImapValue, type Response } from '../encode.ts';
@@ -72,9 +72,13 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   const cache = envelopeCache(selected.handle);
   const handle = selected.handle;
   const batch: Response[] = [];
+  let gone = false;
   for (const { seq, uid } of resolveSet(selected, ranges, byUid)) {
     let record = selected.record(uid);
-    if (!record) continue;
+    if (!record) {
+      gone = true;
+      continue;
+    }
     if (changedSince !== undefined && record.modseq <= changedSince) continue;
     let flagsChanged = false;
     if (setSeen && !record.flags.includes('\\Seen')) {
@@ -122,6 +126,9 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
     if (needsContent || batch.length >= FETCH_BATCH) await session.send(...batch.splice(0));
   }
   await session.send(...batch);
+  // A message another session expunged is still in this client's view (its EXPUNGE cannot
+  // be sent during FETCH); its data is gone: RFC 5530 EXPUNGEISSUED, as Dovecot answers.
+  if (gone && !byUid) return no('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
   return ok(`${byUid ? 'UID ' : ''}FETCH completed`);
 }
 

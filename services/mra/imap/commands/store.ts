@@ -48,8 +48,10 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
   const changedUids = new Set(changed.map((change) => change.uid));
   const modifiedUids = new Set(modified);
   const responses: Response[] = [];
+  let gone = false;
   for (const { seq, uid } of targets) {
     const record = selected.record(uid);
+    gone ||= record === undefined;
     if (!record || modifiedUids.has(uid)) continue;
     if (changedUids.has(uid)) selected.markReported(uid, record.modseq);
     responses.push(...selected.keywordUpdates(record.flags));
@@ -67,6 +69,7 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
     const names = byUid ? modified : targets.filter((t) => modifiedUids.has(t.uid)).map((t) => t.seq);
     return ok(`Conditional ${verb} failed for some messages`, `MODIFIED ${formatSequenceSet(names)}`);
   }
+  if (gone && !byUid) return no('Some of the messages no longer exist', 'EXPUNGEISSUED');
   return ok(`${verb} completed`);
 }
 
