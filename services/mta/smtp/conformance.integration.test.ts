@@ -289,6 +289,23 @@ describe('SMTP conformance', () => {
     client.close();
   });
 
+  it('an over-long AUTH response is 500 5.5.6 (RFC 4954 §4); message content sent right behind DATA is left alone', async () => {
+    const client = await submissionClient(false);
+    assert.equal((await client.command('AUTH PLAIN')).code, 334);
+    assert.equal((await client.command('A'.repeat(4000))).text, '500 5.5.6 Authentication Exchange line is too long');
+    assert.equal((await client.command('NOOP')).text, '250 2.0.0 OK');
+    client.close();
+    const mxc = await mxClient();
+    const count = queue.requests.length;
+    mxc.write(`MAIL FROM:<a@example.org>\r\nRCPT TO:<alice@alpha.test>\r\nDATA\r\nSubject: long\r\n\r\n${'z'.repeat(3000)}\r\n.\r\n`);
+    assert.equal((await mxc.read()).code, 250);
+    assert.equal((await mxc.read()).code, 250);
+    assert.equal((await mxc.read()).code, 354);
+    assert.match((await mxc.read()).text, /^554 5\.6\.0 Message refused: line longer than 1000 octets/u);
+    assert.equal(queue.requests.length, count);
+    mxc.close();
+  });
+
   it('swaks: a bounce to unqualified postmaster over STARTTLS with PIPELINING, every reply with its enhanced code', async () => {
     const count = queue.requests.length;
     const result = await runProcess('swaks', [
