@@ -6,6 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
 import { RawImap } from '../test/raw-client.ts';
+import { runPython } from '../../../shared/testing/processes.ts';
 
 const zoned = [
   'From: alice@alpha.test',
@@ -169,5 +170,38 @@ describe('IMAP sequence numbers while another session expunges', () => {
     const noop = await a.command('a5', 'NOOP');
     assert.match(noop, /^\* 4 EXPUNGE\r\n\* 2 EXPUNGE\r\n(?:[^\r\n]*\r\n)*?\* 4 EXISTS\r\n/mu);
     assert.match(await a.command('a6', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n\* 3 FETCH \(UID 5\)\r\n\* 4 FETCH \(UID 6\)\r\na6 OK/mu);
+  });
+});
+
+describe('IMAP SEARCH of non-ASCII text through imaplib', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+    const maildir = lab.maildir('carol@beta.test');
+    await deliver(maildir, sampleMessage('Grüße aus Köln', 'Straße\r\n'));
+    await deliver(maildir, sampleMessage('=?utf-8?q?Gr=C3=BC=C3=9Fe?= encoded', 'plain\r\n'));
+    await deliver(maildir, sampleMessage('ascii only', 'plain\r\n'));
+  });
+  after(() => lab.close());
+
+  it('matches raw UTF-8 and encoded-word headers with CHARSET UTF-8 literals', async () => {
+    const script = [
+      'import imaplib, sys',
+      'M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))',
+      'M.login("carol@beta.test", "secret")',
+      'M.select("INBOX")',
+      'M.literal = "grüße".encode("utf-8")',
+      'print(M.search("UTF-8", "SUBJECT")[1][0].decode())',
+      'M.literal = "köln".encode("utf-8")',
+      'print(M.uid("SEARCH", "CHARSET", "UTF-8", "TEXT")[1][0].decode())',
+      'M.literal = "STRASSE".encode("utf-8")',
+      'print(M.search("UTF-8", "BODY")[1][0].decode() or "-")',
+      'M.literal = "Straße".encode("utf-8")',
+      'print(M.search("UTF-8", "BODY")[1][0].decode())',
+      'M.logout()',
+    ].join('\n');
+    const result = await runPython(script, [String(lab.imapPort)]);
+    assert.equal(result.code, 0, String(result.stderr));
+    assert.deepEqual(String(result.stdout).trim().split('\n'), ['1 2', '1', '-', '1']);
   });
 });

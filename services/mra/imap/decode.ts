@@ -26,9 +26,21 @@ function decodeQuotedPrintable(text: string, underscores: boolean): Buffer {
   return Buffer.from(bytes);
 }
 
-/** `=?utf-8?B?…?=` words in a header value, decoded. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Header text read as latin1 octets; raw 8-bit UTF-8 (RFC 6532 headers) as the characters it spells. */
+function rawHeaderText(value: string): string {
+  if (!/[\u0080-\u00ff]/u.test(value)) return value;
+  try {
+    return strictUtf8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
+}
+
+/** `=?utf-8?B?…?=` words in a header value (octets as latin1), decoded; raw UTF-8 too. */
 export function decodeWords(value: string): string {
-  return value
+  return rawHeaderText(value)
     .replace(/(\?=)\s+(=\?)/gu, '$1$2')
     .replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/gu, (_, charset: string, encoding: string, text: string) => {
       const data = encoding.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQuotedPrintable(text, true);
