@@ -122,6 +122,13 @@ describe('SMTP conformance', () => {
     assert.equal((await client.command('DATA')).text, '503 5.5.1 Error: need RCPT command');
     assert.equal((await client.command('RSET')).text, '250 2.0.0 Flushed');
     assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).code, 503, 'RSET ended the transaction');
+    assert.equal((await client.command('RSET now')).text, '501 5.5.4 Syntax: RSET');
+    await client.command('MAIL FROM:<a@example.org>');
+    await client.command('RCPT TO:<alice@alpha.test>');
+    assert.equal((await client.command('DATA now')).text, '501 5.5.4 Syntax: DATA');
+    assert.equal((await client.command('NOOP with an argument')).text, '250 2.0.0 OK', 'NOOP takes a string (RFC 5321 §4.1.1.9)');
+    assert.equal((await client.command('data')).code, 354, 'commands are case-insensitive');
+    assert.equal((await client.command(`${MESSAGE}.`)).code, 250);
     client.close();
   });
 

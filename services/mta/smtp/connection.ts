@@ -127,6 +127,24 @@ class MtaConnection extends SMTPConnection {
     else super.handler_RCPT(command, callback);
   }
 
+  /** RFC 5321 §4.1.1.5: `rset = "RSET" CRLF` (Postfix: 501 5.5.4 Syntax: RSET). */
+  override handler_RSET(command: Buffer, callback: () => void): void {
+    if (this.refuseArguments('RSET', command)) callback();
+    else super.handler_RSET(command, callback);
+  }
+
+  /** RFC 5321 §4.1.1.4: `data = "DATA" CRLF`; with arguments, no 354 (Postfix: 501 5.5.4 Syntax: DATA). */
+  override handler_DATA(command: Buffer, callback: () => void): void {
+    if (this.refuseArguments('DATA', command)) callback();
+    else super.handler_DATA(command, callback);
+  }
+
+  private refuseArguments(name: string, command: Buffer): boolean {
+    if (command.toString('latin1').trim().length === name.length) return false;
+    this.send(501, `5.5.4 Syntax: ${name}`);
+    return true;
+  }
+
   /** RFC 5321 §4.5.1 asks for VRFY; like Postfix, it never tells a user from a non-user. */
   override handler_VRFY(command: Buffer, callback: () => void): void {
     if (!command.toString().trim().split(/\s+/u)[1]) this.send(501, '5.5.4 Error: Syntax: VRFY address');
