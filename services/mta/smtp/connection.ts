@@ -7,8 +7,8 @@
  * (ours carry theirs, the library's are corrected where its table is wrong); (4) MAIL and
  * RCPT parameters we do not implement are refused (555 5.5.4, RFC 5321 §4.1.1.11), VRFY
  * and EXPN answered as Postfix does, and AUTH responses that are not base64 refused
- * (501 5.5.2, RFC 4954 §4); (5) Postfix's hard error limit (421 4.7.0 after
- * MAX_ERRORS_PER_SESSION errors).
+ * (501 5.5.2, RFC 4954 §4); (5) Postfix's hard error and junk command limits (421 4.7.0
+ * after MAX_ERRORS_PER_SESSION errors; NOOP/VRFY/RSET beyond MAX_JUNK_COMMANDS count as errors).
  */
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ChaosControl } from './chaos.ts';
 import { LimitedLines, TOO_LONG_LINE } from './command-lines.ts';
-import { MAX_ERRORS_PER_SESSION } from './limits.ts';
+import { MAX_ERRORS_PER_SESSION, MAX_JUNK_COMMANDS } from './limits.ts';
 
 export interface MtaServerExtras {
   chaos: ChaosControl;
@@ -46,6 +46,9 @@ const LIBRARY_CODES: ReadonlyMap<string, string> = new Map([
   ['421 Server shutting down', '4.3.2'],
 ]);
 
+/** Commands that move no mail (Postfix's junk commands). */
+const JUNK_COMMANDS = new Set(['NOOP', 'VRFY', 'RSET']);
+
 /** RFC 4648 base64, or `=` for an empty response (RFC 4954 §4). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/u;
 
@@ -58,6 +61,8 @@ type Handler = (command: Buffer, callback: () => void) => void;
 class MtaConnection extends SMTPConnection {
   /** 4xx/5xx replies so far (Postfix smtpd_hard_error_limit); a queued message clears it. */
   private errors = 0;
+  /** NOOP/VRFY/RSET so far (Postfix smtpd_junk_command_limit); a queued message clears it. */
+  private junkCommands = 0;
 
   private get extras(): MtaServerExtras {
     return (this._server as MtaSmtpServer).extras;
@@ -80,7 +85,10 @@ class MtaConnection extends SMTPConnection {
       else super.send(code, data, context);
     }
     if (code >= 400 && code !== 421) this.errors += 1;
-    if (code === 250 && context === 'DATA_OK') this.errors = 0;
+    if (code === 250 && context === 'DATA_OK') {
+      this.errors = 0;
+      this.junkCommands = 0;
+    }
   }
 
   override _onCommand(command: Buffer, callback?: () => void): void {
@@ -103,6 +111,10 @@ class MtaConnection extends SMTPConnection {
       }
       setImmediate(done);
       return;
+    }
+    if (!this._nextHandler && JUNK_COMMANDS.has((line.split(' ')[0] ?? '').toUpperCase())) {
+      this.junkCommands += 1;
+      if (this.junkCommands > MAX_JUNK_COMMANDS) this.errors += 1;
     }
     if (this._nextHandler) {
       // A response inside an AUTH exchange: `*` cancels, anything else must be base64.

@@ -31,6 +31,12 @@ export const MAX_CLIENTS = 200;
  */
 export const MAX_ERRORS_PER_SESSION = 20;
 
+/**
+ * NOOP, VRFY and RSET in one session before each further one counts as an error (Postfix
+ * smtpd_junk_command_limit, same default), so a client cannot hold a session open with them.
+ */
+export const MAX_JUNK_COMMANDS = 100;
+
 /** Commands before AUTH on submission; smtp-server answers 421 after this many. */
 export const MAX_UNAUTHENTICATED_COMMANDS = 10;
 
