@@ -170,6 +170,12 @@ describe('IMAP sequence numbers while another session expunges', () => {
     const noop = await a.command('a5', 'NOOP');
     assert.match(noop, /^\* 4 EXPUNGE\r\n\* 2 EXPUNGE\r\n(?:[^\r\n]*\r\n)*?\* 4 EXISTS\r\n/mu);
     assert.match(await a.command('a6', 'FETCH 1:* UID'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n\* 3 FETCH \(UID 5\)\r\n\* 4 FETCH \(UID 6\)\r\na6 OK/mu);
+    // COPY too: all or nothing; UID COPY copies what still exists.
+    await b.command('b3', 'STORE 2 +FLAGS.SILENT (\\Deleted)');
+    await b.command('b4', 'EXPUNGE');
+    assert.match(await a.command('a7', 'COPY 1:2 Trash'), /^a7 NO \[EXPUNGEISSUED\]/mu);
+    assert.match(await b.command('b5', 'STATUS Trash (MESSAGES)'), /^\* STATUS Trash \(MESSAGES 0\)/mu);
+    assert.match(await a.command('a8', 'UID COPY 1:3 Trash'), /^a8 OK \[COPYUID \d+ 1 1\]/mu);
   });
 });
 

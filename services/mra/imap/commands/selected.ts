@@ -86,8 +86,12 @@ const setAndMailbox = (args: readonly Token[]) => {
 async function copy(session: Session, ranges: SequenceRange[], target: string, byUid: boolean, move: boolean) {
   const selected = current(session);
   if (move && selected.readOnly) return no('Mailbox is read-only', 'READ-ONLY');
-  const sources = resolveSet(selected, ranges, byUid).filter((item) => selected.record(item.uid) !== undefined);
+  const named = resolveSet(selected, ranges, byUid);
+  const sources = named.filter((item) => selected.record(item.uid) !== undefined);
   const verb = `${byUid ? 'UID ' : ''}${move ? 'MOVE' : 'COPY'}`;
+  // A message in this client's view that another session expunged: nothing is copied
+  // (COPY is all or nothing, RFC 3501 §6.4.7), RFC 5530 EXPUNGEISSUED as Dovecot answers.
+  if (!byUid && sources.length < named.length) return no('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
   if (sources.length === 0) return ok(`${verb} completed, nothing to do`);
   const result = await selected.handle.copyTo(sources.map((item) => item.uid), target);
   const code = `COPYUID ${result.uidValidity} ${formatSequenceSet(sources.map((item) => item.uid))} ${formatSequenceSet(result.uids)}`;
