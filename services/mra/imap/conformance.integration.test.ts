@@ -211,3 +211,34 @@ describe('IMAP SEARCH of non-ASCII text through imaplib', () => {
     assert.deepEqual(String(result.stdout).trim().split('\n'), ['1 2', '1', '-', '1']);
   });
 });
+
+describe('IMAP ENVELOPE of unusual address fields over raw sockets', () => {
+  let lab: Lab;
+  let imap: RawImap;
+  before(async () => {
+    lab = await startLab();
+    await deliver(lab.maildir('carol@beta.test'), [
+      'From: "Doe, John" <john@ex.test>',
+      'To: undisclosed-recipients:;',
+      'Cc: root, team: a@b.test, "q\\"uote" <c@d.test>;',
+      'Reply-To: <>',
+      'Subject: "quoted" \\ back',
+      '',
+      'x',
+      '',
+    ].join('\r\n'));
+    imap = await RawImap.open(lab.imapPort);
+    await imap.command('l', 'LOGIN carol@beta.test secret');
+    await imap.command('s', 'EXAMINE INBOX');
+  });
+  after(async () => {
+    imap.close();
+    await lab.close();
+  });
+
+  it('keeps NIL hosts for group syntax only; an empty Reply-To falls back to From', async () => {
+    const from = '(("Doe, John" NIL "john" "ex.test"))';
+    const expected = `* 1 FETCH (ENVELOPE (NIL "\\"quoted\\" \\\\ back" ${from} ${from} ${from} ((NIL NIL "undisclosed-recipients" NIL) (NIL NIL NIL NIL)) ((NIL NIL "root" "MISSING_DOMAIN") (NIL NIL "team" NIL) (NIL NIL "a" "b.test") ("q\\"uote" NIL "c" "d.test") (NIL NIL NIL NIL)) NIL NIL NIL))\r\n`;
+    assert.equal((await imap.command('e1', 'FETCH 1 ENVELOPE')).split('e1 OK')[0], expected);
+  });
+});

@@ -147,11 +147,17 @@ function countLines(body: Buffer): number {
 function addressList(value: string | undefined): ImapValue {
   if (value === undefined || value.trim() === '') return null;
   const result: ImapValue[] = [];
-  const push = (name: string, address: string) => {
+  const push = (rawName: string, rawAddress: string) => {
+    let name = rawName.trim();
+    let address = rawAddress.trim();
+    // A bare word (`To: root`) is parsed as a display name; it is the mailbox.
+    if (address === '' && name !== '' && !/\s/u.test(name)) [name, address] = ['', name];
+    if (name === '' && address === '') return; // `<>`: no address (an empty list is NIL)
     const at = address.lastIndexOf('@');
     const mailbox = at === -1 ? address : address.slice(0, at);
     const host = at === -1 ? '' : address.slice(at + 1);
-    result.push([name === '' ? null : str(name), null, str(mailbox), host === '' ? null : str(host)]);
+    // A NIL host marks group syntax (RFC 3501 §7.4.2), so a missing part gets Dovecot's placeholder.
+    result.push([name === '' ? null : str(name), null, str(mailbox === '' ? 'MISSING_MAILBOX' : mailbox), str(host === '' ? 'MISSING_DOMAIN' : host)]);
   };
   for (const item of addressparser(value) as Array<{ name?: string; address?: string; group?: Array<{ name?: string; address?: string }> }>) {
     if (item.group) {
