@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
 import { RawImap } from '../test/raw-client.ts';
 import { runPython } from '../../../shared/testing/processes.ts';
+import { MAX_BAD_COMMANDS } from './session.ts';
 
 const zoned = [
   'From: alice@alpha.test',
@@ -240,5 +241,24 @@ describe('IMAP ENVELOPE of unusual address fields over raw sockets', () => {
     const from = '(("Doe, John" NIL "john" "ex.test"))';
     const expected = `* 1 FETCH (ENVELOPE (NIL "\\"quoted\\" \\\\ back" ${from} ${from} ${from} ((NIL NIL "undisclosed-recipients" NIL) (NIL NIL NIL NIL)) ((NIL NIL "root" "MISSING_DOMAIN") (NIL NIL "team" NIL) (NIL NIL "a" "b.test") ("q\\"uote" NIL "c" "d.test") (NIL NIL NIL NIL)) NIL NIL NIL))\r\n`;
     assert.equal((await imap.command('e1', 'FETCH 1 ENVELOPE')).split('e1 OK')[0], expected);
+  });
+});
+
+describe('IMAP session rules over raw sockets', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+  });
+  after(() => lab.close());
+
+  it('keeps a session that sends many refused commands between good ones (only BADs in a row end it)', async () => {
+    const imap = await RawImap.open(lab.imapPort);
+    await imap.command('l', 'LOGIN carol@beta.test secret');
+    for (let i = 0; i < MAX_BAD_COMMANDS * 2; i += 1) {
+      assert.match(await imap.command(`b${i}`, 'FETCH 1 FLAGS'), new RegExp(`^b${i} BAD `, 'mu'));
+      assert.match(await imap.command(`n${i}`, 'NOOP'), new RegExp(`^n${i} OK`, 'mu'));
+    }
+    assert.match(await imap.command('z', 'LOGOUT'), /^\* BYE [^\r\n]*\r\nz OK/mu);
+    await imap.waitClosed();
   });
 });

@@ -16,7 +16,7 @@ import { ImapSyntaxError, parseCommand } from './parser.ts';
 import { CommandReader, MAX_LITERAL_BYTES, type ReaderProblem } from './reader.ts';
 import { SelectedMailbox } from './selected.ts';
 
-/** Too many BAD replies in one session end it (as smtp-server's 421 after bad commands). */
+/** This many BAD replies in a row end the session (as smtp-server's 421 after bad commands). */
 export const MAX_BAD_COMMANDS = 10;
 /** Failed logins per connection before BYE. */
 export const MAX_AUTH_FAILURES = 3;
@@ -270,6 +270,9 @@ export class ImapConnection implements Session {
     // IDLE also reread the folder, so a client that polls never waits for the watcher.
     const updates = this.selected && reply.then === undefined ? this.selected.updates(command.allowsExpunge) : [];
     await this.send(...updates, { kind: 'status', tag, status: reply.status, ...(reply.code === undefined ? {} : { code: reply.code }), text: reply.text });
+    // Only bad commands in a row end the session (as Dovecot counts): a client or a test
+    // suite that probes refusals between good commands keeps its connection.
+    if (reply.status !== 'BAD') this.badCommands = 0;
     if (reply.then === 'starttls') this.startTls();
     if (reply.then === 'logout') await this.end();
   }
