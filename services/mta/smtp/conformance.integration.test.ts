@@ -145,7 +145,7 @@ describe('SMTP conformance', () => {
 
   it('sendmail debug commands are unknown commands (500 5.5.2), not jokes', async () => {
     const client = await mxClient();
-    for (const command of ['WIZ secret', 'SHELL', 'KILL', 'XCLIENT ADDR=192.0.2.1', 'XFORWARD ADDR=192.0.2.1']) {
+    for (const command of ['LHLO client.example', 'WIZ secret', 'SHELL', 'KILL', 'XCLIENT ADDR=192.0.2.1', 'XFORWARD ADDR=192.0.2.1']) {
       assert.equal((await client.command(command)).text, '500 5.5.2 Error: command not recognized', command);
     }
     client.close();

@@ -39,6 +39,8 @@ const LIBRARY_CODES: ReadonlyMap<string, string> = new Map([
   // RFC 4954 §4: a response that does not decode is 501 5.5.2.
   ['501 Error: invalid userdata', '5.5.2'],
   ['501 Error: missing username', '5.5.2'],
+  // Passed the command name as context, which drops the code for `LHLO` (an LMTP greeting).
+  ['500 Error: command not recognized', '5.5.2'],
   // Postfix: `421 4.7.0 <host> Error: too many errors`; X.4.2 would blame the connection.
   ['421 Error: too many unrecognized commands', '4.7.0'],
   ['421 Error: too many unauthenticated commands', '4.7.0'],
