@@ -75,6 +75,8 @@ describe('IMAP conformance over raw sockets', () => {
   it('APPEND of a zero-length literal is NO; a bare-LF message is stored so RFC822.SIZE is the octets of BODY[]', async () => {
     imap.write('a1 APPEND INBOX {0+}\r\n\r\n');
     assert.match(await imap.until(/^a1 /mu), /^a1 NO /mu);
+    imap.write('a0 APPEND INBOX {12+}\r\nSubject: \0\r\n\r\n');
+    assert.match(await imap.until(/^a0 /mu), /^a0 NO /mu);
     const message = 'Subject: lf only\nFrom: x@y.test\n\nline one\nline two\n';
     imap.write(`a2 APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
     assert.match(await imap.until(/^a2 (OK|NO|BAD)/mu), /^\* 4 EXISTS\r\n[\s\S]*^a2 OK \[APPENDUID \d+ 4\]/mu);

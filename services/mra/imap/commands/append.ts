@@ -28,6 +28,9 @@ export const append = defineCommand({
   async handle(session, { name, flags, date, content }) {
     // A zero-length literal is valid syntax but no message (Dovecot: NO, not BAD).
     if (content.length === 0) return no('Cannot save a zero-length message');
+    // RFC 3501 §9: a literal is CHAR8s, which exclude NUL; without BINARY (RFC 3516) such a
+    // message cannot be sent back intact, so it is refused (as Cyrus does) rather than stored.
+    if (content.includes(0)) return no('Message contains NUL octets (not allowed without BINARY)');
     const result = await session.mail().append(name, content, flags, date);
     return ok('APPEND completed', `APPENDUID ${result.uidValidity} ${result.uid}`);
   },
