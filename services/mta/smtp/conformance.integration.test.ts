@@ -244,6 +244,8 @@ describe('SMTP conformance', () => {
     assert.equal((await client.command('AUTH PLAIN')).text, '334 ');
     assert.equal((await client.command('*')).text, '501 5.7.0 Authentication aborted');
     assert.equal((await client.command('AUTH PLAIN %%%notbase64%%%')).text, '501 5.5.2 Cannot decode response');
+    assert.equal((await client.command('AUTH PLAIN')).code, 334);
+    assert.equal((await client.command('')).text, '501 5.5.2 Error: invalid userdata', 'an empty line is an empty response, not garbage');
     assert.equal((await client.command('AUTH LOGIN')).text, '334 VXNlcm5hbWU6');
     assert.equal((await client.command(Buffer.from('alice@alpha.test').toString('base64'))).text, '334 UGFzc3dvcmQ6');
     assert.equal((await client.command('c2VjcmV0!!')).text, '501 5.5.2 Cannot decode response');

@@ -119,9 +119,10 @@ class MtaConnection extends SMTPConnection {
       if (this.junkCommands > MAX_JUNK_COMMANDS) this.errors += 1;
     }
     if (this._nextHandler) {
-      // A response inside an AUTH exchange: `*` cancels, anything else must be base64.
+      // A response inside an AUTH exchange: `*` cancels, anything else must be base64
+      // (an empty line is a zero-length response here; `=` is only for initial responses).
       const response = line.trim();
-      if (response !== '*' && !isBase64Response(response)) {
+      if (response !== '*' && response !== '' && !isBase64Response(response)) {
         this._nextHandler = false;
         this.send(501, '5.5.2 Cannot decode response');
         setImmediate(done);
