@@ -73,4 +73,10 @@ describe('MIME walker', () => {
       assert.ok(wire(envelope(part)).length > 0);
     }
   });
+
+  it('writes a multipart whose boundary never appears with one empty text/plain part (body-type-mpart needs a body)', () => {
+    const part = parseMime(Buffer.from('Content-Type: multipart/mixed; boundary="nope"\r\n\r\nno parts here\r\n'));
+    assert.equal(wire(bodyStructure(part, true)), '(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) "mixed" ("boundary" "nope") NIL NIL NIL)');
+    assert.equal(wire(bodyStructure(part, false)), '(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed")');
+  });
 });

@@ -203,10 +203,19 @@ function optional(part: MimePart, name: string): ImapValue {
   return value === undefined ? null : str(Buffer.from(value, 'latin1'));
 }
 
+function emptyText(extended: boolean): ImapValue {
+  const list: ImapValue[] = [str('text'), str('plain'), [str('charset'), str('us-ascii')], null, null, str('7bit'), 0, 0];
+  if (extended) list.push(null, null, null, null);
+  return list;
+}
+
 /** RFC 3501 §7.4.2 BODYSTRUCTURE (with extension data) or BODY (without). */
 export function bodyStructure(part: MimePart, extended: boolean): ImapValue {
-  if (part.type === 'multipart' && part.children.length > 0) {
-    const list: ImapValue[] = [{ concat: part.children.map((child) => bodyStructure(child, extended)) }, str(part.subtype)];
+  if (part.type === 'multipart') {
+    // A multipart without parts (no boundary line found) cannot be written as one (body-type-mpart
+    // needs a body): one empty text/plain part stands in, as Dovecot writes it.
+    const children = part.children.length > 0 ? part.children.map((child) => bodyStructure(child, extended)) : [emptyText(extended)];
+    const list: ImapValue[] = [{ concat: children }, str(part.subtype)];
     if (extended) list.push(paramList(part.params), disposition(part), optional(part, 'content-language'), optional(part, 'content-location'));
     return list;
   }
