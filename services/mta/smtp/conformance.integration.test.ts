@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import nodemailer from 'nodemailer';
 import { runProcess, runPython } from '../../../shared/testing/processes.ts';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
@@ -356,6 +357,19 @@ describe('SMTP conformance', () => {
     assert.equal(queue.requests.length, count + 1);
     assert.deepEqual(queue.requests.at(-1)?.rcptTo, ['postmaster@alpha.test']);
     assert.equal(queue.requests.at(-1)?.mailFrom, '');
+  });
+
+  it('nodemailer asked for DSN sends no NOTIFY/RET to an MX that does not offer DSN, and the mail goes through', async () => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: mx, secure: false, tls: { ca, servername: 'localhost' } });
+    const info = await transport.sendMail({
+      from: 'someone@example.org',
+      to: 'alice@alpha.test',
+      subject: 'dsn asked',
+      text: 'hello',
+      dsn: { id: 'env-1', return: 'headers', notify: ['failure', 'delay'], recipient: 'someone@example.org' },
+    });
+    assert.match(info.response, /^250 2\.0\.0 Ok: queued as \w+$/u);
+    assert.deepEqual(queue.requests.at(-1)?.rcptTo, ['alice@alpha.test']);
   });
 
   it("Python's smtplib: sees ENHANCEDSTATUSCODES, gets 555 for SMTPUTF8 and 250 for BODY=8BITMIME", async () => {
