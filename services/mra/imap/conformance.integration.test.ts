@@ -124,6 +124,7 @@ describe('IMAP mailbox names and subscriptions over raw sockets', () => {
     assert.match(await imap.command('u2', 'LIST "" "caf&AOk-*"'), /^\* LIST \(\\Noselect \\HasChildren\) "\." caf&AOk-\r\n\* LIST \(\\HasNoChildren\) "\." caf&AOk-\.&ZeVnLIqe-\r\n/mu);
     assert.match(await imap.command('u3', 'SELECT caf&AOk-.&ZeVnLIqe-'), /^u3 OK/mu);
     assert.match(await imap.command('u4', 'CREATE "Tom &-Jerry"'), /^u4 OK/mu);
+    assert.match(await imap.command('u4s', 'STATUS "Tom &-Jerry" (MESSAGES APPENDLIMIT)'), /^\* STATUS "Tom &-Jerry" \(MESSAGES 0 APPENDLIMIT \d+\)\r\n/mu);
     assert.match(await imap.command('u5', 'LIST "" "Tom*"'), /^\* LIST \(\\HasNoChildren\) "\." "Tom &-Jerry"\r\n/mu);
     for (const [tag, name] of [['u6', 'caf&'], ['u7', 'a&AGE-'], ['u8', '&AOk'], ['u9', '&2D0-']]) {
       assert.match(await imap.command(tag ?? '', `CREATE "${name}"`), new RegExp(`^${tag} NO `, 'mu'));

@@ -3,6 +3,7 @@ import { AUTHENTICATED, ArgumentError, defineCommand, ok, type Session } from '.
 import { atom, count, list, mailbox } from '../args.ts';
 import { astr, untagged, type ImapValue, type Response } from '../encode.ts';
 import type { Token } from '../parser.ts';
+import { MAX_LITERAL_BYTES } from '../reader.ts';
 
 async function open(session: Session, name: string, readOnly: boolean, condstore: boolean) {
   await session.unselect();
@@ -119,7 +120,8 @@ export const unsubscribe = defineCommand({
   },
 });
 
-const STATUS_ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ'] as const;
+/** APPENDLIMIT: RFC 7889 §3.2 (the capability advertises the same limit). */
+const STATUS_ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ', 'APPENDLIMIT'] as const;
 type StatusItem = (typeof STATUS_ITEMS)[number];
 
 export const status = defineCommand({
@@ -138,7 +140,7 @@ export const status = defineCommand({
   async handle(session, { name, items }) {
     const result = await session.mail().status(name);
     const values: Record<StatusItem, number> = {
-      MESSAGES: result.messages, RECENT: result.recent, UIDNEXT: result.uidNext, UIDVALIDITY: result.uidValidity, UNSEEN: result.unseen, HIGHESTMODSEQ: result.highestModseq,
+      MESSAGES: result.messages, RECENT: result.recent, UIDNEXT: result.uidNext, UIDVALIDITY: result.uidValidity, UNSEEN: result.unseen, HIGHESTMODSEQ: result.highestModseq, APPENDLIMIT: MAX_LITERAL_BYTES,
     };
     await session.send(untagged('STATUS', astr(name), items.flatMap((item): ImapValue[] => [item, values[item]])));
     return ok('STATUS completed');
