@@ -13,7 +13,7 @@ export const TOO_LONG_LINE = '\u0000too-long';
 const TOO_LONG_BYTES = Buffer.from(`${TOO_LONG_LINE}\r\n`, 'latin1');
 const LF = 0x0a;
 const CR = 0x0d;
-/** After DATA the client waits for 354 (RFC 2920 §3.1), so what follows in the chunk is left alone. */
+/** The client should wait for 354 after DATA (RFC 2920 §3.1); what it sent behind it is content or commands. */
 const DATA_COMMAND = /^DATA[ \t]*\r?\n$/iu;
 
 type Next = (error?: Error | null) => void;
@@ -65,9 +65,15 @@ export class LimitedLines extends SMTPStream {
       }
       const wasWholeLine = this.lineBytes === 0;
       this.lineBytes = 0;
-      if (wasWholeLine && DATA_COMMAND.test(segment.toString('latin1'))) {
-        out.push(chunk.subarray(end));
-        break;
+      if (wasWholeLine && DATA_COMMAND.test(segment.toString('latin1')) && end < chunk.length) {
+        // What follows DATA is message content if DATA was accepted, commands if it was
+        // refused: the parser answers DATA first, then the rest comes back here.
+        const rest = chunk.subarray(end);
+        super._write(Buffer.concat(out), encoding, (error) => {
+          if (error) next(error);
+          else this._write(rest, encoding, next);
+        });
+        return;
       }
     }
     if (out.length === 0) {

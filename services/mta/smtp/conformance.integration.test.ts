@@ -339,6 +339,11 @@ describe('SMTP conformance', () => {
     assert.equal((await mxc.read()).code, 354);
     assert.match((await mxc.read()).text, /^554 5\.6\.0 Message refused: line longer than 1000 octets/u);
     assert.equal(queue.requests.length, count);
+    mxc.write(`MAIL FROM:<a@example.org>\r\nDATA\r\n${'z'.repeat(3000)}\r\nNOOP\r\n`);
+    assert.equal((await mxc.read()).code, 250);
+    assert.equal((await mxc.read()).text, '503 5.5.1 Error: need RCPT command');
+    assert.equal((await mxc.read()).text, '500 5.5.2 Error: command line too long', 'after a refused DATA the rest are commands');
+    assert.equal((await mxc.read()).text, '250 2.0.0 OK');
     mxc.close();
   });
 
