@@ -265,3 +265,38 @@ describe('IMAP session rules over raw sockets', () => {
     await imap.waitClosed();
   });
 });
+
+describe('IMAP DELETE and RENAME of a mailbox another session has selected', () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+    const maildir = lab.maildir('carol@beta.test');
+    for (let i = 1; i <= 3; i += 1) await deliver(maildir, sampleMessage(`w${i}`), 'Work');
+  });
+  after(() => lab.close());
+
+  it('are allowed (as Dovecot): the other session sees the messages expunged, and a new mailbox of the old name is separate', async () => {
+    const a = await RawImap.open(lab.imapPort);
+    const b = await RawImap.open(lab.imapPort);
+    await a.command('l', 'LOGIN carol@beta.test secret');
+    await b.command('l', 'LOGIN carol@beta.test secret');
+    assert.match(await a.command('a1', 'SELECT Work'), /^\* 3 EXISTS/mu);
+    assert.match(await b.command('b1', 'RENAME Work Archive'), /^b1 OK/mu);
+    assert.match(await b.command('b2', 'STATUS Archive (MESSAGES)'), /^\* STATUS Archive \(MESSAGES 3\)/mu);
+    assert.match(await a.command('a2', 'NOOP'), /^\* 3 EXPUNGE\r\n\* 2 EXPUNGE\r\n\* 1 EXPUNGE\r\na2 OK/mu);
+    assert.match(await b.command('b3', 'CREATE Work'), /^b3 OK/mu);
+    b.write('b4 APPEND Work {18+}\r\nSubject: new one\r\n\r\n');
+    assert.match(await b.until(/^b4 /mu), /^b4 OK/mu);
+    // The old view stays empty: the new folder at the same path is not the one A selected.
+    assert.doesNotMatch(await a.command('a3', 'NOOP'), /EXISTS/u);
+    assert.match(await a.command('a4', 'SELECT Work'), /^\* 1 EXISTS/mu);
+    assert.match(await b.command('b5', 'SELECT Archive'), /^\* 3 EXISTS/mu);
+    assert.match(await a.command('a5', 'DELETE Archive'), /^a5 OK/mu);
+    assert.match(await b.command('b6', 'NOOP'), /^\* 3 EXPUNGE\r\n\* 2 EXPUNGE\r\n\* 1 EXPUNGE\r\nb6 OK/mu);
+    assert.match(await b.command('b7', 'FETCH 1:* UID'), /^b7 (OK|BAD)/mu);
+    assert.match(await a.command('a6', 'LIST "" "*"'), /^\* LIST \(\\HasNoChildren\) "\." Work\r\n/mu);
+    assert.doesNotMatch(await a.command('a7', 'LIST "" "Archive"'), /^\* LIST/mu);
+    a.close();
+    b.close();
+  });
+});

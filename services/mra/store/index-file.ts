@@ -170,6 +170,15 @@ export class IndexWriter {
     this.dirty = true;
   }
 
+  private stopped = false;
+
+  /** No more writes: the folder's directory was deleted or renamed away under an open handle. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   /** A lazy write: soon, but not for every flag change. */
   schedule(): void {
     this.dirty = true;
@@ -192,7 +201,7 @@ export class IndexWriter {
   }
 
   private async writeNow(): Promise<void> {
-    if (!this.dirty) return;
+    if (!this.dirty || this.stopped) return;
     this.dirty = false;
     try {
       const { head, entries } = this.snapshot();

@@ -218,6 +218,7 @@ export class MaildirFolder implements MailboxHandle {
   private scanned: DirMtimes | undefined;
 
   private async rescan(): Promise<void> {
+    if (this.gone) return;
     const before = await dirMtimes(this.dir);
     if (this.scanned && before && before.new === this.scanned.new && before.cur === this.scanned.cur) return;
     const started = Date.now();
@@ -404,6 +405,7 @@ export class MaildirFolder implements MailboxHandle {
   /** Writes (APPEND) or links (COPY) messages into `cur/` and gives them UIDs at once. */
   add(messages: readonly NewMessage[]): Promise<number[]> {
     return this.exclusive(async () => {
+      if (this.gone) throw new MailStoreError('NONEXISTENT', `mailbox ${this.name} no longer exists`);
       const uids: number[] = [];
       const keywordCount = this.keywords.length;
       for (const message of messages) {
@@ -470,6 +472,29 @@ export class MaildirFolder implements MailboxHandle {
     this.watcher?.close();
     this.watcher = undefined;
     await this.exclusive(() => this.flushIndex());
+  }
+
+  /** Set once the directory was deleted or renamed away while sessions had it open. */
+  private gone = false;
+
+  /**
+   * The folder was deleted or renamed by a session while others have it selected: every
+   * message is expunged for them (reported at their next command that allows it), and the
+   * handle stops reading and writing its old directory, which may be reused by a new folder.
+   */
+  vanish(): Promise<void> {
+    return this.exclusive(async () => {
+      // What memory knows goes with the directory first (a RENAME keeps UIDs and modseqs).
+      await this.index.flush().catch(this.onError);
+      this.gone = true;
+      this.watcher?.close();
+      this.watcher = undefined;
+      this.index.stop();
+      const expunged = this.list.map((entry) => entry.uid);
+      this.list = [];
+      this.ordered = undefined;
+      this.emit({ added: [], expunged, flagged: [] });
+    });
   }
 
   release(): Promise<void> {

@@ -103,7 +103,8 @@ export class MaildirStore implements MailStore {
 
   private async release(folder: MaildirFolder): Promise<void> {
     const entry = this.open.get(folder.dir);
-    if (!entry) return;
+    // A folder detached by DELETE or RENAME: its path may belong to a new folder now.
+    if (!entry || (await entry.folder) !== folder) return;
     entry.users -= 1;
     if (entry.users > 0) return;
     await folder.flushIndex();
@@ -115,18 +116,19 @@ export class MaildirStore implements MailStore {
     entry.linger.unref();
   }
 
-  /** Whether a session has the folder selected (folders kept only for reuse do not count). */
-  isOpen(dir: string): boolean {
-    return (this.open.get(dir)?.users ?? 0) > 0;
-  }
-
-  /** Drops a folder kept for reuse before its directory is renamed or removed. */
-  async forget(dir: string): Promise<void> {
+  /**
+   * Drops the folder at `dir` before its directory is renamed or removed. Sessions that
+   * have it selected see its messages expunged (RFC 3501 allows DELETE and RENAME of a
+   * mailbox another session has selected; Dovecot does the same).
+   */
+  async detach(dir: string): Promise<void> {
     const entry = this.open.get(dir);
-    if (!entry || entry.users > 0) return;
+    if (!entry) return;
     clearTimeout(entry.linger);
     this.open.delete(dir);
-    await (await entry.folder).stopWatching();
+    const folder = await entry.folder;
+    if (entry.users > 0) await folder.vanish();
+    else await folder.stopWatching();
   }
 
   private async copy(from: MaildirFolder, uids: readonly number[], target: string): Promise<{ uidValidity: number; uids: number[] }> {
@@ -225,8 +227,7 @@ class UserMaildir implements UserMailStore {
     const { name, dir } = this.resolve(raw);
     if (name === 'INBOX') throw new MailStoreError('CANNOT', 'INBOX cannot be deleted');
     if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
-    if (this.store.isOpen(dir)) throw new MailStoreError('INUSE', `mailbox ${name} is selected by a session`);
-    await this.store.forget(dir);
+    await this.store.detach(dir);
     // Renamed away first, so the folder disappears at once even if removal takes a while.
     const trash = join(this.root, 'tmp', `deleted-${randomBytes(6).toString('hex')}`);
     await rename(dir, trash);
@@ -257,8 +258,7 @@ class UserMaildir implements UserMailStore {
     if (to.name.startsWith(`${from.name}.`)) throw new MailStoreError('CANNOT', 'a mailbox cannot move under itself');
     const children = (await this.folderNames()).filter((name) => name.startsWith(`${from.name}.`));
     for (const name of [from.name, ...children]) {
-      if (this.store.isOpen(folderPath(this.root, name))) throw new MailStoreError('INUSE', `mailbox ${name} is selected by a session`);
-      await this.store.forget(folderPath(this.root, name));
+      await this.store.detach(folderPath(this.root, name));
     }
     await rename(from.dir, to.dir);
     for (const child of children) {
