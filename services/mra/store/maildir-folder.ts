@@ -65,6 +65,20 @@ class Entry implements MessageRecord, IndexEntry, Known {
   }
 }
 
+/**
+ * New files in delivery order, so UIDs follow arrival: seconds, then the microseconds of
+ * `<secs>.M<usec>P…` (not zero-padded: `M98000` is before `M102000`), then the name.
+ * Keys are computed once per file, not per comparison.
+ */
+function sortByDelivery<T>(fresh: ReadonlyArray<[string, T]>): Array<[string, T]> {
+  const keys = fresh.map(([base], i) => {
+    const match = /^(\d+)\.(?:[^.]*?M(\d+))?/u.exec(base);
+    return { i, base, seconds: match ? Number(match[1]) : 0, micros: match?.[2] === undefined ? 0 : Number(match[2]) };
+  });
+  keys.sort((a, b) => a.seconds - b.seconds || a.micros - b.micros || (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+  return keys.map((key) => fresh[key.i] as [string, T]);
+}
+
 let lastUidValidity = 0;
 function nextUidValidity(): number {
   lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(Date.now() / 1000));
@@ -250,7 +264,7 @@ export class MaildirFolder implements MailboxHandle {
       change.expunged.push(...missing.map((entry) => entry.uid));
     }
     if (fresh.length > 0) {
-      fresh.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      fresh = sortByDelivery(fresh);
       const eager = fresh.length <= EAGER_STAT_LIMIT;
       for (const [base, listed] of fresh) {
         const parsed = parseFileName(listed.file);

@@ -65,6 +65,19 @@ describe('Maildir++ store', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('gives new files UIDs in delivery order (seconds, then unpadded microseconds), not name order', async () => {
+    const store = new MaildirStore(root, logger);
+    const user = await store.forUser({ local: 'order', domain: 'beta.test', address: 'order@beta.test' });
+    const maildir = join(root, 'beta.test', 'order');
+    const names = ['1700000001.M5P1Q4.h', '1700000000.M102000P1Q3.h', '1700000000.M98000P1Q2.h', '1700000000.M7000P1Q1.h', 'odd-name'];
+    for (const name of names) await writeFile(join(maildir, 'new', name), sampleMessage(name));
+    const box = await user.open('INBOX');
+    const order = await Promise.all(box.messages().map(async (m) => /Subject: (\S+)/u.exec((await box.readHeader(m.uid)).toString())?.[1]));
+    assert.deepEqual(order, ['odd-name', '1700000000.M7000P1Q1.h', '1700000000.M98000P1Q2.h', '1700000000.M102000P1Q3.h', '1700000001.M5P1Q4.h']);
+    await box.release();
+    await store.close();
+  });
+
   it('creates the standard folders and keeps UIDs across reopen, renames and deliveries', async () => {
     const store = new MaildirStore(root, logger);
     const user = await store.forUser(account);
