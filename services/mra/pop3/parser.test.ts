@@ -67,6 +67,11 @@ describe('POP3 replies', () => {
     assert.equal(dotStuff(Buffer.from('bare\nlf\n')).toString(), 'bare\r\nlf\r\n.\r\n');
     assert.equal(dotStuff(Buffer.from('no newline')).toString(), 'no newline\r\n.\r\n');
     assert.equal(dotStuff(Buffer.alloc(0)).toString(), '.\r\n');
+    // The as-is path (CRLF throughout, no leading dot) and the line-by-line one agree.
+    const byLines = (text: string) => `${text === '' ? '' : text.replace(/\r?\n$/u, '').split(/\r?\n/u).map((line) => (line.startsWith('.') ? `.${line}` : line)).join('\r\n') + '\r\n'}.\r\n`;
+    for (const text of ['a\r\nb\r\n', 'a\r\nb', 'Subject: x\r\n\r\nbody\r\n', '.start\r\n', 'a\r\n.b\r\n', 'a\nb\r\n', 'cr\ronly\r\n', '\r\n', 'x\r\n\r\n']) {
+      assert.equal(dotStuff(Buffer.from(text, 'latin1')).toString('latin1'), byLines(text), JSON.stringify(text));
+    }
   });
 
   it('TOP returns the header, the blank line and n body lines', () => {

@@ -44,9 +44,14 @@ function statusLine(reply: Reply): string {
 /**
  * A message as a multi-line body (RFC 1939 §3): every line ends in CRLF (a bare LF in
  * the stored file becomes CRLF), a line starting with `.` gets one more, and the body
- * ends with `.` CRLF.
+ * ends with `.` CRLF. As pieces to write in order: a stored message that needs no change
+ * (CRLF throughout, no line starting with a dot: what the MDA writes) goes out as it is.
  */
-export function dotStuff(message: Buffer): Buffer {
+export function dotStuffParts(message: Buffer): Buffer[] {
+  if (needsNoStuffing(message)) {
+    const ends = message.length === 0 || (message[message.length - 2] === 0x0d && message[message.length - 1] === 0x0a);
+    return ends ? [message, TERMINATOR] : [message, CRLF, TERMINATOR];
+  }
   const parts: Buffer[] = [];
   let start = 0;
   while (start < message.length) {
@@ -58,7 +63,23 @@ export function dotStuff(message: Buffer): Buffer {
     start = end + 1;
   }
   parts.push(TERMINATOR);
-  return Buffer.concat(parts);
+  return parts;
+}
+
+/** CRLF line ends only (no bare CR or LF) and no line that starts with a dot. */
+function needsNoStuffing(message: Buffer): boolean {
+  if (message[0] === 0x2e || message.indexOf('\n.') !== -1) return false;
+  for (let lf = message.indexOf(0x0a); lf !== -1; lf = message.indexOf(0x0a, lf + 1)) {
+    if (lf === 0 || message[lf - 1] !== 0x0d) return false;
+  }
+  for (let cr = message.indexOf(0x0d); cr !== -1; cr = message.indexOf(0x0d, cr + 1)) {
+    if (message[cr + 1] !== 0x0a) return false;
+  }
+  return true;
+}
+
+export function dotStuff(message: Buffer): Buffer {
+  return Buffer.concat(dotStuffParts(message));
 }
 
 /** Our own listing lines (LIST, UIDL, CAPA) as a multi-line body: no line breaks inside, so only dots to stuff. */
@@ -71,7 +92,7 @@ export function serialize(reply: Reply): Buffer {
   const line = Buffer.from(statusLine(reply), 'utf8');
   const head = Buffer.concat([line.subarray(0, MAX_RESPONSE_LINE_OCTETS - 2), CRLF]);
   if (reply.kind !== 'ok') return head;
-  if (reply.body) return Buffer.concat([head, dotStuff(reply.body)]);
+  if (reply.body) return Buffer.concat([head, ...dotStuffParts(reply.body)]);
   if (reply.lines) return Buffer.concat([head, Buffer.from(linesBody(reply.lines), 'utf8')]);
   return head;
 }
