@@ -87,14 +87,19 @@ function linesBody(lines: readonly string[]): string {
   return [...lines.map((line) => (line.charCodeAt(0) === 0x2e ? `.${line}` : line)), '.', ''].join('\r\n');
 }
 
-/** The serialized reply, ready for the socket. */
-export function serialize(reply: Reply): Buffer {
+/** The serialized reply as pieces to write in order (a message body is not copied). */
+export function serializeParts(reply: Reply): Buffer[] {
   const line = Buffer.from(statusLine(reply), 'utf8');
   const head = Buffer.concat([line.subarray(0, MAX_RESPONSE_LINE_OCTETS - 2), CRLF]);
-  if (reply.kind !== 'ok') return head;
-  if (reply.body) return Buffer.concat([head, ...dotStuffParts(reply.body)]);
-  if (reply.lines) return Buffer.concat([head, Buffer.from(linesBody(reply.lines), 'utf8')]);
-  return head;
+  if (reply.kind !== 'ok') return [head];
+  if (reply.body) return [head, ...dotStuffParts(reply.body)];
+  if (reply.lines) return [head, Buffer.from(linesBody(reply.lines), 'utf8')];
+  return [head];
+}
+
+/** The serialized reply, ready for the socket. */
+export function serialize(reply: Reply): Buffer {
+  return Buffer.concat(serializeParts(reply));
 }
 
 /**

@@ -11,7 +11,7 @@ import { COMMANDS } from './commands.ts';
 import type { Pop3Context, Pop3Services } from './context.ts';
 import { AUTOLOGOUT_MS, MAX_BAD_COMMANDS, MAX_COMMAND_LINE_OCTETS } from './limits.ts';
 import { LineSplitter, parseCommand, type Line } from './parser.ts';
-import { err, ok, serialize, type Reply } from './replies.ts';
+import { err, ok, serializeParts, type Reply } from './replies.ts';
 
 /** Commands whose arguments are secrets, masked in debug logs. */
 const SECRET_VERBS = new Set(['PASS', 'AUTH']);
@@ -141,9 +141,14 @@ export class Pop3Session {
   /** The one writer: serializes the reply, waits for the socket, then runs its `then`. */
   private async write(reply: Reply): Promise<void> {
     if (this.socket.destroyed) return;
-    const bytes = serialize(reply);
-    this.log.debug({ dir: 'S:' }, bytes.subarray(0, Math.min(bytes.indexOf(0x0d), 200)).toString());
-    const flushed = this.socket.write(bytes);
+    const parts = serializeParts(reply);
+    const head = parts[0] ?? Buffer.alloc(0);
+    this.log.debug({ dir: 'S:' }, head.subarray(0, Math.min(head.indexOf(0x0d), 200)).toString());
+    // Corked: the pieces leave in one write, without a copy of the message joined to its status line.
+    this.socket.cork();
+    let flushed = true;
+    for (const part of parts) flushed = this.socket.write(part);
+    this.socket.uncork();
     const then = reply.kind === 'challenge' ? undefined : reply.then;
     if (then === 'close') {
       this.ending = true;
