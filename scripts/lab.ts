@@ -13,6 +13,7 @@ import http from 'node:http';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
+import { EXIT_WITH_PARENT_VARIABLE } from '../shared/agent.ts';
 import { parseHostPort } from '../shared/config.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS } from '../shared/lab.ts';
 import { warmCompileCache } from './compile-cache.ts';
@@ -104,8 +105,9 @@ async function startAgent(agent: AgentPlan): Promise<void> {
   stoppedOnPurpose.delete(agent.name);
   const child = spawn(process.execPath, [...agent.nodeOptions, join(root, agent.entry)], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin: a pipe that closes when this launcher is gone, however it ends (shared/agent.ts).
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env, [EXIT_WITH_PARENT_VARIABLE]: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.set(agent.name, child);
   for (const stream of [child.stdout, child.stderr]) {

@@ -26,6 +26,13 @@ function isOperatorError(error: unknown): boolean {
  */
 export const COMPILE_ONLY_VARIABLE = 'MXLAB_COMPILE_ONLY';
 
+/**
+ * Set to `1` by the no-Docker launcher, which gives each agent a pipe as stdin: when the
+ * pipe closes (the launcher is gone, even by `kill -9`), the agent stops as on SIGTERM
+ * instead of living on as an orphan that holds the lab's ports.
+ */
+export const EXIT_WITH_PARENT_VARIABLE = 'MXLAB_EXIT_WITH_PARENT';
+
 export async function runAgent(name: string, start: () => Promise<RunningAgent>): Promise<void> {
   if (process.env[COMPILE_ONLY_VARIABLE] === '1') process.exit(0);
   let agent: RunningAgent;
@@ -40,10 +47,10 @@ export async function runAgent(name: string, start: () => Promise<RunningAgent>)
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (reason: NodeJS.Signals | 'launcher gone'): void => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${name}: ${signal}, stopping\n`);
+    process.stderr.write(`${name}: ${reason}, stopping\n`);
     agent.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -54,4 +61,8 @@ export async function runAgent(name: string, start: () => Promise<RunningAgent>)
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (process.env[EXIT_WITH_PARENT_VARIABLE] === '1') {
+    process.stdin.on('data', () => undefined);
+    process.stdin.once('close', () => stop('launcher gone'));
+  }
 }
