@@ -61,7 +61,8 @@ export function withFlags(unique: string, flags: string): string {
  * does not follow the pattern counts as second 0, after every microsecond of it.
  */
 export function deliveryKey(name: string): [seconds: number, micros: number] {
-  const match = /^(\d+)\.(?:M(\d+))?/u.exec(name);
+  // `M<usec>` may follow other fields (`P<pid>Q<n>M<usec>`, older writers); it is not zero-padded.
+  const match = /^(\d+)\.(?:[^.]*?M(\d+))?/u.exec(name);
   return [Number(match?.[1] ?? '0'), Number(match?.[2] ?? '999999999')];
 }
 

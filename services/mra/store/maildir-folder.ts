@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
 import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Known, type Sub } from './folder-files.ts';
 import { fileName, flagsToInfo, INFO_SEPARATOR, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
+import { sortByDelivery } from '../../mda/maildir-name.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
@@ -63,20 +64,6 @@ class Entry implements MessageRecord, IndexEntry, Known {
   with(changes: { sub?: Sub; file?: string; flags?: readonly string[]; size?: number; modseq?: number }): Entry {
     return new Entry(this.uid, changes.modseq ?? this.modseq, changes.size ?? this.size, this.internalDateMs, changes.sub ?? this.sub, changes.file ?? this.file, changes.flags ?? this.flags);
   }
-}
-
-/**
- * New files in delivery order, so UIDs follow arrival: seconds, then the microseconds of
- * `<secs>.M<usec>P…` (not zero-padded: `M98000` is before `M102000`), then the name.
- * Keys are computed once per file, not per comparison.
- */
-function sortByDelivery<T>(fresh: ReadonlyArray<[string, T]>): Array<[string, T]> {
-  const keys = fresh.map(([base], i) => {
-    const match = /^(\d+)\.(?:[^.]*?M(\d+))?/u.exec(base);
-    return { i, base, seconds: match ? Number(match[1]) : 0, micros: match?.[2] === undefined ? 0 : Number(match[2]) };
-  });
-  keys.sort((a, b) => a.seconds - b.seconds || a.micros - b.micros || (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
-  return keys.map((key) => fresh[key.i] as [string, T]);
 }
 
 let lastUidValidity = 0;
@@ -264,7 +251,8 @@ export class MaildirFolder implements MailboxHandle {
       change.expunged.push(...missing.map((entry) => entry.uid));
     }
     if (fresh.length > 0) {
-      fresh = sortByDelivery(fresh);
+      // In delivery order (the MDA's names, as POP3 sorts them), so UIDs follow arrival.
+      fresh = sortByDelivery(fresh, ([base]) => base);
       const eager = fresh.length <= EAGER_STAT_LIMIT;
       for (const [base, listed] of fresh) {
         const parsed = parseFileName(listed.file);
