@@ -33,6 +33,11 @@ export const AGENT_PROGRAMS: ReadonlyArray<{ entry: string; nodeOptions: readonl
   { entry: 'services/mua/main.ts', nodeOptions: [] },
 ];
 
+/** The node flags an agent entry runs with (none for an entry not in AGENT_PROGRAMS). */
+export function nodeOptionsOf(entry: string): readonly string[] {
+  return AGENT_PROGRAMS.find((program) => program.entry === entry)?.nodeOptions ?? [];
+}
+
 export function compileCacheDir(root: string): string {
   return join(root, 'node_modules', '.cache', 'mxlab-compile');
 }

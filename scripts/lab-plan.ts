@@ -4,13 +4,13 @@
  * container addresses and DESIGN.md's host endpoints added on 127.0.0.1.
  */
 import { join } from 'node:path';
-import { compileCacheDir, MRA_NODE_OPTIONS } from './compile-cache.ts';
+import { compileCacheDir, nodeOptionsOf } from './compile-cache.ts';
 import { AGENT_ADDRESSES, hostPort, loopbackNet, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../shared/lab.ts';
 
 export interface AgentPlan {
   name: AgentName;
   entry: string;
-  /** Flags for node itself, before the entry (compose.yaml's `command:` says the same). */
+  /** Flags for node itself, before the entry (AGENT_PROGRAMS in compile-cache.ts, as compose.yaml's `command:`). */
   nodeOptions: readonly string[];
   env: Record<string, string>;
   /** First listener: the agent is up when it accepts a TCP connection here. */
@@ -49,6 +49,8 @@ export const ENDPOINT_DESCRIPTIONS: Record<HostEndpoint, string> = {
   betaPop3s: 'beta POP3S',
 };
 
+type PlannedAgent = Omit<AgentPlan, 'nodeOptions'>;
+
 export function labPlan(options: LabOptions): AgentPlan[] {
   const env = options.env ?? process.env;
   const net = loopbackNet(env);
@@ -72,10 +74,9 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     name: 'alpha-mta' | 'beta-mx1' | 'beta-mx2',
     hostname: string,
     extra: Record<string, string>,
-  ): AgentPlan => ({
+  ): PlannedAgent => ({
     name,
     entry: 'services/mta/main.ts',
-    nodeOptions: [],
     ready: { host: at(name), port: SERVICE_PORTS.smtp },
     env: {
       ...common,
@@ -90,17 +91,15 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       ...extra,
     },
   });
-  const mda = (name: 'alpha-mda' | 'beta-mda', domain: string): AgentPlan => ({
+  const mda = (name: 'alpha-mda' | 'beta-mda', domain: string): PlannedAgent => ({
     name,
     entry: 'services/mda/main.ts',
-    nodeOptions: [],
     ready: { host: at(name), port: SERVICE_PORTS.lmtp },
     env: { ...common, MDA_NAME: name, MDA_HOSTNAME: `lmtp.${domain}`, MDA_DOMAINS: domain, MDA_LMTP_LISTEN: listen(name, SERVICE_PORTS.lmtp) },
   });
-  const mra = (name: 'alpha-mra' | 'beta-mra', domain: string, side: 'alpha' | 'beta'): AgentPlan => ({
+  const mra = (name: 'alpha-mra' | 'beta-mra', domain: string, side: 'alpha' | 'beta'): PlannedAgent => ({
     name,
     entry: 'services/mra/main.ts',
-    nodeOptions: MRA_NODE_OPTIONS,
     ready: { host: at(name), port: SERVICE_PORTS.imap },
     env: {
       ...common,
@@ -116,11 +115,10 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     },
   });
 
-  return [
+  const agents: PlannedAgent[] = [
     {
       name: 'dns',
       entry: 'dns/main.ts',
-      nodeOptions: [],
       ready: { host: at('dns'), port: SERVICE_PORTS.dns },
       env: {
         ...common,
@@ -132,7 +130,6 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     {
       name: 'caller',
       entry: 'services/caller/main.ts',
-      nodeOptions: [],
       ready: { host: at('caller'), port: SERVICE_PORTS.caller },
       env: { ...common, CALLER_LISTEN: `${at('caller')}:${SERVICE_PORTS.caller}`, CALLER_DNS_SERVER: dns },
     },
@@ -170,11 +167,11 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     {
       name: 'mua',
       entry: 'services/mua/main.ts',
-      nodeOptions: [],
       ready: { host: '127.0.0.1', port: hostPort('mua', env) },
       env: { ...common, MUA_LISTEN: `${pub('mua')},${at('mua')}:${SERVICE_PORTS.mua}`, MUA_DNS_SERVER: dns },
     },
   ];
+  return agents.map((agent) => ({ ...agent, nodeOptions: nodeOptionsOf(agent.entry) }));
 }
 
 export function publishedEndpoints(env: NodeJS.ProcessEnv = process.env): PublishedEndpoint[] {
