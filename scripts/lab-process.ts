@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_ENDPOINTS, type HostEndpoint } from '../shared/lab.ts';
 import { freePort } from '../shared/testing/ports.ts';
+import { warmCompileCache } from './compile-cache.ts';
 
 const START_TIMEOUT_MS = 90_000;
 const root = join(import.meta.dirname, '..');
@@ -28,7 +29,38 @@ export interface LabProcess {
 }
 
 
-export async function startLabProcess(options: { loopbackNet: string; env?: NodeJS.ProcessEnv; keepState?: boolean }): Promise<LabProcess> {
+type LabOptions = { loopbackNet: string; env?: NodeJS.ProcessEnv; keepState?: boolean };
+
+/** Attempts when a chosen host port was taken by someone else before the lab bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * Host ports are picked free, but the agents bind them seconds later: in that window
+ * another program (another test's connection, from the same ephemeral range) may take
+ * one. Such a start is tried again on new ports; any other failure is reported at once.
+ * The compile cache is filled first, so the launcher's own fill is quick and the window short.
+ */
+export async function startLabProcess(options: LabOptions): Promise<LabProcess> {
+  await warmCompileCache(root);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const portTaken = error instanceof LabStartError && /already taken|stopped \(exit 2\)/u.test(error.output);
+      if (!portTaken || attempt >= PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class LabStartError extends Error {
+  readonly output: string;
+  constructor(output: string) {
+    super(`the lab did not come up:\n${output}`);
+    this.output = output;
+  }
+}
+
+async function startOnce(options: LabOptions): Promise<LabProcess> {
   const stateDir = await mkdtemp(join(tmpdir(), 'mxlab-lab-'));
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env, MXLAB_LOOPBACK_NET: options.loopbackNet, MXLAB_STATE_DIR: stateDir };
   const ports = {} as Record<HostEndpoint, number>;
@@ -54,7 +86,7 @@ export async function startLabProcess(options: { loopbackNet: string; env?: Node
   while (!output.includes('mxlab is up')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`the lab did not come up:\n${output}`);
+      throw new LabStartError(output);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
