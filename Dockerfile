@@ -14,7 +14,7 @@ RUN npm ci --no-audit --no-fund --loglevel=warn
 COPY . .
 RUN npm run typecheck \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
- && find shared services dns scripts -name '*.test.ts' -delete \
+ && find shared services scripts -name '*.test.ts' -delete \
  && rm -rf bench
 
 # Runtime: sources + production node_modules, owned by root, run as the unprivileged user

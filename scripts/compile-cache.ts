@@ -25,7 +25,7 @@ export const MRA_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=8'];
  * with each agent's own flags, by the user that runs the agents.
  */
 export const AGENT_PROGRAMS: ReadonlyArray<{ entry: string; nodeOptions: readonly string[] }> = [
-  { entry: 'dns/main.ts', nodeOptions: [] },
+  { entry: 'services/dns/main.ts', nodeOptions: [] },
   { entry: 'services/caller/main.ts', nodeOptions: [] },
   { entry: 'services/mda/main.ts', nodeOptions: [] },
   { entry: 'services/mra/main.ts', nodeOptions: MRA_NODE_OPTIONS },

@@ -118,12 +118,12 @@ export function labPlan(options: LabOptions): AgentPlan[] {
   const agents: PlannedAgent[] = [
     {
       name: 'dns',
-      entry: 'dns/main.ts',
+      entry: 'services/dns/main.ts',
       ready: { host: at('dns'), port: SERVICE_PORTS.dns },
       env: {
         ...common,
         DNS_LISTEN: `${dns},${pub('dns')}`,
-        DNS_ZONES_DIR: join(options.root, 'dns', 'zones'),
+        DNS_ZONES_DIR: join(options.root, 'services', 'dns', 'zones'),
         DNS_ADDRESS_MODE: 'loopback',
       },
     },

@@ -23,7 +23,7 @@ describe('agent lifecycle', () => {
   it('an agent started by the launcher stops cleanly when the launcher’s pipe closes', async () => {
     const port = await freePort();
     const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', DNS_LISTEN: `127.0.0.1:${port}`, [EXIT_WITH_PARENT_VARIABLE]: '1' };
-    const child = spawn(process.execPath, [join(root, 'dns', 'main.ts')], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'services', 'dns', 'main.ts')], { env, stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(child, 'exit');

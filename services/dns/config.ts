@@ -3,7 +3,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { listenListField, loadConfig, logLevelField } from '../shared/config.ts';
+import { listenListField, loadConfig, logLevelField } from '../../shared/config.ts';
 
 /** The repository's zone files, the same ones CoreDNS serves in compose. */
 export const DEFAULT_ZONES_DIR = fileURLToPath(new URL('./zones/', import.meta.url));

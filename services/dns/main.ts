@@ -1,9 +1,9 @@
 /**
- * `node dns/main.ts`: the lab DNS for the no-Docker mode (compose runs CoreDNS on the
+ * `node services/dns/main.ts`: the lab DNS for the no-Docker mode (compose runs CoreDNS on the
  * same zone files). Stops cleanly on SIGINT/SIGTERM; a taken port is a clear error.
  */
-import { runAgent } from '../shared/agent.ts';
-import { createLogger } from '../shared/log.ts';
+import { runAgent } from '../../shared/agent.ts';
+import { createLogger } from '../../shared/log.ts';
 import { loadDnsConfig } from './config.ts';
 import { startDnsServer } from './server.ts';
 

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { toLoopback } from '../shared/lab.ts';
+import { toLoopback } from '../../shared/lab.ts';
 import { parseZone, type Zone, type ZoneRecord } from './zone.ts';
 
 export type AddressMode = 'loopback' | 'compose';
