@@ -5,7 +5,10 @@
  *
  * While it runs, `npm run lab -- stop beta-mx1` / `start beta-mx1` / `status` take one
  * agent down and up again (a failure caused on purpose, like `docker compose stop`),
- * through an HTTP control socket at `<state>/control.sock`.
+ * through an HTTP control socket at `<state>/control.sock`. An agent that dies on its own
+ * (a crash, `npm run lab -- kill beta-mx1`, `kill -9`) is started again with backoff, as
+ * compose's `restart: unless-stopped` does (scripts/restart-policy.ts); only an agent that
+ * fails before the lab is first up stops the lab.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +21,7 @@ import { parseHostPort } from '../shared/config.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS } from '../shared/lab.ts';
 import { warmCompileCache } from './compile-cache.ts';
 import { labPlan, publishedEndpoints, type AgentPlan } from './lab-plan.ts';
+import { nextRestartDelay } from './restart-policy.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
@@ -29,6 +33,18 @@ const stateDir = resolve(process.env.MXLAB_STATE_DIR ?? join(root, '.lab'));
 const children = new Map<string, ChildProcess>();
 /** Agents taken down on purpose through the control socket: their exit is not an error. */
 const stoppedOnPurpose = new Set<string>();
+
+/** What the supervisor knows of each agent, shown by `npm run lab -- status`. */
+interface Supervision {
+  restarts: number;
+  lastExit?: { code: number | null; signal: NodeJS.Signals | null; at: string };
+  startedAt: number;
+  /** Answering on its first listener since its last start. */
+  ready: boolean;
+  delayMs?: number;
+  restartTimer?: NodeJS.Timeout;
+}
+const supervision = new Map<string, Supervision>();
 let stopping = false;
 let plan: AgentPlan[] = [];
 
@@ -100,9 +116,25 @@ function connects(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function startAgent(agent: AgentPlan): Promise<void> {
+function supervisionOf(name: string): Supervision {
+  let state = supervision.get(name);
+  if (!state) supervision.set(name, (state = { restarts: 0, startedAt: Date.now(), ready: false }));
+  return state;
+}
+
+/**
+ * Starts one agent and waits until it answers. `initial`: part of the lab's first start,
+ * where an agent that exits stops the lab (a port taken, a bad config); later, an exit
+ * is a crash and the agent is started again.
+ */
+async function startAgent(agent: AgentPlan, initial: boolean): Promise<void> {
   const logs = createWriteStream(join(stateDir, 'logs', `${agent.name}.log`), { flags: 'a' });
   stoppedOnPurpose.delete(agent.name);
+  const state = supervisionOf(agent.name);
+  clearTimeout(state.restartTimer);
+  state.restartTimer = undefined;
+  state.startedAt = Date.now();
+  state.ready = false;
   const child = spawn(process.execPath, [...agent.nodeOptions, join(root, agent.entry)], {
     cwd: root,
     // stdin: a pipe that closes when this launcher is gone, however it ends (shared/agent.ts).
@@ -117,12 +149,19 @@ async function startAgent(agent: AgentPlan): Promise<void> {
     });
   }
   let exited = false;
+  let ready = false;
   child.once('exit', (code, signal) => {
     exited = true;
     logs.end();
+    state.lastExit = { code, signal, at: new Date().toISOString() };
     if (stopping || stoppedOnPurpose.has(agent.name)) return;
-    process.stderr.write(`mxlab: ${agent.name} stopped (${signal ?? `exit ${code}`}); see ${join(stateDir, 'logs', `${agent.name}.log`)}\n`);
-    void stopAll(1);
+    const log = join(stateDir, 'logs', `${agent.name}.log`);
+    if (initial && !ready) {
+      process.stderr.write(`mxlab: ${agent.name} stopped (${signal ?? `exit ${code}`}); see ${log}\n`);
+      void stopAll(1);
+      return;
+    }
+    scheduleRestart(agent, `${signal ?? `exit ${code}`}`, log);
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await connects(agent.ready.host, agent.ready.port))) {
@@ -130,12 +169,36 @@ async function startAgent(agent: AgentPlan): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${agent.name} did not answer on ${agent.ready.host}:${agent.ready.port}`);
     await new Promise((resolveTimer) => setTimeout(resolveTimer, 100));
   }
+  ready = true;
+  state.ready = true;
+}
+
+/** compose's `restart: unless-stopped`: the agent died on its own, start it again after a backoff. */
+function scheduleRestart(agent: AgentPlan, how: string, log: string): void {
+  const state = supervisionOf(agent.name);
+  state.delayMs = nextRestartDelay(state.delayMs, Date.now() - state.startedAt);
+  process.stderr.write(`mxlab: ${agent.name} died (${how}); restarting in ${state.delayMs} ms (restart ${state.restarts + 1}); see ${log}\n`);
+  state.restartTimer = setTimeout(() => {
+    state.restartTimer = undefined;
+    state.restarts += 1;
+    // A start that fails is an exit, which schedules the next attempt.
+    startAgent(agent, false).then(
+      async () => {
+        await writePids();
+        say(`mxlab: ${agent.name} restarted (restart ${state.restarts})`);
+      },
+      (error: Error) => process.stderr.write(`mxlab: restart of ${agent.name} failed: ${error.message}\n`),
+    );
+  }, state.delayMs);
 }
 
 async function stopAgent(name: string): Promise<void> {
+  const state = supervisionOf(name);
+  clearTimeout(state.restartTimer);
+  state.restartTimer = undefined;
+  stoppedOnPurpose.add(name);
   const child = children.get(name);
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  stoppedOnPurpose.add(name);
   const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
@@ -143,11 +206,32 @@ async function stopAgent(name: string): Promise<void> {
   clearTimeout(timer);
 }
 
-function agentStatus(): { name: string; address: string; running: boolean; pid?: number }[] {
+/** SIGKILL, as `kill -9` or the OOM killer would: not a deliberate stop, so the agent is restarted. */
+async function killAgent(name: string): Promise<void> {
+  const child = children.get(name);
+  if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} is not running`);
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+type AgentState = 'running' | 'starting' | 'stopped' | 'restarting';
+
+function agentStatus(): { name: string; address: string; state: AgentState; running: boolean; pid?: number; restarts: number; lastExit?: Supervision['lastExit'] }[] {
   return plan.map((agent) => {
     const child = children.get(agent.name);
     const running = child !== undefined && child.exitCode === null && child.signalCode === null;
-    return { name: agent.name, address: agent.ready.host, running, ...(running && child.pid ? { pid: child.pid } : {}) };
+    const watch = supervision.get(agent.name);
+    const state: AgentState = running ? (watch?.ready ? 'running' : 'starting') : watch?.restartTimer ? 'restarting' : 'stopped';
+    return {
+      name: agent.name,
+      address: agent.ready.host,
+      state,
+      running,
+      ...(running && child.pid ? { pid: child.pid } : {}),
+      restarts: watch?.restarts ?? 0,
+      ...(watch?.lastExit ? { lastExit: watch.lastExit } : {}),
+    };
   });
 }
 
@@ -156,7 +240,7 @@ async function writePids(): Promise<void> {
   await writeFile(join(stateDir, 'pids.json'), `${JSON.stringify(pids, null, 2)}\n`);
 }
 
-/** The control socket: GET /agents, POST /agents/<name>/stop, POST /agents/<name>/start. */
+/** The control socket: GET /agents, POST /agents/<name>/stop|start|kill. */
 async function startControl(): Promise<http.Server> {
   const socketPath = join(stateDir, 'control.sock');
   await rm(socketPath, { force: true });
@@ -165,18 +249,19 @@ async function startControl(): Promise<http.Server> {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(`${JSON.stringify(body)}\n`);
     };
-    const match = /^\/agents(?:\/([a-z0-9-]+)\/(stop|start))?$/u.exec(request.url ?? '');
+    const match = /^\/agents(?:\/([a-z0-9-]+)\/(stop|start|kill))?$/u.exec(request.url ?? '');
     if (!match) return reply(404, { error: 'unknown path' });
     const [, name, action] = match;
     if (!name) return request.method === 'GET' ? reply(200, agentStatus()) : reply(405, { error: 'GET only' });
     if (request.method !== 'POST') return reply(405, { error: 'POST only' });
     const agent = plan.find((item) => item.name === name);
     if (!agent) return reply(404, { error: `no agent ${name}` });
-    const work = action === 'stop' ? stopAgent(name) : agentStatus().find((item) => item.name === name)?.running ? Promise.resolve() : startAgent(agent);
+    const running = agentStatus().find((item) => item.name === name)?.running;
+    const work = action === 'stop' ? stopAgent(name) : action === 'kill' ? killAgent(name) : running ? Promise.resolve() : startAgent(agent, false);
     work.then(
       async () => {
         await writePids();
-        say(`mxlab: ${name} ${action === 'stop' ? 'stopped' : 'started'} on request`);
+        say(`mxlab: ${name} ${action === 'stop' ? 'stopped' : action === 'kill' ? 'killed (SIGKILL)' : 'started'} on request`);
         reply(200, agentStatus().find((item) => item.name === name));
       },
       (error: Error) => reply(500, { error: error.message }),
@@ -211,7 +296,7 @@ async function main(): Promise<void> {
   for (const group of order) {
     const agents = plan.filter((agent) => group.includes(agent.name));
     try {
-      await Promise.all(agents.map((agent) => startAgent(agent)));
+      await Promise.all(agents.map((agent) => startAgent(agent, true)));
     } catch (error) {
       process.stderr.write(`mxlab: ${(error as Error).message}; logs in ${join(stateDir, 'logs')}\n`);
       await stopAll(1);
@@ -233,7 +318,8 @@ async function main(): Promise<void> {
   say('');
   say(`Lab CA (trust it in clients): ${join(stateDir, 'tls', 'ca.crt')}`);
   say(`Logs: ${join(stateDir, 'logs')}/<agent>.log   Stop: Ctrl-C`);
-  say('Take an agent down and up: npm run lab -- stop beta-mx1 | start beta-mx1 | status');
+  say('Take an agent down and up: npm run lab -- stop beta-mx1 | start beta-mx1 | kill beta-mx1 | status');
+  say('An agent that dies on its own is restarted with backoff, as compose\'s restart: unless-stopped.');
 }
 
 await main();
