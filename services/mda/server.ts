@@ -11,7 +11,7 @@ import { buildReceived } from '../../shared/received.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MdaConfig } from './config.ts';
 import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
-import { deliverToMaildir } from './maildir.ts';
+import { deliverToMaildir } from '../../shared/maildir/deliver.ts';
 
 /** Largest message accepted (advertised as SIZE, RFC 1870); larger ones get 552 per recipient. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;

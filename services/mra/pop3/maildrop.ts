@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Account } from '../../../shared/users.ts';
-import { parseMaildirFilename, sizeInName, sortByDelivery, withFlags } from '../../mda/maildir-name.ts';
-import { ensureMaildir } from '../../mda/maildir.ts';
+import { ensureMaildir } from '../../../shared/maildir/layout.ts';
+import { parseName, sizeInName, sortByDelivery, withInfo } from '../../../shared/maildir/names.ts';
 import { MAX_UIDL_LENGTH } from './limits.ts';
 import { lockMaildrop } from './lock.ts';
 
@@ -109,7 +109,7 @@ class MaildirMaildrop implements Maildrop {
   private async relocate(entry: Entry): Promise<string | undefined> {
     for (const sub of ['cur', 'new'] as const) {
       for (const name of await listDir(join(this.maildir, sub))) {
-        if (parseMaildirFilename(name).uniqueName === entry.unique) {
+        if (parseName(name).unique === entry.unique) {
           entry.sub = sub;
           entry.name = name;
           return this.pathOf(entry);
@@ -140,9 +140,9 @@ class MaildirMaildrop implements Maildrop {
   async markSeen(index: number): Promise<void> {
     const entry = this.entry(index);
     await this.withFile(entry, async (path) => {
-      const { flags } = parseMaildirFilename(entry.name);
+      const { info: flags } = parseName(entry.name);
       if (entry.sub === 'cur' && flags.includes('S')) return;
-      const name = withFlags(entry.unique, `${flags}S`);
+      const name = withInfo(entry.unique, `${flags}S`);
       await rename(path, join(this.maildir, 'cur', name));
       entry.sub = 'cur';
       entry.name = name;

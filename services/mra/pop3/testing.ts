@@ -11,7 +11,7 @@ import { createLogger } from '../../../shared/log.ts';
 import { runPython, runProcess, type ProcessResult } from '../../../shared/testing/processes.ts';
 import { ensureServerCertificate } from '../../../shared/tls.ts';
 import { ensureLabUsers, UserDirectory } from '../../../shared/users.ts';
-import { deliverToMaildir } from '../../mda/maildir.ts';
+import { deliverToMaildir } from '../../../shared/maildir/deliver.ts';
 import { createPop3Server, type Pop3Server } from './server.ts';
 
 export interface Pop3Lab {

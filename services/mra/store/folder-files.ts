@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { INFO_SEPARATOR } from './maildir-names.ts';
+import { INFO_SEPARATOR } from '../../../shared/maildir/names.ts';
 
 export type Sub = 'new' | 'cur';
 

@@ -4,19 +4,18 @@
  * Names travel as given by the client (modified UTF-7, RFC 3501 §5.1.3), which keeps
  * them ASCII on disk as Dovecot and Courier do. Nothing can name a path outside the root.
  */
-import { join } from 'node:path';
+import { FOLDER_DELIMITER, folderOfEntry, STANDARD_FOLDERS as MAILDIR_STANDARD_FOLDERS } from '../../../shared/maildir/layout.ts';
 import type { SpecialUse } from './types.ts';
 
-export const HIERARCHY_DELIMITER = '.';
+export { folderPath } from '../../../shared/maildir/layout.ts';
+
+/** IMAP names use the Maildir++ delimiter, so a name is its folder's directory without the dot. */
+export const HIERARCHY_DELIMITER = FOLDER_DELIMITER;
 /** Longest name accepted; well within NAME_MAX (255) with the leading dot. */
 export const MAX_MAILBOX_NAME_OCTETS = 200;
 
-export const STANDARD_FOLDERS: ReadonlyArray<readonly [string, SpecialUse]> = [
-  ['Sent', '\\Sent'],
-  ['Drafts', '\\Drafts'],
-  ['Junk', '\\Junk'],
-  ['Trash', '\\Trash'],
-];
+/** RFC 6154 special use of each standard folder (the folder name is the attribute's word). */
+export const STANDARD_FOLDERS: ReadonlyArray<readonly [string, SpecialUse]> = MAILDIR_STANDARD_FOLDERS.map((name) => [name, `\\${name}`] as const);
 
 export type NameCheck = { ok: true; name: string } | { ok: false; reason: string };
 
@@ -80,15 +79,11 @@ export function isModifiedUtf7(name: string): boolean {
   return true;
 }
 
-/** Directory of a checked name under the user's Maildir++ root. */
-export function folderPath(root: string, name: string): string {
-  return name === 'INBOX' ? root : join(root, `${HIERARCHY_DELIMITER}${name}`);
-}
-
 /** Folder directory entry (`.Sent`) → IMAP name, or undefined for other entries. */
 export function nameFromEntry(entry: string): string | undefined {
-  if (!entry.startsWith(HIERARCHY_DELIMITER) || entry === '.' || entry === '..') return undefined;
-  const check = checkMailboxName(entry.slice(1));
+  const folder = folderOfEntry(entry);
+  if (folder === undefined) return undefined;
+  const check = checkMailboxName(folder);
   return check.ok && check.name !== 'INBOX' ? check.name : undefined;
 }
 

@@ -5,12 +5,13 @@
  * base name, so renames by others (POP3 marking `:2,S`, new → cur) keep its UID; files
  * that appear get the next UIDs, files that disappear are expunged.
  */
-import { copyFile, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
 import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Known, type Sub } from './folder-files.ts';
-import { fileName, flagsToInfo, INFO_SEPARATOR, infoToFlags, parseFileName, uniqueBaseName } from './maildir-names.ts';
-import { sortByDelivery } from '../../mda/maildir-name.ts';
+import { linkMessage, storeMessage } from '../../../shared/maildir/deliver.ts';
+import { flagsToInfo, infoToFlags } from '../../../shared/maildir/flags.ts';
+import { INFO_SEPARATOR, secondsInName, sizeInName, sortByDelivery, uniqueName, wireSizeInName, withInfo } from '../../../shared/maildir/names.ts';
 import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
@@ -255,9 +256,9 @@ export class MaildirFolder implements MailboxHandle {
       fresh = sortByDelivery(fresh, ([base]) => base);
       const eager = fresh.length <= EAGER_STAT_LIMIT;
       for (const [base, listed] of fresh) {
-        const parsed = parseFileName(listed.file);
-        let size = /,W=(\d+)/u.exec(base) ? Number(/,W=(\d+)/u.exec(base)?.[1]) : parsed.size;
-        let dateMs = parsed.seconds === undefined ? undefined : parsed.seconds * 1000;
+        let size = wireSizeInName(base) ?? sizeInName(base);
+        const seconds = secondsInName(base);
+        let dateMs = seconds === undefined ? undefined : seconds * 1000;
         if (eager || dateMs === undefined) {
           const info = await stat(join(this.dir, listed.sub, listed.file)).catch(() => undefined);
           if (!info) continue;
@@ -360,7 +361,7 @@ export class MaildirFolder implements MailboxHandle {
           mode === 'set' ? [...flags] : mode === 'add' ? [...entry.flags, ...flags] : entry.flags.filter((flag) => !lower.has(flag.toLowerCase()));
         const info = flagsToInfo(next, this.keywords, entry.info);
         if (info === entry.info && entry.sub === 'cur') continue;
-        const file = fileName(entry.base, info);
+        const file = withInfo(entry.base, info);
         try {
           await rename(this.pathOf(entry), join(this.dir, 'cur', file));
         } catch (error) {
@@ -411,22 +412,14 @@ export class MaildirFolder implements MailboxHandle {
       const uids: number[] = [];
       const keywordCount = this.keywords.length;
       for (const message of messages) {
-        const base = uniqueBaseName(message.size, message.internalDate.getTime());
         const info = flagsToInfo(message.flags, this.keywords);
-        const file = fileName(base, info);
-        const target = join(this.dir, 'cur', file);
+        let file: string;
         if (message.content) {
-          const tmp = join(this.dir, 'tmp', base);
-          const handle = await open(tmp, 'wx', 0o600);
-          try {
-            await handle.writeFile(message.content);
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-          await rename(tmp, target);
+          file = (await storeMessage({ dir: this.dir, message: message.content, date: message.internalDate, info })).file;
         } else if (message.source !== undefined) {
-          await link(message.source, target).catch(() => copyFile(message.source ?? '', target));
+          file = await linkMessage(message.source, this.dir, uniqueName({ now: message.internalDate, size: message.size }), info);
+        } else {
+          continue;
         }
         const uid = this.uidNextValue++;
         this.put(new Entry(uid, ++this.highest, message.size, message.internalDate.getTime(), 'cur', file, this.flagsOf(info)));

@@ -8,7 +8,8 @@ import { createLogger } from '../../../shared/log.ts';
 import { deliver, sampleMessage } from '../test/harness.ts';
 import { MaildirStore } from './maildir-store.ts';
 import { checkMailboxName } from './mailbox-names.ts';
-import { flagsToInfo, infoToFlags, parseFileName } from './maildir-names.ts';
+import { flagsToInfo, infoToFlags } from '../../../shared/maildir/flags.ts';
+import { parseName, secondsInName, sizeInName } from '../../../shared/maildir/names.ts';
 import type { MailboxChange } from './types.ts';
 
 const account = { local: 'bob', domain: 'beta.test', address: 'bob@beta.test' };
@@ -22,7 +23,10 @@ describe('Maildir names', () => {
     assert.deepEqual(keywords, ['$Label1']);
     assert.deepEqual(infoToFlags(info, keywords), ['\\Draft', '\\Flagged', '\\Answered', '\\Seen', '\\Deleted', '$Label1']);
     assert.equal(flagsToInfo([], [], 'PS'), 'P');
-    assert.deepEqual(parseFileName('1700000000.M1P2Q3.host,S=42:2,S'), { base: '1700000000.M1P2Q3.host,S=42', info: 'S', size: 42, seconds: 1700000000 });
+    const name = parseName('1700000000.M1P2Q3.host,S=42:2,S');
+    assert.deepEqual(name, { unique: '1700000000.M1P2Q3.host,S=42', info: 'S' });
+    assert.equal(sizeInName(name.unique), 42);
+    assert.equal(secondsInName(name.unique), 1700000000);
   });
 
   it('refuses mailbox names that could leave the Maildir', () => {

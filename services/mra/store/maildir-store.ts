@@ -3,10 +3,11 @@
  * are `.Name` directories beside `cur/ new/ tmp/`, each with a `maildirfolder` file.
  * Open folders are shared by every session of the process (one index, one watcher).
  */
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../shared/log.ts';
+import { ensureMaildirAt, isMaildir, makeMaildir, pathExists as fileExists } from '../../../shared/maildir/layout.ts';
 import { writeFileAtomic } from './index-file.ts';
 import { MaildirFolder } from './maildir-folder.ts';
 import { toCrlf } from './folder-files.ts';
@@ -32,20 +33,6 @@ function safeSegment(value: string): string {
   return value;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function makeMaildir(dir: string, folder: boolean): Promise<void> {
-  for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-  if (folder) await writeFile(join(dir, 'maildirfolder'), '', { flag: 'a' });
-}
-
 export class MaildirStore implements MailStore {
   private readonly open = new Map<string, OpenFolder>();
   private readonly mailRoot: string;
@@ -58,12 +45,8 @@ export class MaildirStore implements MailStore {
 
   async forUser(account: { local: string; domain: string; address: string }): Promise<UserMailStore> {
     const root = join(this.mailRoot, safeSegment(account.domain), safeSegment(account.local));
-    await makeMaildir(root, false);
-    for (const [name] of STANDARD_FOLDERS) {
-      const dir = folderPath(root, name);
-      if (!(await exists(join(dir, 'cur')))) await makeMaildir(dir, true);
-    }
-    if (!(await exists(join(root, SUBSCRIPTIONS_FILE)))) {
+    await ensureMaildirAt(root);
+    if (!(await fileExists(join(root, SUBSCRIPTIONS_FILE)))) {
       await writeFileAtomic(join(root, SUBSCRIPTIONS_FILE), ['INBOX', ...STANDARD_FOLDERS.map(([name]) => name)].join('\n') + '\n');
     }
     return new UserMaildir(this, root, account.address);
@@ -80,7 +63,7 @@ export class MaildirStore implements MailStore {
       await folder.sync();
       return folder;
     }
-    if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
+    if (!(await isMaildir(dir))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
     const entry: OpenFolder = {
       users: 1,
       linger: undefined,
@@ -136,7 +119,7 @@ export class MaildirStore implements MailStore {
     const check = checkMailboxName(target);
     if (!check.ok) throw new MailStoreError('CANNOT', check.reason);
     const dir = folderPath(root, check.name);
-    if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('TRYCREATE', `no mailbox ${check.name}`);
+    if (!(await isMaildir(dir))) throw new MailStoreError('TRYCREATE', `no mailbox ${check.name}`);
     const destination = await this.acquire(dir, check.name);
     try {
       const sources = [];
@@ -219,14 +202,14 @@ class UserMaildir implements UserMailStore {
 
   async create(raw: string): Promise<void> {
     const { name, dir } = this.resolve(raw.endsWith('.') ? raw.slice(0, -1) : raw);
-    if (name === 'INBOX' || (await exists(join(dir, 'cur')))) throw new MailStoreError('ALREADYEXISTS', `mailbox ${name} exists`);
+    if (name === 'INBOX' || (await isMaildir(dir))) throw new MailStoreError('ALREADYEXISTS', `mailbox ${name} exists`);
     await makeMaildir(dir, true);
   }
 
   async delete(raw: string): Promise<void> {
     const { name, dir } = this.resolve(raw);
     if (name === 'INBOX') throw new MailStoreError('CANNOT', 'INBOX cannot be deleted');
-    if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
+    if (!(await isMaildir(dir))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
     await this.store.detach(dir);
     // Renamed away first, so the folder disappears at once even if removal takes a while.
     const trash = join(this.root, 'tmp', `deleted-${randomBytes(6).toString('hex')}`);
@@ -238,7 +221,7 @@ class UserMaildir implements UserMailStore {
   async rename(rawFrom: string, rawTo: string): Promise<void> {
     const from = this.resolve(rawFrom);
     const to = this.resolve(rawTo);
-    if (to.name === 'INBOX' || (await exists(to.dir))) throw new MailStoreError('ALREADYEXISTS', `mailbox ${to.name} exists`);
+    if (to.name === 'INBOX' || (await fileExists(to.dir))) throw new MailStoreError('ALREADYEXISTS', `mailbox ${to.name} exists`);
     if (from.name === 'INBOX') {
       // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name and leaves INBOX empty.
       await this.create(to.name);
@@ -254,7 +237,7 @@ class UserMaildir implements UserMailStore {
       }
       return;
     }
-    if (!(await exists(join(from.dir, 'cur')))) throw new MailStoreError('NONEXISTENT', `no mailbox ${from.name}`);
+    if (!(await isMaildir(from.dir))) throw new MailStoreError('NONEXISTENT', `no mailbox ${from.name}`);
     if (to.name.startsWith(`${from.name}.`)) throw new MailStoreError('CANNOT', 'a mailbox cannot move under itself');
     const children = (await this.folderNames()).filter((name) => name.startsWith(`${from.name}.`));
     for (const name of [from.name, ...children]) {
@@ -305,7 +288,7 @@ class UserMaildir implements UserMailStore {
     const { name, dir } = this.resolve(raw);
     // Stored with CRLF line ends, so RFC822.SIZE is the octet count FETCH BODY[] sends.
     message = toCrlf(message);
-    if (!(await exists(join(dir, 'cur')))) throw new MailStoreError('TRYCREATE', `no mailbox ${name}`);
+    if (!(await isMaildir(dir))) throw new MailStoreError('TRYCREATE', `no mailbox ${name}`);
     const folder = await this.store.acquire(dir, name);
     try {
       const [uid] = await folder.add([{ content: message, flags, internalDate, size: message.length }]);

@@ -4,31 +4,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { deliverToMaildir, ensureMaildir, folderPath, maildirPath, MaildirPathError } from './maildir.ts';
-import { deliveryOrder, escapeHostname, parseMaildirFilename, sizeInName, sortByDelivery, uniqueName, withFlags } from './maildir-name.ts';
+import { deliverToMaildir, storeMessage } from './deliver.ts';
+import { ensureMaildir, folderPath, maildirPath, MaildirPathError } from './layout.ts';
+import { deliveryOrder, escapeHostname, parseName, secondsInName, sizeInName, sortByDelivery, uniqueName, withInfo } from './names.ts';
 
 describe('Maildir names', () => {
   it('follow <secs>.M<usecs>P<pid>Q<counter>R<random>.<host>', () => {
-    const name = uniqueName(new Date(1_700_000_000_123), 'lmtp.beta.test');
+    const name = uniqueName({ now: new Date(1_700_000_000_123), hostname: 'lmtp.beta.test' });
     assert.match(name, new RegExp(`^1700000000\\.M123\\d{3}P${process.pid}Q\\d+R[0-9a-f]{16}\\.lmtp\\.beta\\.test$`));
   });
 
   it('are unique within one process and second', () => {
     const now = new Date();
-    const names = new Set(Array.from({ length: 1000 }, () => uniqueName(now, 'h')));
+    const names = new Set(Array.from({ length: 1000 }, () => uniqueName({ now, hostname: 'h' })));
     assert.equal(names.size, 1000);
   });
 
   it('escape / and : in the host name', () => {
     assert.equal(escapeHostname('a/b:c'), 'a\\057b\\072c');
-    const name = uniqueName(new Date(), 'evil/host:2,S');
+    const name = uniqueName({ hostname: 'evil/host:2,S' });
     assert.ok(!name.includes('/') && !name.includes(':'));
   });
 
   it('split the unique name from the info and sort flags', () => {
-    assert.deepEqual(parseMaildirFilename('123.M1P2Q3R4.h:2,FS'), { uniqueName: '123.M1P2Q3R4.h', flags: 'FS' });
-    assert.deepEqual(parseMaildirFilename('123.M1P2Q3R4.h'), { uniqueName: '123.M1P2Q3R4.h', flags: '' });
-    assert.equal(withFlags('u', 'SFS'), 'u:2,FS');
+    assert.deepEqual(parseName('123.M1P2Q3R4.h:2,FS'), { unique: '123.M1P2Q3R4.h', info: 'FS' });
+    assert.deepEqual(parseName('123.M1P2Q3R4.h'), { unique: '123.M1P2Q3R4.h', info: '' });
+    assert.equal(withInfo('u', 'SFS'), 'u:2,FS');
   });
 
   it('order by delivery time', () => {
@@ -108,5 +109,27 @@ describe('deliverToMaildir', () => {
       MaildirPathError,
     );
     assert.deepEqual(await readdir(root), []);
+  });
+});
+
+describe('storeMessage', () => {
+  it('puts a message with info in cur/, named after its date, with the size and sorted letters', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
+    const maildir = await ensureMaildir(root, 'beta.test', 'bob');
+    const message = Buffer.from('Subject: x\r\n\r\ny\r\n');
+    const stored = await storeMessage({ dir: maildir, message, date: new Date(1_600_000_000_000), info: 'SF' });
+    assert.equal(stored.sub, 'cur');
+    assert.equal(stored.path, join(maildir, 'cur', stored.file));
+    const name = parseName(stored.file);
+    assert.deepEqual([name.unique, name.info], [stored.unique, 'FS']);
+    assert.equal(sizeInName(name.unique), message.length);
+    assert.equal(secondsInName(name.unique), 1_600_000_000);
+    assert.deepEqual(await readFile(stored.path), message);
+    assert.deepEqual(await readdir(join(maildir, 'tmp')), []);
+  });
+
+  it('fails without leaving a file when the folder has no tmp/', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mxlab-maildir-'));
+    await assert.rejects(storeMessage({ dir: join(root, 'none'), message: Buffer.from('x') }), { code: 'ENOENT' });
   });
 });
