@@ -1,0 +1,90 @@
+/**
+ * Where the exercise checks find the lab. Two targets, the same endpoints:
+ *
+ * - `local` (default): the no-Docker lab (`npm start`) seen from the host: DESIGN.md's
+ *   host endpoints on 127.0.0.1 (moved by the same MXLAB_*_PORT variables), the MTAs'
+ *   admin endpoints on their loopback addresses (MXLAB_LOOPBACK_NET, default 127.28), the
+ *   agents' logs in `.lab/logs` (or MXLAB_STATE_DIR's).
+ * - `compose`: inside the compose network (`docker compose run --rm exercise …`): every
+ *   agent on its container address and standard port; no log files (agents log to stdout).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AGENT_ADDRESSES, hostPort, LAB_DEFAULT_PASSWORD, loopbackNet, MTA_HOSTNAMES, SERVICE_PORTS, toLoopback, type HostEndpoint } from '../../shared/lab.ts';
+
+export type MtaName = keyof typeof MTA_HOSTNAMES;
+export type MailSide = 'alpha' | 'beta';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface LabTarget {
+  mode: 'local' | 'compose';
+  dns: Endpoint;
+  imap(side: MailSide): Endpoint;
+  pop3(side: MailSide): Endpoint;
+  submission(side: MailSide): Endpoint;
+  /** The MTA's port 25. */
+  mx(mta: MtaName): Endpoint;
+  /** Base URL of the MTA's admin endpoint, e.g. http://127.28.0.20:8026. */
+  adminUrl(mta: MtaName): string;
+  mua: string;
+  /** Directory of `<agent>.log` files, when the target has them (the no-Docker lab). */
+  logsDir?: string;
+  /** The lab CA (PEM), when it can be read; TLS to the lab is verified against it. */
+  ca?: string;
+  /** The lab users' password (MXLAB_PASSWORD, default `secret`). */
+  password: string;
+}
+
+const sideOf = (domain: string): MailSide => (domain.endsWith('alpha.test') ? 'alpha' : 'beta');
+export const domainSide = sideOf;
+
+function readCa(dir: string): string | undefined {
+  const file = join(dir, 'ca.crt');
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
+  const password = env.MXLAB_PASSWORD || LAB_DEFAULT_PASSWORD;
+  const mode = env.MXLAB_EXERCISE_TARGET ?? 'local';
+  if (mode === 'compose') {
+    const at = (agent: keyof typeof AGENT_ADDRESSES, port: number): Endpoint => ({ host: AGENT_ADDRESSES[agent], port });
+    const mra = (side: MailSide) => (side === 'alpha' ? 'alpha-mra' : 'beta-mra');
+    const submitter = (side: MailSide) => (side === 'alpha' ? 'alpha-mta' : 'beta-mx1');
+    const ca = readCa(env.MXLAB_TLS_DIR ?? '/var/lib/mxlab/tls');
+    return {
+      mode,
+      dns: at('dns', SERVICE_PORTS.dns),
+      imap: (side) => at(mra(side), SERVICE_PORTS.imap),
+      pop3: (side) => at(mra(side), SERVICE_PORTS.pop3),
+      submission: (side) => at(submitter(side), SERVICE_PORTS.submission),
+      mx: (mta) => at(mta, SERVICE_PORTS.smtp),
+      adminUrl: (mta) => `http://${AGENT_ADDRESSES[mta]}:${SERVICE_PORTS.mtaAdmin}`,
+      mua: `http://${AGENT_ADDRESSES.mua}:${SERVICE_PORTS.mua}`,
+      ...(ca ? { ca } : {}),
+      password,
+    };
+  }
+  if (mode !== 'local') throw new Error(`MXLAB_EXERCISE_TARGET must be local or compose, got ${mode}`);
+  const net = loopbackNet(env);
+  const stateDir = resolve(env.MXLAB_STATE_DIR ?? join(import.meta.dirname, '..', '..', '.lab'));
+  const host = (name: HostEndpoint): Endpoint => ({ host: '127.0.0.1', port: hostPort(name, env) });
+  const mxEndpoint: Record<MtaName, HostEndpoint> = { 'alpha-mta': 'alphaMx', 'beta-mx1': 'betaMx1', 'beta-mx2': 'betaMx2' };
+  const ca = readCa(join(stateDir, 'tls'));
+  return {
+    mode: 'local',
+    dns: host('dns'),
+    imap: (side) => host(side === 'alpha' ? 'alphaImap' : 'betaImap'),
+    pop3: (side) => host(side === 'alpha' ? 'alphaPop3' : 'betaPop3'),
+    submission: (side) => host(side === 'alpha' ? 'alphaSubmission' : 'betaSubmission'),
+    mx: (mta) => host(mxEndpoint[mta]),
+    adminUrl: (mta) => `http://${toLoopback(AGENT_ADDRESSES[mta], net)}:${SERVICE_PORTS.mtaAdmin}`,
+    mua: `http://127.0.0.1:${hostPort('mua', env)}`,
+    logsDir: join(stateDir, 'logs'),
+    ...(ca ? { ca } : {}),
+    password,
+  };
+}
