@@ -3,7 +3,8 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureLabUsers, UserDirectory } from './users.ts';
+import { DEFAULT_PARAMS, paramsOf } from './passwords.ts';
+import { dummyHashFor, ensureLabUsers, readDomainFile, UserDirectory } from './users.ts';
 
 describe('UserDirectory', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mxlab-users-'));
@@ -32,5 +33,23 @@ describe('UserDirectory', async () => {
     const bob = await users.resolve('bob@beta.test');
     assert.ok(bob);
     assert.deepEqual(await users.addressesOf(bob), ['bob@beta.test', 'postmaster@beta.test']);
+  });
+
+  it('has no users or aliases named after Object.prototype members', async () => {
+    for (const local of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      assert.equal(await users.resolve(`${local}@alpha.test`), undefined, local);
+      assert.equal(await users.authenticate(`${local}@alpha.test`, 'secret'), undefined, local);
+    }
+  });
+
+  it('checks unknown users against a dummy hash as costly as the real ones', async () => {
+    const file = await readDomainFile(dir, 'alpha.test');
+    assert.ok(file);
+    const real = paramsOf(file.users.alice?.password ?? '');
+    assert.deepEqual(real, DEFAULT_PARAMS);
+    assert.deepEqual(paramsOf(dummyHashFor(file)), real);
+    const older = { ...file, users: { alice: { password: 'scrypt$16384$8$2$AAAA$AAAA' } } };
+    assert.deepEqual(paramsOf(dummyHashFor(older)), { N: 16384, r: 8, p: 2 });
+    assert.deepEqual(paramsOf(dummyHashFor(undefined)), DEFAULT_PARAMS);
   });
 });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { parseAddress } from './address.ts';
 import { createFileOnce, replaceFile } from './files.ts';
 import { LAB_DEFAULT_PASSWORD, LAB_USERS, type LabDomain } from './lab.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { DEFAULT_PARAMS, dummyHash, hashPassword, paramsOf, verifyPassword } from './passwords.ts';
 
 const domainFileSchema = z.object({
   domain: z.string(),
@@ -27,8 +27,20 @@ export interface Account {
   domain: string;
 }
 
-/** A hash that no password matches, verified when the user is unknown so timing tells nothing. */
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+/**
+ * The hash checked when the user is unknown, so that timing tells nothing (issue 19,
+ * item 10): it costs what the domain's own users' hashes cost (the first one's
+ * parameters), or the default cost for a domain we do not have.
+ */
+export function dummyHashFor(file: DomainFile | undefined): string {
+  const first = file ? Object.values(file.users)[0] : undefined;
+  return dummyHash((first && paramsOf(first.password)) || DEFAULT_PARAMS);
+}
+
+/** Own keys only: `constructor` or `__proto__` is not a user because a plain object has it. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
 
 /** A changed user file (npm run users) is seen within this time. */
 const RECHECK_INTERVAL_MS = 1_000;
@@ -76,12 +88,12 @@ export class UserDirectory {
     const file = await this.domainFile(domain);
     if (!file) return undefined;
     let local = parsed.address.local.toLowerCase();
-    for (let hops = 0; hops < 5 && !(local in file.users); hops += 1) {
-      const target = file.aliases[local];
+    for (let hops = 0; hops < 5 && !Object.hasOwn(file.users, local); hops += 1) {
+      const target = own(file.aliases, local);
       if (target === undefined) return undefined;
       local = target.toLowerCase();
     }
-    if (!(local in file.users)) return undefined;
+    if (!Object.hasOwn(file.users, local)) return undefined;
     return { address: `${local}@${domain}`, local, domain };
   }
 
@@ -98,12 +110,13 @@ export class UserDirectory {
   /** Checks a login (user name is the full address, or an alias of it). */
   async authenticate(username: string, password: string): Promise<Account | undefined> {
     const account = await this.resolve(username);
-    const file = account ? await this.domainFile(account.domain) : undefined;
-    const hash = account && file ? file.users[account.local]?.password : undefined;
+    const parsed = parseAddress(username);
+    const file = account ? await this.domainFile(account.domain) : parsed.ok ? await this.domainFile(parsed.address.domain) : undefined;
+    const hash = account && file ? own(file.users, account.local)?.password : undefined;
     const digest = createHash('sha256').update(`${username}\0${password}\0${hash ?? ''}`).digest('base64');
     const until = this.verified.get(digest);
     if (account && hash !== undefined && until !== undefined && until > Date.now()) return account;
-    const ok = await verifyPassword(password, hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(password, hash ?? dummyHashFor(file));
     if (!ok || hash === undefined) return undefined;
     if (this.verified.size >= AUTH_CACHE_MAX) this.verified.clear();
     this.verified.set(digest, Date.now() + AUTH_CACHE_TTL_MS);
