@@ -91,11 +91,19 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       ...extra,
     },
   });
-  const mda = (name: 'alpha-mda' | 'beta-mda', domain: string): PlannedAgent => ({
+  // LMTP only from the MTAs that deliver there (each sends from its own address, MTA_SOURCE_ADDRESS).
+  const mda = (name: 'alpha-mda' | 'beta-mda', domain: string, mtas: readonly AgentName[]): PlannedAgent => ({
     name,
     entry: 'services/mda/main.ts',
     ready: { host: at(name), port: SERVICE_PORTS.lmtp },
-    env: { ...common, MDA_NAME: name, MDA_HOSTNAME: `lmtp.${domain}`, MDA_DOMAINS: domain, MDA_LMTP_LISTEN: listen(name, SERVICE_PORTS.lmtp) },
+    env: {
+      ...common,
+      MDA_NAME: name,
+      MDA_HOSTNAME: `lmtp.${domain}`,
+      MDA_DOMAINS: domain,
+      MDA_LMTP_LISTEN: listen(name, SERVICE_PORTS.lmtp),
+      MDA_LMTP_CLIENTS: mtas.map(at).join(','),
+    },
   });
   const mra = (name: 'alpha-mra' | 'beta-mra', domain: string, side: 'alpha' | 'beta'): PlannedAgent => ({
     name,
@@ -133,8 +141,8 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       ready: { host: at('caller'), port: SERVICE_PORTS.caller },
       env: { ...common, CALLER_LISTEN: `${at('caller')}:${SERVICE_PORTS.caller}`, CALLER_DNS_SERVER: dns },
     },
-    mda('alpha-mda', 'alpha.test'),
-    mda('beta-mda', 'beta.test'),
+    mda('alpha-mda', 'alpha.test', ['alpha-mta']),
+    mda('beta-mda', 'beta.test', ['beta-mx1', 'beta-mx2']),
     mra('alpha-mra', 'alpha.test', 'alpha'),
     mra('beta-mra', 'beta.test', 'beta'),
     mta('alpha-mta', 'mx.alpha.test', {

@@ -3,6 +3,7 @@
  * Defaults are the compose values.
  */
 import { z } from 'zod';
+import { clientListField } from '../../shared/client-list.ts';
 import { listenListField, listField, loadConfig, logLevelField, type HostPort } from '../../shared/config.ts';
 
 export const mdaConfigSchema = z
@@ -15,6 +16,8 @@ export const mdaConfigSchema = z
     MDA_HOSTNAME: z.string().min(1).default('lmtp.alpha.test'),
     MDA_DOMAINS: listField.prefault('alpha.test'),
     MDA_LMTP_LISTEN: listenListField.prefault('0.0.0.0:24'),
+    /** Who may speak LMTP here: the lab's MTAs (addresses or CIDR ranges) and loopback, for the healthcheck. */
+    MDA_LMTP_CLIENTS: clientListField.prefault('127.0.0.1,::1'),
   })
   .transform((env) => ({
     logLevel: env.LOG_LEVEL,
@@ -24,6 +27,7 @@ export const mdaConfigSchema = z
     hostname: env.MDA_HOSTNAME,
     domains: env.MDA_DOMAINS,
     lmtpListen: env.MDA_LMTP_LISTEN as HostPort[],
+    lmtpClients: env.MDA_LMTP_CLIENTS,
   }));
 
 export type MdaConfig = z.output<typeof mdaConfigSchema>;

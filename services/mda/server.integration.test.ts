@@ -15,8 +15,8 @@ class RawClient {
   private readonly waiting: (() => void)[] = [];
   readonly socket: net.Socket;
 
-  constructor(port: number) {
-    this.socket = net.connect({ host: '127.0.0.1', port });
+  constructor(port: number, host = '127.0.0.1', localAddress?: string) {
+    this.socket = net.connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }) });
     this.socket.setEncoding('latin1');
     this.socket.on('data', (text: string) => {
       this.buffer += text;
@@ -109,6 +109,8 @@ describe('MDA over LMTP', () => {
       assert.match(await client.command('RCPT TO:<alice@alpha.test>'), /^550 5\.1\.1 /u);
       assert.match(await client.command('RCPT TO:<"../../etc"@beta.test>'), /^5\d\d /u);
       assert.match(await client.command('RCPT TO:<"../bob"@beta.test>'), /^5\d\d /u);
+      assert.match(await client.command('RCPT TO:<constructor@beta.test>'), /^550 5\.1\.1 /u);
+      assert.match(await client.command('RCPT TO:<__proto__@beta.test>'), /^550 5\.1\.1 /u);
       assert.match(await client.command('RCPT TO:<postmaster@beta.test>'), /^250 /u);
       assert.match(await client.command('DATA'), /^354 /u);
       const first = await client.command('Subject: two\r\nMessage-ID: <two@alpha.test>\r\n\r\n..leading dot\r\n.');
@@ -132,7 +134,7 @@ describe('MDA over LMTP', () => {
 
   it('files X-Spam-Flag: YES mail into .Junk', async () => {
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port, lmtp: true, ignoreTLS: true });
-    const raw = 'X-Spam-Flag: YES\r\nX-Spam-Score: 1000\r\nSubject: spam\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n';
+    const raw = 'Received: from mx1.beta.test by lmtp.beta.test; Thu, 3 Dec 2026 08:00:00 +0000\r\nX-Spam-Flag: YES\r\nX-Spam-Score: 1000\r\nSubject: spam\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n';
     const info = await transport.sendMail({ envelope: { from: 'spammer@example.com', to: ['carol@beta.test'] }, raw });
     transport.close();
     assert.deepEqual(info.accepted, ['carol@beta.test']);
@@ -163,5 +165,81 @@ describe('MDA over LMTP', () => {
       client.socket.destroy();
     }
     assert.deepEqual(await files(join(root, 'beta.test', 'carol', 'tmp')), [], 'no leftovers in tmp/');
+  });
+
+  it('keeps only the delivering MTA\'s verdict: forged X-Virus-*/X-Spam-* fields further down are removed', async () => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, lmtp: true, ignoreTLS: true });
+    const raw = [
+      'Received: from mx.alpha.test by mx1.beta.test (mxlab beta-mx1) with ESMTP id Q1; Thu, 3 Dec 2026 08:00:00 +0000',
+      'X-Virus-Scanned: mxlab-caller (eicar)',
+      'X-Virus-Status: Infected (Eicar-Test-Signature)',
+      'Received: from forged.example by mx.alpha.test; Thu, 3 Dec 2026 07:00:00 +0000',
+      'X-Virus-Status: Clean',
+      'X-Spam-Flag: YES',
+      'x-spam-status: No, score=-100',
+      '\tfolded=yes',
+      'Subject: forged verdict',
+      '',
+      'body',
+      '',
+    ].join('\r\n');
+    const info = await transport.sendMail({ envelope: { from: 'alice@alpha.test', to: ['bob@beta.test'] }, raw });
+    transport.close();
+    assert.deepEqual(info.accepted, ['bob@beta.test']);
+    const inbox = join(root, 'beta.test', 'bob', 'new');
+    const texts = await Promise.all((await files(inbox)).map((name) => readFile(join(inbox, name), 'latin1')));
+    const text = texts.find((candidate) => candidate.includes('Subject: forged verdict'));
+    assert.ok(text, 'delivered to INBOX, not Junk: the forged X-Spam-Flag does not count');
+    assert.match(text, /X-Virus-Status: Infected \(Eicar-Test-Signature\)\r\nReceived: from forged\.example/u);
+    assert.doesNotMatch(text, /X-Virus-Status: Clean|X-Spam-|folded=yes/iu);
+  });
+});
+
+describe('MDA LMTP clients (MDA_LMTP_CLIENTS)', () => {
+  let mda: RunningMda;
+  let base = '';
+
+  before(async () => {
+    base = await mkdtemp(join(tmpdir(), 'mxlab-mda-clients-'));
+    await ensureLabUsers(join(base, 'users'), 'secret');
+    mda = await startMda(
+      loadMdaConfig({
+        MXLAB_USERS_DIR: join(base, 'users'),
+        MXLAB_MAIL_ROOT: join(base, 'mail'),
+        MDA_DOMAINS: 'alpha.test',
+        MDA_LMTP_LISTEN: '127.85.0.11:0',
+        MDA_LMTP_CLIENTS: '127.85.0.10',
+      }),
+    );
+  });
+
+  after(async () => {
+    await mda.close();
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('refuses a client that is not a lab MTA with 554 5.7.1 before any command, and delivers nothing', async () => {
+    const port = mda.lmtp[0]?.port ?? 0;
+    const stranger = new RawClient(port, '127.85.0.11', '127.85.0.99');
+    try {
+      assert.match(await stranger.reply(), /^554 5\.7\.1 LMTP is only for the lab MTAs/u);
+    } finally {
+      stranger.socket.destroy();
+    }
+    const transport = nodemailer.createTransport({ host: '127.85.0.11', port, lmtp: true, ignoreTLS: true, localAddress: '127.85.0.12' });
+    await assert.rejects(
+      transport.sendMail({ envelope: { from: 'mallory@evil.test', to: ['alice@alpha.test'] }, raw: 'Subject: x\r\n\r\nx\r\n' }),
+      /554/u,
+    );
+    transport.close();
+    assert.deepEqual(await files(join(base, 'mail')), []);
+
+    const mta = new RawClient(port, '127.85.0.11', '127.85.0.10');
+    try {
+      assert.match(await mta.reply(), /^220 /u);
+      assert.match(await mta.command('QUIT'), /^221 /u);
+    } finally {
+      mta.socket.destroy();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import { parseAddress } from '../../shared/address.ts';
 import { connectionId, createLogger, type Logger } from '../../shared/log.ts';
 import { buildReceived } from '../../shared/received.ts';
+import { withOnlyDeliveringVerdict } from '../../shared/verdict-fields.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MdaConfig } from './config.ts';
 import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
@@ -111,9 +112,11 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
   }
 
   async function onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<(string | LmtpReply)[] | LmtpReply> {
-    const message = await readMessage(stream);
+    const received = await readMessage(stream);
     // smtp-server answers 552 for every recipient itself when the size was exceeded
-    if (!message) return new LmtpReply(552, 'message too big');
+    if (!received) return new LmtpReply(552, 'message too big');
+    // Only the delivering MTA's own verdict counts (shared/verdict-fields.ts).
+    const message = withOnlyDeliveringVerdict(received);
     const fields = headerFields(headerSection(message));
     const id = connectionId();
     const log = logger.child({ conn: session.id, lmtpId: id, queueId: queueIdOf(fields), messageId: messageIdOf(fields) });
@@ -143,6 +146,12 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
         size: MAX_MESSAGE_BYTES,
         socketTimeout: SOCKET_TIMEOUT_MS,
         closeTimeout: CLOSE_TIMEOUT_MS,
+        onConnect(session, callback) {
+          // Only the lab's MTAs write into mailboxes (issue 19, item 4): MDA_LMTP_CLIENTS.
+          if (config.lmtpClients.allows(session.remoteAddress)) return callback();
+          logger.warn({ event: 'lmtp.refused', client: session.remoteAddress }, 'LMTP client is not one of the lab MTAs');
+          callback(new LmtpReply(554, '5.7.1 LMTP is only for the lab MTAs; this address is not in MDA_LMTP_CLIENTS'));
+        },
         onRcptTo(address, _session, callback) {
           checkRecipient(address.address).then(
             (result) => callback(result instanceof LmtpReply ? result : undefined),

@@ -145,6 +145,15 @@ describe('MX with the caller (content filter) before DATA is answered', () => {
     );
   });
 
+  it("removes the sender's own X-Virus-*/X-Spam-* fields: only the caller's verdict is kept", async () => {
+    caller.script.next = () => ({ verdict: verdict({ action: 'accept', headers: [{ name: 'X-Virus-Status', value: 'Infected (Eicar)' }] }) });
+    const forged = `X-Virus-Status: Clean\r\nX-Spam-Flag: NO\r\nx-spam-status: No, score=-50\r\n\tforged=yes\r\n${MESSAGE}`;
+    assert.match(await deliver(port, forged), /^250 /u);
+    const text = queue.requests.at(-1)?.message.toString('latin1') ?? '';
+    assert.match(text, /^Received: [^]*?\r\nX-Virus-Status: Infected \(Eicar\)\r\nFrom: someone@example\.org\r\n/u);
+    assert.doesNotMatch(text, /Clean|X-Spam-|forged=yes/iu);
+  });
+
   it('refuses a virus with 554 5.7.1 and queues nothing', async () => {
     const count = queue.requests.length;
     caller.script.next = () => ({

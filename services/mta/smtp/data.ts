@@ -13,6 +13,7 @@ import type { Account } from '../../../shared/users.ts';
 import { newQueueId, type Queue } from '../queue/types.ts';
 import { decide, requestScan, type CallerSettings } from './caller-client.ts';
 import type { ChaosControl } from './chaos.ts';
+import { withoutVerdictFields } from '../../../shared/verdict-fields.ts';
 import { DataScanner } from './data-scanner.ts';
 import { completeSubmittedMessage, headerValue, prependHeaders } from './message.ts';
 import { replyError, SmtpReplyError } from './replies.ts';
@@ -102,7 +103,8 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
     id: queueId,
     ...(rcptTo.length === 1 && rcptTo[0] !== undefined ? { for: rcptTo[0] } : {}),
   });
-  message = prependHeaders(message, [received, ...verdictHeaders]);
+  // No verdict field but the caller's own survives this hop (shared/verdict-fields.ts).
+  message = prependHeaders(withoutVerdictFields(message), [received, ...verdictHeaders]);
 
   let queued: string;
   try {
