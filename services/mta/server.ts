@@ -134,7 +134,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
         tlsCa: tls.ca,
       });
       if (config.MTA_ADMIN_LISTEN.length > 0) {
-        const app = createAdminApp({ queue, runner: delivery, chaos, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME });
+        const app = createAdminApp({ queue, runner: delivery, chaos, dns: delivery.dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME });
         try {
           admin = await listenAdmin(app, config.MTA_ADMIN_LISTEN);
         } catch (error) {

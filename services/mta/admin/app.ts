@@ -1,11 +1,12 @@
 /**
  * The MTA's admin HTTP endpoint (MTA_ADMIN_LISTEN): health, the queue (list, flush,
- * delete) and chaos rules. The lab's web client and `npm run queue` use it. Answers are
+ * delete), chaos rules and the DNS cache (`GET /dns`). The lab's web client and `npm run queue` use it. Answers are
  * JSON; client mistakes are 4xx with `{ error }`; internal errors are logged and 500.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../../shared/log.ts';
 import type { QueueEntry } from '../queue/types.ts';
+import type { DnsCacheEntryView } from '../routing/dns-cache.ts';
 import { isQueueId } from '../queue/types.ts';
 import { entryView } from './view.ts';
 
@@ -33,10 +34,16 @@ export interface ChaosAdmin {
   clear(stage?: string): void;
 }
 
+/** What the admin needs from the DNS cache (services/mta/routing/dns-cache.ts matches it). */
+export interface DnsCacheAdmin {
+  entries(): DnsCacheEntryView[];
+}
+
 export interface AdminAppOptions {
   queue: AdminQueue;
   runner: AdminRunner;
   chaos?: ChaosAdmin;
+  dns?: DnsCacheAdmin;
   logger: Logger;
   /** Shown by /healthz. */
   name?: string;
@@ -56,7 +63,7 @@ function queueIdParam(req: Request, res: Response, queue: AdminQueue): string | 
 }
 
 export function createAdminApp(options: AdminAppOptions): express.Express {
-  const { queue, runner, chaos, logger } = options;
+  const { queue, runner, chaos, dns, logger } = options;
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: MAX_ADMIN_BODY }));
@@ -95,6 +102,12 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
     } catch (error) {
       next(error);
     }
+  });
+
+  // The MX/A/AAAA answers this MTA routes by, each with the seconds it is still kept.
+  app.get('/dns', (_req: Request, res: Response) => {
+    if (dns === undefined) return void res.status(404).json({ error: 'no DNS cache on this MTA' });
+    res.json({ entries: dns.entries() });
   });
 
   app.get('/chaos', (_req: Request, res: Response) => {

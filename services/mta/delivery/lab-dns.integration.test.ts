@@ -76,7 +76,7 @@ describe('delivery on the lab DNS (real resolver, real sockets)', () => {
       lmtp: { host: '127.0.0.1', port: mda.port },
       logger,
     });
-    admin = await listenAdmin(createAdminApp({ queue: spool, runner, logger }), [{ host: '127.0.0.1', port: 0 }]);
+    admin = await listenAdmin(createAdminApp({ queue: spool, runner, dns: runner.dns, logger }), [{ host: '127.0.0.1', port: 0 }]);
   });
   after(async () => {
     await admin.close();
@@ -121,5 +121,15 @@ describe('delivery on the lab DNS (real resolver, real sockets)', () => {
     const port = admin.addresses[0]?.port;
     const listed = (await (await fetch(`http://127.0.0.1:${port}/queue`)).json()) as { messages: { queueId: string }[] };
     assert.deepEqual(listed.messages.map((m) => m.queueId), [deferredId]);
+
+    // GET /dns: the answers routed by, with the zone's TTL; NXDOMAIN kept, SERVFAIL not.
+    const cache = (await (await fetch(`http://127.0.0.1:${port}/dns`)).json()) as { entries: { name: string; type: string; result: string; answers: unknown[]; ttl: number; secondsLeft: number }[] };
+    const entry = (type: string, name: string) => cache.entries.find((item) => item.type === type && item.name === name);
+    assert.deepEqual(entry('MX', 'beta.test')?.answers, [{ preference: 10, exchange: 'mx1.beta.test' }]);
+    assert.equal(entry('MX', 'beta.test')?.ttl, 60);
+    assert.ok((entry('MX', 'beta.test')?.secondsLeft ?? 0) > 0);
+    assert.deepEqual(entry('A', 'mx1.beta.test')?.answers, [{ address: '127.0.0.1' }]);
+    assert.equal(entry('MX', 'nowhere.test')?.result, 'nxdomain');
+    assert.equal(entry('MX', 'broken.test'), undefined);
   });
 });

@@ -6,7 +6,8 @@
  */
 import type { HostPort } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { cachingResolver, type MxResolver } from '../routing/resolver.ts';
+import { DnsCache } from '../routing/dns-cache.ts';
+import type { MxResolver } from '../routing/resolver.ts';
 import { isFinal, type Spool } from '../queue/spool.ts';
 import type { QueueEntry, RecipientState } from '../queue/types.ts';
 import { deliverySettingsFrom, retryDelayMs, type DeliveryEnv, type DeliverySettings } from './config.ts';
@@ -26,7 +27,7 @@ export interface StartDeliveryOptions {
   queue: Spool;
   /** The MTA config (or anything with the delivery fields of delivery/config.ts). */
   config: DeliveryEnv & { MTA_OUTBOUND_PORT?: number; MTA_SOURCE_ADDRESS?: string };
-  /** The lab DNS (createLabResolver); answers are cached here for their TTL. */
+  /** The lab DNS (createLabResolver), or a DnsCache over it; a bare resolver gets a DnsCache here. */
   resolver: MxResolver;
   /** MTA_HOSTNAME: EHLO name, Reporting-MTA, and the MX loop rule. */
   hostname: string;
@@ -53,6 +54,8 @@ export interface DeliveryRunner {
   kick(): void;
   /** Queue ids being delivered right now. */
   inFlight(): string[];
+  /** The DNS cache the MX routes come from (`GET /dns` shows it). */
+  readonly dns: DnsCache;
   /** Resolves once nothing is being delivered and nothing is due. */
   settled(): Promise<void>;
   /** Stops scheduling, waits for attempts in flight, closes kept connections. */
@@ -94,11 +97,12 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
   });
   const localTransport = options.transports?.local ?? lmtpTransport({ client, target: options.lmtp });
   const outboundPort = options.config.MTA_OUTBOUND_PORT ?? 25;
+  const dns = options.resolver instanceof DnsCache ? options.resolver : new DnsCache(options.resolver, now);
   const remoteTransport =
     options.transports?.remote ??
     mxTransport({
       client,
-      resolver: cachingResolver(options.resolver, now),
+      resolver: dns,
       ownHostnames: [hostname],
       outboundPort,
       ...(options.portFor === undefined ? {} : { portFor: options.portFor }),
@@ -281,6 +285,7 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
     },
     kick,
     inFlight: () => [...running.keys()],
+    dns,
     settled() {
       return new Promise((resolve) => {
         settledWaiters.push(resolve);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planRoute, routeFailureReply, type RoutePlan } from './mx-plan.ts';
-import { cachingResolver, fromCache, NEGATIVE_TTL_S } from './resolver.ts';
+import { cachingResolver, fromCache } from './dns-cache.ts';
+import { NEGATIVE_TTL_S } from './resolver.ts';
 import { scriptedResolver } from './scripted-resolver.ts';
 
 const own = { ownHostnames: ['mx.alpha.test'] };

@@ -15,7 +15,8 @@
  * - NXDOMAIN → permanent; SERVFAIL, timeout, refused → temporary.
  */
 import type { Logger } from '../../../shared/log.ts';
-import { classifyDnsError, fromCache, type AddressAnswer, type MxAnswer, type MxResolver } from './resolver.ts';
+import { fromCache } from './dns-cache.ts';
+import { classifyDnsError, type AddressAnswer, type MxAnswer, type MxResolver } from './resolver.ts';
 
 export interface PlannedExchange {
   exchange: string;
