@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { compileCacheDir, nodeOptionsOf } from './compile-cache.ts';
-import { AGENT_ADDRESSES, hostPort, loopbackNet, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../shared/lab.ts';
+import { AGENT_ADDRESSES, hostPort, loopbackNet, MTA_HOSTNAMES, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../shared/lab.ts';
 
 export interface AgentPlan {
   name: AgentName;
@@ -69,6 +69,8 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
   };
   const callerUrl = `http://${at('caller')}:${SERVICE_PORTS.caller}`;
+  // Every MTA of the lab: their resent transactions are recognised (services/mta/smtp/resend.ts).
+  const mtaPeers = (Object.keys(MTA_HOSTNAMES) as AgentName[]).map(at).join(',');
 
   const mta = (
     name: 'alpha-mta' | 'beta-mx1' | 'beta-mx2',
@@ -88,6 +90,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       MTA_SOURCE_ADDRESS: at(name),
       MTA_ADMIN_LISTEN: `${at(name)}:${SERVICE_PORTS.mtaAdmin}`,
       MTA_CALLER_URL: callerUrl,
+      MTA_PEER_ADDRESSES: mtaPeers,
       ...extra,
     },
   });

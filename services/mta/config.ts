@@ -14,6 +14,9 @@ import {
 } from '../../shared/config.ts';
 import { deliveryConfigFields } from './delivery/config.ts';
 
+/** Seven days: longer than RFC 5321 §4.5.4.1's 4–5 days of retries, far longer than the lab's 1 h queue lifetime. */
+export const DEFAULT_RESEND_WINDOW_MS = 7 * 24 * 60 * 60_000;
+export const DEFAULT_RESEND_MAX_KEYS = 200_000;
 /** The caller's engines get 5 s each (CALLER_ENGINE_TIMEOUT_MS); the MTA waits a little longer. */
 export const DEFAULT_CALLER_TIMEOUT_MS = 15_000;
 
@@ -69,6 +72,12 @@ export const mtaConfigSchema = z.object({
   MTA_CALLER_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_CALLER_TIMEOUT_MS),
   MTA_SPAM_TAG_SCORE: z.coerce.number().default(5),
   MTA_SPAM_REJECT_SCORE: optionalScoreField.prefault(''),
+  /** The lab's MTAs: their resent transactions are recognised and not stored twice (services/mta/smtp/resend.ts). Empty = off. */
+  MTA_PEER_ADDRESSES: listField.prefault(''),
+  /** How long a transaction key is remembered: longer than any sender's queue lifetime. */
+  MTA_RESEND_WINDOW_MS: z.coerce.number().int().positive().default(DEFAULT_RESEND_WINDOW_MS),
+  /** At most this many keys are remembered (about 150 bytes each in memory); the oldest go first. */
+  MTA_RESEND_MAX_KEYS: z.coerce.number().int().positive().default(DEFAULT_RESEND_MAX_KEYS),
 
   ...deliveryConfigFields,
 });

@@ -22,6 +22,7 @@ import type { ListenerDeps } from './smtp/common-options.ts';
 import { ListenError, openListener, type ListenerHandle } from './smtp/listener.ts';
 import { createMxServer } from './smtp/mx-server.ts';
 import { MailPolicy } from './smtp/policy.ts';
+import { openResendGuard, type ResendGuard } from './smtp/resend.ts';
 import { ConnectionCounter, type ListenerKind } from './smtp/session.ts';
 import { createSubmissionServer } from './smtp/submission-server.ts';
 
@@ -73,6 +74,16 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
   const queue = deps.queue ?? (await Spool.open({ dir: config.MTA_QUEUE_DIR, logger: logger.child({ component: 'queue' }) }));
   const tls = await ensureServerCertificate(config.MXLAB_TLS_DIR, config.MTA_NAME, [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES]);
   const caller = callerSettings(config);
+  const resend: ResendGuard | undefined =
+    queue instanceof Spool && config.MTA_PEER_ADDRESSES.length > 0
+      ? await openResendGuard({
+          queueDir: config.MTA_QUEUE_DIR,
+          peers: config.MTA_PEER_ADDRESSES,
+          windowMs: config.MTA_RESEND_WINDOW_MS,
+          maxKeys: config.MTA_RESEND_MAX_KEYS,
+          queued: queue.list(),
+        })
+      : undefined;
   const listenerDeps: ListenerDeps = {
     name: config.MTA_NAME,
     hostname: config.MTA_HOSTNAME,
@@ -87,6 +98,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     throttle: deps.throttle ?? new AuthThrottle(),
     connections: new ConnectionCounter(deps.maxConnectionsPerIp),
     ...(caller ? { caller } : {}),
+    ...(resend ? { resend } : {}),
     logger,
     ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
   };
@@ -98,6 +110,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     await admin?.close();
     await Promise.all(handles.map((handle) => handle.close()));
     await delivery?.close();
+    await resend?.log.close();
   };
   const plan: { kind: ListenerKind; listen: MtaConfig['MTA_SMTP_LISTEN'] }[] = [
     { kind: 'smtp', listen: config.MTA_SMTP_LISTEN },

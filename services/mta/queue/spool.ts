@@ -267,6 +267,7 @@ export class Spool implements Queue {
       size: request.message.length,
       ...(request.messageId === undefined ? {} : { messageId: request.messageId }),
       ...(request.authUser === undefined ? {} : { authUser: request.authUser }),
+      ...(request.transactionKeys?.length ? { transactionKeys: request.transactionKeys } : {}),
     };
     const recipients: RecipientState[] = rcptTo.map((recipient) => ({
       recipient,

@@ -20,6 +20,11 @@ export interface EnqueueRequest {
   queueId?: string;
   /** SMTP connection id (`conn` in the listener's log lines), for the one `queued` log line. */
   conn?: string;
+  /**
+   * Keys of the sender's transaction (services/mta/smtp/resend.ts), stored with the message
+   * so that a resend is recognised even when a crash came before the transaction log's fsync.
+   */
+  transactionKeys?: string[];
 }
 
 export interface Queue {
@@ -60,6 +65,8 @@ export interface MessageMeta {
   /** Epoch ms when the message was queued. */
   queuedAt: number;
   size: number;
+  /** EnqueueRequest.transactionKeys. */
+  transactionKeys?: string[];
 }
 
 /** What the admin endpoint and the CLI show for a queued message. */

@@ -18,6 +18,7 @@ import {
   MAX_UNAUTHENTICATED_COMMANDS,
 } from './limits.ts';
 import type { MailPolicy } from './policy.ts';
+import type { ResendGuard } from './resend.ts';
 import { replyError } from './replies.ts';
 import { applyChaos, settle, type ConnectionCounter, type ListenerKind } from './session.ts';
 
@@ -36,6 +37,8 @@ export interface ListenerDeps {
   logger: Logger;
   /** Overrides MAX_MESSAGE_BYTES (tests). */
   maxMessageBytes?: number;
+  /** Resent transactions of the lab's MTAs (MX listener only). */
+  resend?: ResendGuard;
 }
 
 /** smtp-server's logger interface is bunyan's, which pino implements. */

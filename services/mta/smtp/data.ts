@@ -4,6 +4,8 @@
  * submitted message (Message-ID, Date), let the caller scan inbound mail, prepend the
  * Received header (and the caller's headers), and only once the queue has fsync'd it,
  * answer `250 2.0.0 Ok: queued as <id>`. Any failure to queue is a 451, never a 250.
+ * A transaction one of the lab's MTAs sends again after a lost reply (resend.ts) is
+ * answered with the first reply and not queued again.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { parseAddress } from '../../../shared/address.ts';
@@ -17,6 +19,7 @@ import { withoutVerdictFields } from '../../../shared/verdict-fields.ts';
 import { DataScanner } from './data-scanner.ts';
 import { completeSubmittedMessage, headerValue, prependHeaders } from './message.ts';
 import { replyError, SmtpReplyError } from './replies.ts';
+import { queuedReply, resendKeys, type ResendGuard } from './resend.ts';
 import { applyChaos, type ListenerKind } from './session.ts';
 
 export interface DataContext {
@@ -31,7 +34,10 @@ export interface DataContext {
   caller?: CallerSettings;
   logger: Logger;
   maxMessageBytes?: number;
+  /** Set on the MX listener when MTA_PEER_ADDRESSES names the lab's MTAs. */
+  resend?: ResendGuard;
 }
+
 
 async function readMessage(stream: SMTPServerDataStream, maxBytes: number | undefined): Promise<DataScanner> {
   const scanner = new DataScanner(maxBytes === undefined ? {} : { maxBytes });
@@ -59,9 +65,45 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
   const mailFrom = session.envelope.mailFrom ? canonical(session.envelope.mailFrom.address) : '';
   // One entry per mailbox: `<Postmaster>` and `<postmaster@domain>` are the same one.
   const rcptTo = [...new Set(session.envelope.rcptTo.map((rcpt) => canonical(rcpt.address)))];
-  const queueId = newQueueId();
   let message = scanner.message();
   if (ctx.kind !== 'smtp') message = completeSubmittedMessage(message, ctx.hostname);
+  const guard = ctx.kind === 'smtp' ? ctx.resend : undefined;
+  const keys = guard ? resendKeys(guard, session.remoteAddress, message, rcptTo) : undefined;
+  if (!guard || !keys) return takeMessage(ctx, session, log, { message, mailFrom, rcptTo, account });
+
+  // One of the lab's MTAs: answer a transaction it already sent with the reply it missed.
+  const keyOf = (rcpt: string) => keys.get(rcpt) ?? rcpt;
+  return guard.log.exclusive([...keys.values()], async () => {
+    const fresh = rcptTo.filter((rcpt) => guard.log.get(keyOf(rcpt)) === undefined);
+    if (fresh.length === 0) {
+      const reply = guard.log.get(keyOf(rcptTo[0] ?? ''))?.reply ?? queuedReply('unknown');
+      log.info({ event: 'resend.recognised', rcptTo, reply }, 'transaction sent again after a lost reply: already queued, not stored twice');
+      return reply;
+    }
+    const reply = await takeMessage(ctx, session, log, { message, mailFrom, rcptTo: fresh, account, transactionKeys: fresh.map(keyOf) });
+    try {
+      await guard.log.remember(fresh.map((rcpt) => ({ key: keyOf(rcpt), reply })));
+    } catch (error) {
+      // The message is queued, with its keys in the spool entry (read back at start).
+      log.error({ err: error }, 'transaction log write failed');
+    }
+    return reply;
+  });
+}
+
+interface Taken {
+  message: Buffer;
+  mailFrom: string;
+  rcptTo: string[];
+  account: Account | undefined;
+  transactionKeys?: string[];
+}
+
+/** Scan (MX), trace headers, queue: resolves to the 250 text once the message is fsync'd. */
+async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Logger, taken: Taken): Promise<string> {
+  const { mailFrom, rcptTo, account } = taken;
+  let { message } = taken;
+  const queueId = newQueueId();
   const messageId = headerValue(message, 'Message-ID');
   const qlog = log.child({ queueId, messageId });
 
@@ -118,11 +160,12 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
       clientAddress: session.remoteAddress,
       ...(account ? { authUser: account.address } : {}),
       conn: session.id,
+      ...(taken.transactionKeys ? { transactionKeys: taken.transactionKeys } : {}),
     }));
   } catch (error) {
     qlog.error({ err: error }, 'enqueue failed, answering 451');
     throw replyError('queueFailed', undefined, error);
   }
   // The spool's `queue.enqueued` line (with this conn id) is the message's log line here.
-  return `2.0.0 Ok: queued as ${queued}`;
+  return queuedReply(queued);
 }

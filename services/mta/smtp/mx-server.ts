@@ -46,6 +46,7 @@ export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
               ...(deps.caller ? { caller: deps.caller } : {}),
               logger,
               ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
+              ...(deps.resend ? { resend: deps.resend } : {}),
             },
             stream,
             session,

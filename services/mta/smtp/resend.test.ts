@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { normalizeAddress, traceIdOf } from './resend.ts';
+
+const id = '019AB3C1F2E4A7F3C2B1';
+
+describe('traceIdOf', () => {
+  it('reads host and queue id of the first Received field, folded or not', () => {
+    const folded = Buffer.from(`DKIM-Signature: v=1; d=alpha.test\r\nReceived: from [127.0.0.1] (localhost [127.0.0.1])\r\n\t(authenticated sender: alice@alpha.test)\r\n\tby mx.alpha.test (mxlab alpha-mta) with ESMTPSA id ${id}\r\n\tfor <bob@beta.test>; Thu, 3 Dec 2026 08:00:00 +0000\r\nReceived: by other (mxlab x) with ESMTP id 019AB3C1F2E4FFFFFFFF\r\nSubject: x\r\n\r\nbody\r\n`);
+    assert.deepEqual(traceIdOf(folded), { by: 'mx.alpha.test', id });
+  });
+
+  it('ignores fields not written by mxlab, fields below the first, and the body', () => {
+    assert.equal(traceIdOf(Buffer.from(`Received: from x by mx.example.com (Postfix) with ESMTP id ${id}; Thu, 3 Dec 2026\r\nSubject: x\r\n\r\n`)), undefined);
+    assert.equal(traceIdOf(Buffer.from(`Received: from a by b; Thu, 3 Dec 2026\r\nReceived: by mx.alpha.test (mxlab alpha-mta) with ESMTP id ${id}\r\n\r\n`)), undefined);
+    assert.equal(traceIdOf(Buffer.from(`Subject: x\r\n\r\nReceived: by mx.alpha.test (mxlab alpha-mta) with ESMTP id ${id}\r\n`)), undefined);
+    assert.equal(traceIdOf(Buffer.from(`Received: by mx.alpha.test (mxlab alpha-mta) with ESMTP id ../etc\r\n\r\n`)), undefined);
+  });
+});
+
+describe('normalizeAddress', () => {
+  it('unwraps IPv4-mapped IPv6', () => {
+    assert.equal(normalizeAddress('::ffff:172.28.0.10'), '172.28.0.10');
+    assert.equal(normalizeAddress('::1'), '::1');
+  });
+});
