@@ -156,6 +156,38 @@ describe('DNS server: answers larger than 512 bytes', () => {
   });
 });
 
+describe('DNS server: zone edits', () => {
+  let dir: string;
+  let server: DnsServer;
+  let port: number;
+  const zone = (address: string) => `$ORIGIN edit.test.\n$TTL 60\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ MX 10 mx\nmx A ${address}\n`;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mxlab-zones-'));
+    await writeFile(path.join(dir, 'edit.test.zone'), zone('172.28.0.50'));
+    server = await startDnsServer({ listen: [{ host: '127.0.0.1', port: 0 }], zonesDir: dir, addressMode: 'compose', logger: createLogger('dns') });
+    port = server.udp[0]?.port ?? 0;
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ask = async () => (await run('dig', ['@127.0.0.1', '-p', String(port), 'mx.edit.test', 'A', '+short'])).stdout.trim();
+
+  it('serves an edited zone file without a restart, and keeps the last good zones when an edit does not parse', async () => {
+    assert.equal(await ask(), '172.28.0.50');
+    let reloaded = server.reloaded();
+    await writeFile(path.join(dir, 'edit.test.zone'), zone('172.28.0.51'));
+    await reloaded;
+    assert.equal(await ask(), '172.28.0.51');
+    reloaded = server.reloaded();
+    await writeFile(path.join(dir, 'edit.test.zone'), 'this is not a zone\n');
+    await reloaded;
+    assert.equal(await ask(), '172.28.0.51');
+  });
+});
+
 describe('services/dns/main.ts', () => {
   it('names the taken port and exits non-zero', async () => {
     const blocker = net.createServer();

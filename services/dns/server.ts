@@ -1,9 +1,12 @@
 /**
  * The no-Docker lab DNS: serves the lab zones over UDP and TCP (RFC 1035 §4.2, TCP
  * framing per RFC 7766 §8: a 2-byte length prefix, several queries per connection).
- * The answers come from `respond`; this module only moves bytes.
+ * The answers come from `respond`; this module only moves bytes. It watches the zones
+ * folder, as CoreDNS's `reload` does in compose: an edited zone file is served a moment
+ * after it is saved; a file that does not parse is logged and the last good zones stay.
  */
 import dgram from 'node:dgram';
+import { watch, type FSWatcher } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
 import type { HostPort } from '../../shared/config.ts';
@@ -15,6 +18,8 @@ import { loadZones, type AddressMode, type ZoneStore } from './zone-store.ts';
 export const TCP_IDLE_TIMEOUT_MS = 10_000;
 /** RFC 1035 §4.2.2: the length prefix caps a TCP message at 65535 bytes. */
 export const MAX_TCP_MESSAGE = 65_535;
+/** A zone edit is read this long after the last change event (editors write in steps). */
+export const ZONE_RELOAD_DELAY_MS = 200;
 /** Attempts at finding a port free for both UDP and TCP when asked for port 0. */
 const SAME_PORT_ATTEMPTS = 20;
 
@@ -29,7 +34,10 @@ export interface DnsServer {
   close(): Promise<void>;
   udp: AddressInfo[];
   tcp: AddressInfo[];
-  store: ZoneStore;
+  /** The zones served now (replaced when a zone file changes). */
+  readonly store: ZoneStore;
+  /** Resolves after the next reload of the zones (tests). */
+  reloaded(): Promise<void>;
 }
 
 export class ListenError extends Error {
@@ -37,7 +45,7 @@ export class ListenError extends Error {
 }
 
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
-  const store = await loadZones(options.zonesDir, options.addressMode);
+  let store = await loadZones(options.zonesDir, options.addressMode);
   const logger = options.logger;
   logger.info({ zones: store.zones.map((zone) => zone.origin), mode: options.addressMode }, 'zones loaded');
   const sockets: dgram.Socket[] = [];
@@ -50,7 +58,30 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     return reply;
   };
 
+  let watcher: FSWatcher | undefined;
+  let reloadTimer: NodeJS.Timeout | undefined;
+  let reloadWaiters: (() => void)[] = [];
+  const reload = async (): Promise<void> => {
+    try {
+      store = await loadZones(options.zonesDir, options.addressMode);
+      logger.info({ event: 'dns.reload', zones: store.zones.map((zone) => zone.origin) }, 'zones reloaded');
+    } catch (error) {
+      logger.error({ event: 'dns.reload', err: error }, 'zone reload failed; serving the previous zones');
+    }
+    for (const resolve of reloadWaiters.splice(0)) resolve();
+  };
+  watcher = watch(options.zonesDir, { persistent: false }, (_event, file) => {
+    if (file !== null && !String(file).endsWith('.zone')) return;
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => void reload(), ZONE_RELOAD_DELAY_MS);
+  });
+  watcher.on('error', (error) => logger.warn({ err: error }, 'cannot watch the zones folder; edits need a restart'));
+
   const closeAll = async (): Promise<void> => {
+    watcher?.close();
+    watcher = undefined;
+    clearTimeout(reloadTimer);
+    reloadWaiters = [];
     for (const socket of connections) socket.destroy();
     await Promise.all([
       ...sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))),
@@ -78,7 +109,15 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const udp = sockets.map((socket) => socket.address());
   const tcp = servers.map((server) => server.address() as AddressInfo);
   logger.info({ udp, tcp }, 'dns listening');
-  return { close: closeAll, udp, tcp, store };
+  return {
+    close: closeAll,
+    udp,
+    tcp,
+    get store() {
+      return store;
+    },
+    reloaded: () => new Promise<void>((resolve) => reloadWaiters.push(resolve)),
+  };
 }
 
 type UdpHandler = (message: Buffer, rinfo: dgram.RemoteInfo, socket: dgram.Socket) => void;
