@@ -124,9 +124,13 @@ function endpointsFrom(env: NodeJS.ProcessEnv): Record<HostEndpoint, Endpoint> {
   >;
 }
 
-/** Runs a small script with node inside an MTA container against its admin API. */
+/**
+ * Runs a small script with node inside an MTA container against its admin API, with the
+ * container's MXLAB_ADMIN_TOKEN as bearer token when compose gave it one.
+ */
 async function adminRequest(compose: Compose, mta: MtaService, method: string, path: string): Promise<unknown> {
-  const script = `fetch('http://127.0.0.1:8026${path}', { method: '${method}' })
+  const script = `const token = process.env.MXLAB_ADMIN_TOKEN;
+    fetch('http://127.0.0.1:8026${path}', { method: '${method}', headers: token ? { authorization: 'Bearer ' + token } : {} })
     .then(async (r) => { const t = await r.text(); if (!r.ok) throw new Error(r.status + ' ' + t); process.stdout.write(t); })
     .catch((e) => { console.error(e.message); process.exit(1); });`;
   return JSON.parse(await compose.exec(mta, ['node', '-e', script])) as unknown;

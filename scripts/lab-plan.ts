@@ -91,6 +91,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       MTA_ADMIN_LISTEN: `${at(name)}:${SERVICE_PORTS.mtaAdmin}`,
       MTA_CALLER_URL: callerUrl,
       MTA_PEER_ADDRESSES: mtaPeers,
+      ...(env.MXLAB_ADMIN_TOKEN ? { MXLAB_ADMIN_TOKEN: env.MXLAB_ADMIN_TOKEN } : {}),
       ...extra,
     },
   });

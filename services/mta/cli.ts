@@ -17,6 +17,7 @@ const MTAS = Object.keys(MTA_HOSTNAMES) as (keyof typeof MTA_HOSTNAMES)[];
 
 const USAGE = `usage: npm run queue -- [--url <url> | --mta <${MTAS.join('|')}>] list [--json] [--spool <dir>] | flush [queueId] | delete <queueId>
   MTA_ADMIN_URL  admin endpoint when neither --url nor --mta is given (default ${DEFAULT_ADMIN_URL})
+  MXLAB_ADMIN_TOKEN  sent as a bearer token when set (the MTA asks for it when it has one)
 `;
 
 class UsageError extends Error {}
@@ -50,7 +51,7 @@ function adminUrl(args: string[], env: NodeJS.ProcessEnv): string {
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const args = [...argv];
-  const url = adminUrl(args, env);
+  const url = { url: adminUrl(args, env), token: env.MXLAB_ADMIN_TOKEN || undefined };
   const command = args.shift();
   switch (command) {
     case 'list': {

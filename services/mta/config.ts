@@ -60,6 +60,11 @@ export const mtaConfigSchema = z.object({
   MTA_SUBMISSION_LISTEN: listenListField.prefault('0.0.0.0:587'),
   MTA_SUBMISSIONS_LISTEN: listenListField.prefault('0.0.0.0:465'),
   MTA_ADMIN_LISTEN: listenListField.prefault('0.0.0.0:8026'),
+  /** Bearer token the admin endpoint asks for (admin/guard.ts); empty: none (the lab's default). */
+  MXLAB_ADMIN_TOKEN: z
+    .string()
+    .default('')
+    .refine((value) => value === '' || /^[!-~]{16,}$/u.test(value), 'at least 16 printable characters, no spaces'),
   MTA_QUEUE_DIR: z.string().min(1).default('/var/spool/mxlab'),
   MTA_DNS_SERVER: hostPortField.prefault('172.28.0.2:53'),
   MTA_OUTBOUND_PORT: z.coerce.number().int().min(1).max(65535).default(25),

@@ -147,7 +147,8 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
         tlsCa: tls.ca,
       });
       if (config.MTA_ADMIN_LISTEN.length > 0) {
-        const app = createAdminApp({ queue, runner: delivery, chaos, dns: delivery.dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME });
+        const guard = { names: [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES], token: config.MXLAB_ADMIN_TOKEN };
+        const app = createAdminApp({ queue, runner: delivery, chaos, dns: delivery.dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
         try {
           admin = await listenAdmin(app, config.MTA_ADMIN_LISTEN);
         } catch (error) {

@@ -8,6 +8,7 @@ import type { Logger } from '../../../shared/log.ts';
 import type { QueueEntry } from '../queue/types.ts';
 import type { DnsCacheEntryView } from '../routing/dns-cache.ts';
 import { isQueueId } from '../queue/types.ts';
+import { adminGuard, type AdminGuardOptions } from './guard.ts';
 import { entryView } from './view.ts';
 
 export { entryView, type QueueEntryView } from './view.ts';
@@ -47,6 +48,8 @@ export interface AdminAppOptions {
   logger: Logger;
   /** Shown by /healthz. */
   name?: string;
+  /** Host names, cross-site and token checks (guard.ts); the defaults hold without it. */
+  guard?: AdminGuardOptions;
 }
 
 /** JSON body limit: chaos rules are a few fields. */
@@ -66,6 +69,7 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
   const { queue, runner, chaos, dns, logger } = options;
   const app = express();
   app.disable('x-powered-by');
+  app.use(adminGuard({ ...options.guard, names: [options.name ?? '', ...(options.guard?.names ?? [])] }));
   app.use(express.json({ limit: MAX_ADMIN_BODY }));
 
   app.get('/healthz', (_req: Request, res: Response) => {

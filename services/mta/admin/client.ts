@@ -19,10 +19,15 @@ export class AdminError extends Error {
   }
 }
 
-async function request<T>(baseUrl: string, method: string, path: string): Promise<T> {
+/** An admin endpoint: its URL, and its token when it asks for one (MXLAB_ADMIN_TOKEN). */
+export type AdminTarget = string | { url: string; token?: string | undefined };
+
+async function request<T>(target: AdminTarget, method: string, path: string): Promise<T> {
+  const { url: baseUrl, token } = typeof target === 'string' ? { url: target, token: undefined } : target;
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   let res: Response;
   try {
-    res = await fetch(new URL(path, baseUrl), { method, signal: AbortSignal.timeout(ADMIN_REQUEST_TIMEOUT_MS) });
+    res = await fetch(new URL(path, baseUrl), { method, headers, signal: AbortSignal.timeout(ADMIN_REQUEST_TIMEOUT_MS) });
   } catch (error) {
     throw new AdminError(0, `cannot reach the MTA admin endpoint at ${baseUrl}: ${(error as Error).message}`);
   }
@@ -31,16 +36,16 @@ async function request<T>(baseUrl: string, method: string, path: string): Promis
   return body;
 }
 
-export async function listQueue(baseUrl: string): Promise<QueueEntryView[]> {
+export async function listQueue(baseUrl: AdminTarget): Promise<QueueEntryView[]> {
   return (await request<{ messages: QueueEntryView[] }>(baseUrl, 'GET', '/queue')).messages;
 }
 
-export async function flushQueue(baseUrl: string, queueId?: string): Promise<number> {
+export async function flushQueue(baseUrl: AdminTarget, queueId?: string): Promise<number> {
   const path = queueId === undefined ? '/queue/flush' : `/queue/${encodeURIComponent(queueId)}/flush`;
   return (await request<{ flushed: number }>(baseUrl, 'POST', path)).flushed;
 }
 
-export async function deleteMessage(baseUrl: string, queueId: string): Promise<void> {
+export async function deleteMessage(baseUrl: AdminTarget, queueId: string): Promise<void> {
   await request(baseUrl, 'DELETE', `/queue/${encodeURIComponent(queueId)}`);
 }
 
