@@ -1,7 +1,9 @@
 /**
  * Counters for `/metrics`, in the Prometheus text exposition format (version 0.0.4):
- * verdicts by action, engine results by engine and status, scan time.
+ * verdicts by action, engine results by engine and status, scan time, and the longest
+ * event-loop delay (one message must never hold the caller: issue 19).
  */
+import type { Histogram } from 'node:perf_hooks';
 import type { ScanVerdict, VerdictAction } from '../../shared/caller-api.ts';
 
 const ACTIONS: readonly VerdictAction[] = ['accept', 'tag', 'quarantine', 'reject', 'tempfail'];
@@ -12,6 +14,12 @@ export class CallerMetrics {
   readonly #requestErrors = new Map<number, number>();
   #scanSeconds = 0;
   #viruses = 0;
+  readonly #loopDelay: Histogram | undefined;
+
+  /** `loopDelay`: an enabled perf_hooks.monitorEventLoopDelay histogram. */
+  constructor(loopDelay?: Histogram) {
+    this.#loopDelay = loopDelay;
+  }
 
   recordVerdict(verdict: ScanVerdict): void {
     this.#verdicts.set(verdict.action, (this.#verdicts.get(verdict.action) ?? 0) + 1);
@@ -49,6 +57,13 @@ export class CallerMetrics {
       '# TYPE mxlab_caller_scan_seconds_total counter',
       `mxlab_caller_scan_seconds_total ${this.#scanSeconds.toFixed(3)}`,
     ];
+    if (this.#loopDelay !== undefined) {
+      lines.push(
+        '# HELP mxlab_caller_event_loop_delay_max_seconds Longest event-loop delay since start.',
+        '# TYPE mxlab_caller_event_loop_delay_max_seconds gauge',
+        `mxlab_caller_event_loop_delay_max_seconds ${(this.#loopDelay.max / 1e9).toFixed(3)}`,
+      );
+    }
     return `${lines.join('\n')}\n`;
   }
 }

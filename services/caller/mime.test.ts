@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEncodedWords, decodeQuotedPrintable, leafParts, parseMime, parseParams, partText, splitMultipart } from './mime.ts';
-import { addressesIn, domainOf, extractUrls, readMessage } from './message.ts';
+import { decodeEncodedWords, decodeQuotedPrintable, leafParts, MAX_MIME_DEPTH, MAX_MIME_PARTS, parseMime, parseMimeTree, parseParams, partText, splitMultipart } from './mime.ts';
+import { addressesIn, domainOf, extractUrls, MAX_ADDRESS_HEADER_CHARS, readMessage } from './message.ts';
 
 describe('mime', () => {
   it('unfolds headers and defaults to text/plain', () => {
@@ -82,6 +82,24 @@ describe('message', () => {
 
   it('finds addresses and domains', () => {
     assert.deepEqual(addressesIn('undisclosed-recipients:;'), []);
+    assert.deepEqual(addressesIn('"a@fake.test, x" <Real@X.test> (c@comment.test (nested d@n.test)), group: e@g.test;'), ['real@x.test', 'e@g.test']);
+    assert.deepEqual(addressesIn('"unclosed <x@y.test>'), []);
+    assert.deepEqual(addressesIn(`${'a'.repeat(300)}@long.test, b@ok.test`), ['b@ok.test']);
+  });
+
+  it('reads addresses only from the first MAX_ADDRESS_HEADER_CHARS of a header', () => {
+    const padding = 'x '.repeat(MAX_ADDRESS_HEADER_CHARS / 2);
+    assert.deepEqual(addressesIn(`first@a.test ${padding} late@b.test`), ['first@a.test']);
+  });
+
+  it('reports the MIME limits it hit: MaxFiles past the part count, MaxRecursion past the depth', () => {
+    const many = Array.from({ length: MAX_MIME_PARTS + 1 }, (_, index) => `--b\r\n\r\n${index}\r\n`).join('');
+    assert.deepEqual(parseMimeTree(Buffer.from(`Content-Type: multipart/mixed; boundary=b\r\n\r\n${many}--b--\r\n`)).exceeded, ['MaxFiles']);
+    const exact = Array.from({ length: MAX_MIME_PARTS - 1 }, (_, index) => `--b\r\n\r\n${index}\r\n`).join('');
+    assert.deepEqual(parseMimeTree(Buffer.from(`Content-Type: multipart/mixed; boundary=b\r\n\r\n${exact}--b--\r\n`)).exceeded, []);
+    let nested = 'inner';
+    for (let depth = 0; depth <= MAX_MIME_DEPTH; depth++) nested = `Content-Type: message/rfc822\r\n\r\n${nested}`;
+    assert.deepEqual(parseMimeTree(Buffer.from(nested)).exceeded, ['MaxRecursion']);
     assert.equal(domainOf('x@Beta.Test.'), 'beta.test');
     assert.equal(domainOf(''), undefined);
   });

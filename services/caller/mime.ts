@@ -36,9 +36,33 @@ export function headerValues(headers: MimeHeader[], name: string): string[] {
   return headers.filter((header) => header.name === name).map((header) => header.value);
 }
 
+/**
+ * A limit the walk hit, named as ClamAV names what its own limits leave unscanned
+ * (`Heuristics.Limits.Exceeded.<name>` with AlertExceedsMax): nesting past
+ * MAX_MIME_DEPTH is MaxRecursion, parts past MAX_MIME_PARTS are MaxFiles.
+ */
+export type MimeLimit = 'MaxRecursion' | 'MaxFiles';
+
+export interface MimeTree {
+  root: MimePart;
+  /** Limits hit: the parts beyond them were not parsed (or decoded), so not scanned. */
+  exceeded: MimeLimit[];
+}
+
+interface WalkState {
+  parts: number;
+  exceeded: Set<MimeLimit>;
+}
+
 export function parseMime(raw: Buffer): MimePart {
-  const counter = { parts: 0 };
-  return parseEntity(raw.toString('latin1'), 0, counter);
+  return parseMimeTree(raw).root;
+}
+
+/** The MIME tree and the limits its walk hit. */
+export function parseMimeTree(raw: Buffer): MimeTree {
+  const state: WalkState = { parts: 0, exceeded: new Set() };
+  const root = parseEntity(raw.toString('latin1'), 0, state);
+  return { root, exceeded: [...state.exceeded] };
 }
 
 /** Every part without children, depth first. */
@@ -46,24 +70,35 @@ export function leafParts(part: MimePart): MimePart[] {
   return part.children.length === 0 ? [part] : part.children.flatMap((child) => leafParts(child));
 }
 
-function parseEntity(text: string, depth: number, counter: { parts: number }): MimePart {
-  counter.parts++;
+function parseEntity(text: string, depth: number, state: WalkState): MimePart {
+  state.parts++;
   const { headers, body } = splitHeaders(text);
   const [contentType, params] = parseContentType(headerValue(headers, 'content-type'));
   const disposition = parseParams(headerValue(headers, 'content-disposition') ?? '');
   const filename = disposition.filename ?? params.name;
   const part: MimePart = { headers, contentType, params, filename: filename === undefined ? undefined : decodeEncodedWords(filename), body: Buffer.from(body, 'latin1'), children: [] };
-  if (depth >= MAX_MIME_DEPTH || counter.parts >= MAX_MIME_PARTS) return part;
   if (contentType.startsWith('multipart/') && params.boundary !== undefined) {
-    for (const child of splitMultipart(body, params.boundary)) {
-      if (counter.parts >= MAX_MIME_PARTS) break;
-      part.children.push(parseEntity(child, depth + 1, counter));
+    const children = splitMultipart(body, params.boundary);
+    if (children.length > 0 && depth >= MAX_MIME_DEPTH) {
+      state.exceeded.add('MaxRecursion');
+      return part;
+    }
+    for (const child of children) {
+      if (state.parts >= MAX_MIME_PARTS) {
+        state.exceeded.add('MaxFiles');
+        break;
+      }
+      part.children.push(parseEntity(child, depth + 1, state));
     }
     return part;
   }
   const decoded = decodeTransfer(body, (headerValue(headers, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase());
   part.body = decoded;
-  if (contentType === 'message/rfc822') part.children.push(parseEntity(decoded.toString('latin1'), depth + 1, counter));
+  if (contentType === 'message/rfc822') {
+    if (depth >= MAX_MIME_DEPTH) state.exceeded.add('MaxRecursion');
+    else if (state.parts >= MAX_MIME_PARTS) state.exceeded.add('MaxFiles');
+    else part.children.push(parseEntity(decoded.toString('latin1'), depth + 1, state));
+  }
   return part;
 }
 
@@ -113,14 +148,18 @@ function percentDecode(text: string): string {
   return text.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** Splits a multipart body at its boundary lines (RFC 2046 §5.1.1); preamble and epilogue are dropped. */
+/**
+ * Splits a multipart body at its boundary lines (RFC 2046 §5.1.1); preamble and epilogue
+ * are dropped. At most MAX_MIME_PARTS + 1 parts: one more than the walk takes, so that
+ * it can tell a full multipart from a cut one.
+ */
 export function splitMultipart(body: string, boundary: string): string[] {
   const delimiter = `--${boundary}`;
   const parts: string[] = [];
   let position = body.startsWith(delimiter) ? 0 : body.indexOf(`\n${delimiter}`);
   if (position === -1) return parts;
   if (body[position] === '\n') position++;
-  for (let guard = 0; guard < MAX_MIME_PARTS; guard++) {
+  for (let guard = 0; guard <= MAX_MIME_PARTS; guard++) {
     if (body.startsWith('--', position + delimiter.length)) break;
     const lineEnd = body.indexOf('\n', position);
     if (lineEnd === -1) break;

@@ -2,6 +2,7 @@
  * One scan: read the message, run every engine at once (each under its own timeout),
  * turn the results into a verdict, log it with the queue id and Message-ID.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { ScanRequest, ScanVerdict } from '../../shared/caller-api.ts';
 import type { Logger } from '../../shared/log.ts';
 import { runEngine, type Engine } from './engines/engine.ts';
@@ -19,6 +20,8 @@ export function createScanner(engines: readonly Engine[], engineTimeoutMs: numbe
     async scan(raw, request) {
       const started = performance.now();
       const message = readMessage(raw);
+      // Parsing is linear and capped (message.ts); the engines start in a new turn so other scans get theirs.
+      await setImmediate();
       const messageId = request.messageId ?? message.messageId;
       const input = { request, message };
       const results = await Promise.all(engines.map((engine) => runEngine(engine, input, engineTimeoutMs)));

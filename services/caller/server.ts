@@ -3,6 +3,7 @@
  * address. Tests start it in-process on port 0 and may replace the engines or the DNS.
  */
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { CallerConfig } from './config.ts';
@@ -18,6 +19,9 @@ import type { LabDns } from './spam/lab-dns.ts';
 
 /** RFC 9110 §9.3 has no limit; the MTA waits 15 s, so a scan socket idle for 60 s is dead. */
 export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** Sampling of the event-loop delay shown in /metrics. */
+const LOOP_DELAY_RESOLUTION_MS = 10;
 
 export interface CallerDeps {
   logger?: Logger;
@@ -54,12 +58,18 @@ export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}): 
 export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): Promise<RunningCaller> {
   const logger = deps.logger ?? createLogger('caller', config.logLevel);
   const engines = deps.engines ?? configuredEngines(config, deps);
-  const metrics = new CallerMetrics();
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  loopDelay.enable();
+  const metrics = new CallerMetrics(loopDelay);
   const scanner = createScanner(engines, config.engineTimeoutMs, logger);
   const app = createCallerApp({ scanner, metrics, maxMessageBytes: config.maxMessageBytes, logger });
   const listeners = await listenHttp('caller', app, config.listen, { requestTimeout: REQUEST_TIMEOUT_MS });
   const addresses = listeners.addresses;
   logger.info({ http: addresses.map((address) => `${address.address}:${address.port}`), engines: engines.map((engine) => engine.name) }, 'caller ready');
-  return { close: listeners.close, http: addresses, engines, metrics };
+  const close = async (): Promise<void> => {
+    loopDelay.disable();
+    await listeners.close();
+  };
+  return { close, http: addresses, engines, metrics };
 }
 

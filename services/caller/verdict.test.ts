@@ -11,6 +11,22 @@ const header = (verdict: ReturnType<typeof buildVerdict>, name: string) => verdi
 const policy = { tagScore: 5, rejectScore: null };
 
 describe('verdict', () => {
+  it('refuses what a scan limit kept out (clamd or built-in) with 554 5.7.0 naming the limit; a real virus comes first', () => {
+    const limit = result('clamd', 'virus', { status: 'infected', viruses: ['Heuristics.Limits.Exceeded.MaxFiles'], detail: 'more than 1000 entries in\r\n a.zip' });
+    const verdict = buildVerdict(policy, [limit, result('builtin-spam', 'spam', { score: 0 })], 2);
+    assert.equal(verdict.action, 'reject');
+    assert.deepEqual(verdict.virus, { infected: false, names: [] });
+    assert.deepEqual(verdict.smtp, {
+      code: 554,
+      enhanced: '5.7.0',
+      message: 'Message rejected: it cannot be scanned fully (Heuristics.Limits.Exceeded.MaxFiles: more than 1000 entries in?? a.zip)',
+    });
+    assert.equal(header(verdict, 'X-Virus-Status'), 'Unscanned (Heuristics.Limits.Exceeded.MaxFiles)');
+    const virus = buildVerdict(policy, [limit, result('builtin-virus', 'virus', { status: 'infected', viruses: ['Eicar-Test-Signature'] })], 2);
+    assert.equal(virus.smtp?.enhanced, '5.7.1');
+    assert.equal(header(virus, 'X-Virus-Status'), 'Infected (Eicar-Test-Signature)');
+  });
+
   it('accepts ham with X-Virus-Scanned and X-Spam-Status: No', () => {
     const verdict = buildVerdict(policy, [result('builtin-virus', 'virus'), result('builtin-spam', 'spam', { score: 0.5, rules: [{ name: 'MISSING_MID', score: 0.5, description: 'd' }] })], 3);
     assert.equal(verdict.action, 'accept');

@@ -1,17 +1,21 @@
 /**
- * From engine results to one verdict (issue 6 item 4): virus → reject 554 5.7.1; an
+ * From engine results to one verdict (issue 6 item 4): virus → reject 554 5.7.1; a scan
+ * limit hit (issue 19: what cannot be scanned fully is not clean) → reject 554 5.7.0; an
  * engine that failed or timed out → tempfail 451 4.7.1; spam at or over the reject
  * score → reject 550 5.7.1; at or over the tag score → tag; otherwise accept. Every
  * verdict carries the X-Virus-* and X-Spam-* headers the MTA prepends.
  */
 import type { EngineResult, RuleHit, ScanRequest, ScanVerdict } from '../../shared/caller-api.ts';
 import { roundScore } from './engines/builtin-spam.ts';
+import { LIMIT_ALERT_PREFIX } from './engines/eicar.ts';
 
 export const SCANNER_NAME = 'mxlab-caller';
 
 /** Enhanced status codes (RFC 3463) of the verdicts. */
 export const VERDICT_REPLIES = {
   virus: { code: 554, enhanced: '5.7.1' },
+  /** A scan limit hit (ClamAV's AlertExceedsMax): the message cannot be scanned fully. */
+  unscannable: { code: 554, enhanced: '5.7.0' },
   spam: { code: 550, enhanced: '5.7.1' },
   tempfail: { code: 451, enhanced: '4.7.1' },
 } as const;
@@ -43,11 +47,13 @@ export function mergeSpam(results: EngineResult[]): MergedSpam {
 }
 
 export function buildVerdict(policy: ScanRequest['policy'], results: EngineResult[], elapsedMs: number): ScanVerdict {
-  const virusNames = [...new Set(results.flatMap((result) => (result.kind === 'virus' ? result.viruses : [])))];
+  const found = [...new Set(results.flatMap((result) => (result.kind === 'virus' ? result.viruses : [])))];
+  const limitAlerts = found.filter(isLimitAlert);
+  const virusNames = found.filter((name) => !isLimitAlert(name));
   const failed = results.filter((result) => result.status === 'error' || result.status === 'timeout');
   const spam = mergeSpam(results);
   const isSpam = spam.score >= policy.tagScore;
-  const headers = verdictHeaders(results, spam, virusNames, isSpam, policy.tagScore);
+  const headers = verdictHeaders(results, spam, virusNames, limitAlerts, isSpam, policy.tagScore);
   const base = {
     version: 1 as const,
     headers,
@@ -58,6 +64,14 @@ export function buildVerdict(policy: ScanRequest['policy'], results: EngineResul
   };
   if (virusNames.length > 0) {
     return { ...base, action: 'reject', smtp: { ...VERDICT_REPLIES.virus, message: `Message rejected: virus found (${virusNames.join(', ')})` } };
+  }
+  if (limitAlerts.length > 0) {
+    const where = results.filter((result) => result.kind === 'virus' && result.viruses.some(isLimitAlert)).map((result) => result.detail ?? result.engine);
+    return {
+      ...base,
+      action: 'reject',
+      smtp: { ...VERDICT_REPLIES.unscannable, message: replyText(`Message rejected: it cannot be scanned fully (${limitAlerts.join(', ')}: ${where.join('; ')})`) },
+    };
   }
   if (failed.length > 0) {
     const why = failed.map((result) => `${result.engine} ${result.status}`).join(', ');
@@ -73,18 +87,36 @@ export function buildVerdict(policy: ScanRequest['policy'], results: EngineResul
   return { ...base, action: isSpam ? 'tag' : 'accept' };
 }
 
+/** Part names come from the message: printable ASCII only, and short (RFC 5321 §4.5.3.1.5: 512-octet reply lines). */
+const MAX_REPLY_TEXT = 300;
+function replyText(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/gu, '?');
+  return printable.length > MAX_REPLY_TEXT ? `${printable.slice(0, MAX_REPLY_TEXT - 3)}...` : printable;
+}
+
 export function formatScore(score: number): string {
   return score.toFixed(1);
 }
 
-function verdictHeaders(results: EngineResult[], spam: MergedSpam, virusNames: string[], isSpam: boolean, tagScore: number): ScanVerdict['headers'] {
+/** ClamAV's name for what its limits left unscanned (AlertExceedsMax), from clamd or the built-in engine. */
+export function isLimitAlert(name: string): boolean {
+  return name.startsWith(LIMIT_ALERT_PREFIX);
+}
+
+function virusStatus(virusNames: string[], limitAlerts: string[]): string {
+  if (virusNames.length > 0) return `Infected (${virusNames.join(', ')})`;
+  if (limitAlerts.length > 0) return `Unscanned (${limitAlerts.join(', ')})`;
+  return 'Clean';
+}
+
+function verdictHeaders(results: EngineResult[], spam: MergedSpam, virusNames: string[], limitAlerts: string[], isSpam: boolean, tagScore: number): ScanVerdict['headers'] {
   const virusEngines = results.filter((result) => result.kind === 'virus').map((result) => result.engine);
   const spamEngines = results.filter((result) => result.kind === 'spam').map((result) => result.engine);
   const tests = spam.rules.map((rule) => rule.name).sort();
   const status = `${isSpam ? 'Yes' : 'No'}, score=${formatScore(spam.score)} required=${formatScore(tagScore)} tests=${tests.length === 0 ? 'none' : tests.join(',')}`;
   const headers: ScanVerdict['headers'] = [
     { name: 'X-Virus-Scanned', value: `${SCANNER_NAME} (${virusEngines.join(', ') || 'no engine'})` },
-    { name: 'X-Virus-Status', value: virusNames.length > 0 ? `Infected (${virusNames.join(', ')})` : 'Clean' },
+    { name: 'X-Virus-Status', value: fold(virusStatus(virusNames, limitAlerts), 'X-Virus-Status: '.length) },
   ];
   if (isSpam) {
     headers.push({ name: 'X-Spam-Flag', value: 'YES' }, { name: 'X-Spam-Score', value: formatScore(spam.score) });
