@@ -16,6 +16,8 @@ export const mraConfigSchema = z.object({
   MRA_POP3_LISTEN: listenListField.default([{ host: '0.0.0.0', port: 110 }]),
   MRA_POP3S_LISTEN: listenListField.default([{ host: '0.0.0.0', port: 995 }]),
   MRA_ALLOW_PLAINTEXT_AUTH: booleanField.default(true),
+  /** RFC 1939 §8 exclusive lock: one POP3 session per maildrop (off: several, as Dovecot). */
+  MRA_POP3_LOCK: booleanField.default(false),
 });
 
 export type MraConfig = z.output<typeof mraConfigSchema>;

@@ -1,6 +1,6 @@
 /**
  * The MRA agent: IMAP (STARTTLS and implicit TLS) and POP3 (STLS and implicit TLS) over
- * the same Maildir++ store. `startMra` is what main.ts and the tests call.
+ * the same Maildir++ store (POP3 is a view of its INBOX). `startMra` is what main.ts and the tests call.
  */
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../shared/log.ts';
@@ -46,7 +46,9 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
   });
   const pop3Server = createPop3Server({
     users,
+    store,
     mailRoot: config.MXLAB_MAIL_ROOT,
+    lock: config.MRA_POP3_LOCK,
     hostname: config.MRA_HOSTNAME,
     tls: { cert: tls.cert, key: tls.key },
     allowPlaintextAuth: config.MRA_ALLOW_PLAINTEXT_AUTH,

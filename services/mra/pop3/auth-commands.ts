@@ -40,9 +40,8 @@ export async function login(context: Pop3Context, username: string, password: st
   context.maildrop = maildrop;
   context.state = 'transaction';
   context.pendingUser = undefined;
-  const octets = maildrop.messages.reduce((sum, message) => sum + message.size, 0);
-  context.log.info({ user: account.address, messages: maildrop.messages.length }, 'login');
-  return ok(`${account.address} has ${maildrop.messages.length} messages (${octets} octets)`);
+  context.log.info({ user: account.address, messages: maildrop.count }, 'login');
+  return ok(`${account.address} has ${maildrop.count} messages (${maildrop.octets} octets)`);
 }
 
 /** RFC 4616 PLAIN message: authzid NUL authcid NUL passwd. */

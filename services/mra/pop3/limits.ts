@@ -21,9 +21,5 @@ export const AUTH_FAILURE_DELAY_MS = 1_000;
 export const STALE_LOCK_MS = AUTOLOGOUT_MS + 5 * 60_000;
 /** How often a held lock file is touched so other processes see it is alive. */
 export const LOCK_REFRESH_MS = 60_000;
-/** Open POP3 connections per listener. */
-export const MAX_CONNECTIONS = 500;
 /** RFC 1939 §7: UIDL unique-ids are 1 to 70 characters from 0x21 to 0x7E. */
 export const MAX_UIDL_LENGTH = 70;
-/** An implicit-TLS client that has not finished its handshake by then is dropped. */
-export const TLS_HANDSHAKE_TIMEOUT_MS = 60_000;

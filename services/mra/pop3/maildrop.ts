@@ -1,40 +1,38 @@
 /**
- * The POP3 maildrop: the user's INBOX (new/ and cur/ of the Maildir++ root) as a list
- * fixed when the session starts (RFC 1939 §8: later deliveries wait for the next
- * session), under the session's exclusive lock. Messages are tracked by their Maildir
- * unique name, so renames by the IMAP server (flag changes) do not lose them.
+ * The POP3 maildrop: a view of the MRA store's INBOX (the same index, sizes and UIDs
+ * that IMAP sees), fixed when the session starts (RFC 1939 §8: later deliveries wait
+ * for the next session). Several sessions of one user may hold it at once, as Dovecot
+ * allows; each sees the maildrop as it was at its own start, and a message another
+ * session removed meanwhile is gone (`MessageGoneError`). With `lock` (MRA_POP3_LOCK),
+ * RFC 1939's exclusive-access lock is taken as well.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Account } from '../../../shared/users.ts';
-import { ensureMaildir } from '../../../shared/maildir/layout.ts';
-import { parseName, sizeInName, sortByDelivery, withInfo } from '../../../shared/maildir/names.ts';
+import { maildirPath } from '../../../shared/maildir/layout.ts';
+import { MailStoreError, type MailboxHandle, type MailStore, type MessageRecord } from '../store/types.ts';
 import { MAX_UIDL_LENGTH } from './limits.ts';
-import { lockMaildrop } from './lock.ts';
-
-export interface MaildropMessage {
-  /** RFC 1939 §7 unique-id, stable across sessions. */
-  readonly uidl: string;
-  /** Octets of the stored message (the file size; messages are stored with CRLF). */
-  readonly size: number;
-}
+import { lockMaildrop, type MaildropLock } from './lock.ts';
 
 export interface Maildrop {
-  /** Fixed for the session, in delivery order; message-number n is index n - 1. */
-  readonly messages: readonly MaildropMessage[];
+  /** Messages fixed for the session, in UID (delivery) order; message-number n is index n - 1. */
+  readonly count: number;
+  /** Octets of every message together. */
+  readonly octets: number;
+  /** Octets of one message (with CRLF line ends, as RETR sends it before byte-stuffing). */
+  size(index: number): number;
+  /** RFC 1939 §7 unique-id, stable across sessions (the stored message's unique name). */
+  uidl(index: number): string;
   read(index: number): Promise<Buffer>;
-  /** RETR marks the message \Seen (the `S` flag, moving it from new/ to cur/). */
+  /** RETR marks the message \Seen (as IMAP sees it: `S`, moved from new/ to cur/). */
   markSeen(index: number): Promise<void>;
   /** Removes the messages for good (RFC 1939 §6 UPDATE state); returns how many could not be removed. */
   remove(indices: readonly number[]): Promise<number>;
-  /** Releases the lock. */
+  /** Lets go of the INBOX (and the lock). */
   close(): Promise<void>;
 }
 
 export interface MaildropStore {
-  /** Opens and locks the account's maildrop; 'locked' when another session holds it. */
+  /** Opens the account's maildrop; 'locked' when the exclusive lock is on and another session holds it. */
   open(account: Account): Promise<Maildrop | 'locked'>;
 }
 
@@ -48,175 +46,115 @@ export function uidlOf(uniqueName: string): string {
   return createHash('sha256').update(uniqueName).digest('base64url');
 }
 
-/** One message of the session's list; small, as a maildrop may hold 100k of them. */
-class Entry implements MaildropMessage {
-  readonly unique: string;
-  /** Octets; set once, from the name or (when the name has none) a stat at open. */
-  size: number;
-  /** Where the file is now; updated when we rename it or find it renamed by someone else. */
-  sub: 'new' | 'cur';
-  name: string;
+/** Sizes the store does not know yet (no `,S=` in the name) are read this many at a time at login. */
+const SIZE_BATCH = 64;
 
-  constructor(unique: string, size: number, sub: 'new' | 'cur', name: string) {
-    this.unique = unique;
-    this.size = size;
-    this.sub = sub;
-    this.name = name;
+class InboxMaildrop implements Maildrop {
+  readonly count: number;
+  readonly octets: number;
+  private readonly records: readonly MessageRecord[];
+  private readonly sizes: Float64Array;
+  private readonly inbox: MailboxHandle;
+  private readonly lock: MaildropLock | undefined;
+  private closed = false;
+
+  constructor(inbox: MailboxHandle, records: readonly MessageRecord[], sizes: Float64Array, lock: MaildropLock | undefined) {
+    this.inbox = inbox;
+    this.records = records;
+    this.sizes = sizes;
+    this.lock = lock;
+    this.count = records.length;
+    let octets = 0;
+    for (const size of sizes) octets += size;
+    this.octets = octets;
   }
 
-  get uidl(): string {
-    return uidlOf(this.unique);
-  }
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT';
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((name) => !name.startsWith('.'));
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw error;
-  }
-}
-
-class MaildirMaildrop implements Maildrop {
-  readonly messages: readonly MaildropMessage[];
-  private readonly entries: readonly Entry[];
-  private readonly maildir: string;
-  private readonly unlock: () => Promise<void>;
-
-  constructor(maildir: string, entries: readonly Entry[], unlock: () => Promise<void>) {
-    this.maildir = maildir;
-    this.entries = entries;
-    this.messages = entries;
-    this.unlock = unlock;
+  private uid(index: number): number {
+    const record = this.records[index];
+    if (!record) throw new RangeError(`no message ${index + 1}`);
+    return record.uid;
   }
 
-  private pathOf(entry: Entry): string {
-    return join(this.maildir, entry.sub, entry.name);
+  size(index: number): number {
+    return this.sizes[index] ?? 0;
   }
 
-  private entry(index: number): Entry {
-    const entry = this.entries[index];
-    if (!entry) throw new RangeError(`no message ${index + 1}`);
-    return entry;
+  uidl(index: number): string {
+    return uidlOf(this.records[index]?.base ?? '');
   }
 
-  /** Finds the file of a message after someone else renamed it; undefined if it is gone. */
-  private async relocate(entry: Entry): Promise<string | undefined> {
-    for (const sub of ['cur', 'new'] as const) {
-      for (const name of await listDir(join(this.maildir, sub))) {
-        if (parseName(name).unique === entry.unique) {
-          entry.sub = sub;
-          entry.name = name;
-          return this.pathOf(entry);
-        }
-      }
-    }
-    return undefined;
-  }
-
-  private async withFile<T>(entry: Entry, action: (path: string) => Promise<T>): Promise<T> {
+  async read(index: number): Promise<Buffer> {
     try {
-      return await action(this.pathOf(entry));
+      return await this.inbox.read(this.uid(index));
     } catch (error) {
-      if (!isMissing(error)) throw error;
-      const path = await this.relocate(entry);
-      if (path === undefined) throw new MessageGoneError(`message ${entry.unique} is no longer in the maildrop`);
-      return action(path);
+      if (error instanceof MailStoreError && error.code === 'NONEXISTENT') throw new MessageGoneError(`message ${index + 1} is no longer in the maildrop`, { cause: error });
+      throw error;
     }
-  }
-
-  read(index: number): Promise<Buffer> {
-    const entry = this.entry(index);
-    // A small file is read at once: the thread pool's round trip costs more than the read.
-    const small = entry.size <= SYNC_READ_MAX_BYTES;
-    return this.withFile(entry, async (path) => (small ? readFileSync(path) : readFile(path)));
   }
 
   async markSeen(index: number): Promise<void> {
-    const entry = this.entry(index);
-    await this.withFile(entry, async (path) => {
-      const { info: flags } = parseName(entry.name);
-      if (entry.sub === 'cur' && flags.includes('S')) return;
-      const name = withInfo(entry.unique, `${flags}S`);
-      await rename(path, join(this.maildir, 'cur', name));
-      entry.sub = 'cur';
-      entry.name = name;
-    });
+    const uid = this.uid(index);
+    const record = this.inbox.get(uid);
+    if (!record || record.flags.includes('\\Seen')) return;
+    await this.inbox.setFlags([uid], 'add', ['\\Seen']);
   }
 
   async remove(indices: readonly number[]): Promise<number> {
-    let failed = 0;
-    for (const index of indices) {
-      try {
-        await this.withFile(this.entry(index), (path) => unlink(path));
-      } catch (error) {
-        if (!(error instanceof MessageGoneError)) failed += 1;
-      }
+    const uids = indices.map((index) => this.uid(index));
+    try {
+      await this.inbox.expunge(uids);
+      return 0;
+    } catch {
+      // What is still there could not be removed; what another session removed is no failure.
+      return uids.filter((uid) => this.inbox.get(uid) !== undefined).length;
     }
-    return failed;
   }
 
-  close(): Promise<void> {
-    return this.unlock();
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.inbox.release();
+    } finally {
+      await this.lock?.release();
+    }
   }
 }
 
-/** Messages up to this size are read synchronously by RETR and TOP. */
-const SYNC_READ_MAX_BYTES = 256 * 1024;
-/** stat() calls in flight at once when a maildrop is opened (the thread pool does them in parallel). */
-const STAT_BATCH = 256;
-
-async function scan(maildir: string): Promise<Entry[]> {
-  // By unique name: a message seen in both new/ and cur/ (renamed between the listings) counts once.
-  const found = new Map<string, Entry>();
-  // The size is in the name when the deliverer wrote `,S=` (our MDA, Dovecot); else stat.
-  const unsized: Entry[] = [];
-  for (const sub of ['new', 'cur'] as const) {
-    for (const name of await listDir(join(maildir, sub))) {
-      const colon = name.indexOf(':');
-      const unique = colon === -1 ? name : name.slice(0, colon);
-      if (found.has(unique)) continue;
-      const size = sizeInName(unique);
-      const entry = new Entry(unique, size ?? -1, sub, name);
-      found.set(unique, entry);
-      if (size === undefined) unsized.push(entry);
-    }
+async function sizesOf(inbox: MailboxHandle, records: readonly MessageRecord[]): Promise<Float64Array> {
+  const sizes = new Float64Array(records.length);
+  const unknown: number[] = [];
+  records.forEach((record, index) => {
+    if (record.size === undefined) unknown.push(index);
+    else sizes[index] = record.size;
+  });
+  for (let start = 0; start < unknown.length; start += SIZE_BATCH) {
+    const batch = unknown.slice(start, start + SIZE_BATCH);
+    const found = await Promise.all(batch.map((index) => inbox.size((records[index] as MessageRecord).uid).catch(() => 0)));
+    batch.forEach((index, i) => (sizes[index] = found[i] ?? 0));
   }
-  for (let start = 0; start < unsized.length; start += STAT_BATCH) {
-    const batch = unsized.slice(start, start + STAT_BATCH);
-    const stats = await Promise.all(
-      batch.map((entry) =>
-        stat(join(maildir, entry.sub, entry.name)).catch((error: unknown) => {
-          if (isMissing(error)) return undefined;
-          throw error;
-        }),
-      ),
-    );
-    batch.forEach((entry, i) => {
-      const info = stats[i];
-      if (info?.isFile()) entry.size = info.size;
-      else found.delete(entry.unique);
-    });
-  }
-  return sortByDelivery([...found.values()], (entry) => entry.unique);
+  return sizes;
 }
 
-/** Maildrops in the Maildir++ tree `<mailRoot>/<domain>/<local>/` (services/ENV.md). */
-export function maildirMaildrops(mailRoot: string): MaildropStore {
+/** Maildrops as views of the store's INBOX; `mailRoot` is where the lock files go. */
+export function storeMaildrops(store: MailStore, options: { mailRoot: string; lock: boolean }): MaildropStore {
   return {
     async open(account) {
-      const maildir = await ensureMaildir(mailRoot, account.domain, account.local);
-      const lock = await lockMaildrop(maildir);
-      if (!lock) return 'locked';
+      const user = await store.forUser(account);
+      const lock = options.lock ? await lockMaildrop(maildirPath(options.mailRoot, account.domain, account.local)) : undefined;
+      if (options.lock && !lock) return 'locked';
       try {
-        return new MaildirMaildrop(maildir, await scan(maildir), () => lock.release());
+        const inbox = await user.open('INBOX');
+        try {
+          // messages() is an immutable array: the session's list stays as it was at login.
+          const records = inbox.messages();
+          return new InboxMaildrop(inbox, records, await sizesOf(inbox, records), lock);
+        } catch (error) {
+          await inbox.release();
+          throw error;
+        }
       } catch (error) {
-        await lock.release();
+        await lock?.release();
         throw error;
       }
     },

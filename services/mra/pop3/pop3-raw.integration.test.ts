@@ -12,11 +12,11 @@ import { RawPop3, startPop3Lab, type Pop3Lab } from './testing.ts';
 
 const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 
-describe('POP3 over raw sockets', () => {
+describe('POP3 over raw sockets, with MRA_POP3_LOCK', () => {
   let lab: Pop3Lab;
 
   before(async () => {
-    lab = await startPop3Lab({ allowPlaintextAuth: true });
+    lab = await startPop3Lab({ allowPlaintextAuth: true, lock: true });
     await lab.deliver('carol', 'Subject: one\r\n\r\n1\r\n');
   });
 
@@ -191,7 +191,7 @@ describe('POP3 without plain-text login before TLS', () => {
 
 describe('POP3 server close()', () => {
   it('ends logged-in sessions without applying DELE, releases their locks, and drops stalled TLS handshakes', async () => {
-    const lab = await startPop3Lab({ allowPlaintextAuth: true });
+    const lab = await startPop3Lab({ allowPlaintextAuth: true, lock: true });
     await lab.deliver('bob', 'Subject: kept\r\n\r\nx\r\n');
     const client = await RawPop3.connect(lab.port);
     await client.command('USER bob@beta.test');

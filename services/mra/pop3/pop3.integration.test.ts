@@ -126,15 +126,17 @@ pop.quit()`,
     assert.ok(!files.some((name) => name.startsWith(uids[1] ?? '-')), 'file of message 2 removed');
   });
 
-  it('sizes come from `,S=` in the name when there, from the file otherwise, in delivery order', async () => {
+  it('sizes come from the name when there (`,W=`, the CRLF size RETR sends, before `,S=`), from the file otherwise, in delivery order', async () => {
     const maildir = join(lab.mailRoot, 'beta.test', 'carol');
     await lab.deliver('carol', 'Subject: placeholder\r\n\r\nmakes the Maildir\r\n');
     for (const name of await readdir(join(maildir, 'new'))) await unlink(join(maildir, 'new', name));
-    // Dropped in by hand (no size in the name), and a Dovecot-style name with both sizes.
+    // Dropped in by hand (no size in the name), and a Dovecot-style name with both sizes:
+    // stored with LF, `,S=` is the file's size, `,W=` the size with CRLF (what POP3 sends).
     const bare = 'Subject: bare name\r\n\r\nno size here\r\n';
     const dovecot = 'Subject: dovecot\r\n\r\nsized\r\n';
+    const dovecotLf = dovecot.replace(/\r\n/gu, '\n');
     await writeFile(join(maildir, 'new', '1700000002.M5P9Q1.other'), bare);
-    await writeFile(join(maildir, 'cur', `1700000001.M7P9Q1.other,S=${Buffer.byteLength(dovecot)},W=999:2,S`), dovecot);
+    await writeFile(join(maildir, 'cur', `1700000001.M7P9Q1.other,S=${Buffer.byteLength(dovecotLf)},W=${Buffer.byteLength(dovecot)}:2,S`), dovecotLf);
     const out = await python(
       `import poplib, sys
 pop = poplib.POP3('127.0.0.1', int(sys.argv[1]), timeout=10)

@@ -66,9 +66,11 @@ export class Pop3Session {
     void this.write(ok(`${this.context.services.hostname} POP3 server ready`));
   }
 
-  destroy(): void {
+  /** Server shutdown: the connection ends without UPDATE (DELE not applied, RFC 1939 §6). */
+  async shutdown(): Promise<void> {
     this.ending = true;
     this.socket.destroy();
+    await this.closed;
   }
 
   private attach(socket: net.Socket): void {

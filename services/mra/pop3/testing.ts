@@ -12,6 +12,7 @@ import { runPython, runProcess, type ProcessResult } from '../../../shared/testi
 import { ensureServerCertificate } from '../../../shared/tls.ts';
 import { ensureLabUsers, UserDirectory } from '../../../shared/users.ts';
 import { deliverToMaildir } from '../../../shared/maildir/deliver.ts';
+import { MaildirStore } from '../store/maildir-store.ts';
 import { createPop3Server, type Pop3Server } from './server.ts';
 
 export interface Pop3Lab {
@@ -29,7 +30,7 @@ export interface Pop3Lab {
   close(): Promise<void>;
 }
 
-export async function startPop3Lab(options: { allowPlaintextAuth: boolean }): Promise<Pop3Lab> {
+export async function startPop3Lab(options: { allowPlaintextAuth: boolean; lock?: boolean }): Promise<Pop3Lab> {
   const base = await mkdtemp(join(tmpdir(), 'mxlab-pop3-'));
   const mailRoot = join(base, 'mail');
   await ensureLabUsers(join(base, 'users'), 'secret');
@@ -37,14 +38,18 @@ export async function startPop3Lab(options: { allowPlaintextAuth: boolean }): Pr
   const caPath = join(base, 'tls', 'ca.crt');
   await writeFile(caPath, certificate.ca);
   const users = new UserDirectory(join(base, 'users'));
+  const logger = createLogger('beta-mra');
+  const store = new MaildirStore(mailRoot, logger);
   const server = createPop3Server({
     users,
+    store,
     mailRoot,
+    lock: options.lock ?? false,
     hostname: 'pop.beta.test',
     tls: { cert: certificate.cert, key: certificate.key },
     allowPlaintextAuth: options.allowPlaintextAuth,
     domains: ['beta.test'],
-    logger: createLogger('beta-mra'),
+    logger,
   });
   const plain = await server.listen({ host: '127.0.0.1', port: 0 }, { implicitTls: false });
   const secure = await server.listen({ host: '127.0.0.1', port: 0 }, { implicitTls: true });
@@ -61,7 +66,10 @@ export async function startPop3Lab(options: { allowPlaintextAuth: boolean }): Pr
       const result = await deliverToMaildir({ root: mailRoot, domain: 'beta.test', local, message: Buffer.from(message) });
       return result.uniqueName;
     },
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      await store.close();
+    },
   };
 }
 

@@ -17,15 +17,15 @@ function open(context: Pop3Context): Maildrop {
 function messageIndex(context: Pop3Context, arg: string | undefined): number | Reply {
   const number = parseNumber(arg);
   const maildrop = open(context);
-  if (number === undefined || number < 1 || number > maildrop.messages.length) return err('no such message');
+  if (number === undefined || number < 1 || number > maildrop.count) return err('no such message');
   if (context.deleted.has(number - 1)) return err(`message ${number} already deleted`);
   return number - 1;
 }
 
 function live(context: Pop3Context): number[] {
   const indices: number[] = [];
-  const { length } = open(context).messages;
-  for (let index = 0; index < length; index += 1) if (!context.deleted.has(index)) indices.push(index);
+  const { count } = open(context);
+  for (let index = 0; index < count; index += 1) if (!context.deleted.has(index)) indices.push(index);
   return indices;
 }
 
@@ -57,7 +57,7 @@ async function quit(context: Pop3Context): Promise<Reply> {
   const failed = await maildrop.remove(deleted);
   await maildrop.close();
   context.maildrop = undefined;
-  const left = maildrop.messages.length - deleted.length + failed;
+  const left = maildrop.count - deleted.length + failed;
   context.log.info({ user: context.account?.address, deleted: deleted.length - failed, failed }, 'update');
   if (failed > 0) return err(`${failed} deleted messages could not be removed`, 'SYS/TEMP', 'close');
   return ok(`${context.services.hostname} POP3 server signing off (${left} messages left)`, { then: 'close' });
@@ -69,9 +69,10 @@ export const transactionCommands: [string, CommandSpec][] = [
     {
       states: ['transaction'],
       handler(context) {
-        const messages = open(context).messages;
+        const maildrop = open(context);
+        if (context.deleted.size === 0) return ok(`${maildrop.count} ${maildrop.octets}`);
         const indices = live(context);
-        return ok(`${indices.length} ${indices.reduce((sum, index) => sum + (messages[index]?.size ?? 0), 0)}`);
+        return ok(`${indices.length} ${indices.reduce((sum, index) => sum + maildrop.size(index), 0)}`);
       },
     },
   ],
@@ -79,14 +80,14 @@ export const transactionCommands: [string, CommandSpec][] = [
     'LIST',
     {
       states: ['transaction'],
-      handler: (context, args) => listing(context, args, (index) => `${index + 1} ${open(context).messages[index]?.size ?? 0}`, 'LIST'),
+      handler: (context, args) => listing(context, args, (index) => `${index + 1} ${open(context).size(index)}`, 'LIST'),
     },
   ],
   [
     'UIDL',
     {
       states: ['transaction'],
-      handler: (context, args) => listing(context, args, (index) => `${index + 1} ${open(context).messages[index]?.uidl ?? ''}`, 'UIDL'),
+      handler: (context, args) => listing(context, args, (index) => `${index + 1} ${open(context).uidl(index)}`, 'UIDL'),
     },
   ],
   [
@@ -142,8 +143,7 @@ export const transactionCommands: [string, CommandSpec][] = [
       handler(context) {
         context.deleted.clear();
         const maildrop = open(context);
-        const octets = maildrop.messages.reduce((sum, message) => sum + message.size, 0);
-        return ok(`maildrop has ${maildrop.messages.length} messages (${octets} octets)`);
+        return ok(`maildrop has ${maildrop.count} messages (${maildrop.octets} octets)`);
       },
     },
   ],

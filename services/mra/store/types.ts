@@ -17,6 +17,8 @@ export interface MessageRecord {
   readonly size: number | undefined;
   /** RFC 7162 §3.1.1 per-message mod-sequence. */
   readonly modseq: number;
+  /** The stored message's unique name, which never changes while it exists (POP3 UIDL). */
+  readonly base: string;
 }
 
 export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Junk' | '\\Trash';
