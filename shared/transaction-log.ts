@@ -12,7 +12,7 @@
  * dropped and the file rewritten when it is mostly expired. It is bounded: past
  * `maxEntries` the oldest entries are forgotten first.
  */
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface Remembered {
@@ -50,6 +50,7 @@ export class TransactionLog {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
   private handle: FileHandle | undefined;
+  private closed = false;
   private lines = 0;
   private pending: { text: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
@@ -124,6 +125,7 @@ export class TransactionLog {
 
   async close(): Promise<void> {
     await this.flushing;
+    this.closed = true;
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -168,8 +170,17 @@ export class TransactionLog {
       this.set(line.k, { at: line.t, reply: line.r, ...(line.p ? { pending: line.p } : {}) });
     }
     if (this.lines >= COMPACT_MIN_LINES && this.lines > COMPACT_RATIO * this.entries.size) await this.rewrite();
-    this.handle = await open(this.options.path, 'a', 0o600);
-    await syncDirectoryOf(this.options.path);
+  }
+
+  /** The file (and its folder) is made at the first append: a hop that never sees a lab sender writes nothing. */
+  private async appendHandle(): Promise<FileHandle> {
+    if (this.closed) throw new Error(`transaction log ${this.options.path} is closed`);
+    if (!this.handle) {
+      await mkdir(dirname(this.options.path), { recursive: true });
+      this.handle = await open(this.options.path, 'a', 0o600);
+      await syncDirectoryOf(this.options.path);
+    }
+    return this.handle;
   }
 
   /** Writes the live entries to a new file and renames it over the log. */
@@ -204,18 +215,15 @@ export class TransactionLog {
         const batch = this.pending;
         this.pending = [];
         try {
-          if (!this.handle) throw new Error(`transaction log ${this.options.path} is closed`);
-          await this.handle.write(batch.map((item) => item.text).join(''));
-          await this.handle.datasync();
+          const handle = await this.appendHandle();
+          await handle.write(batch.map((item) => item.text).join(''));
+          await handle.datasync();
           this.lines += batch.length;
           for (const item of batch) item.resolve();
         } catch (error) {
           for (const item of batch) item.reject(error);
         }
-        if (this.lines >= COMPACT_MIN_LINES && this.lines > COMPACT_RATIO * this.entries.size) {
-          await this.rewrite();
-          this.handle = await open(this.options.path, 'a', 0o600);
-        }
+        if (this.lines >= COMPACT_MIN_LINES && this.lines > COMPACT_RATIO * this.entries.size) await this.rewrite();
       }
     } finally {
       this.flushing = undefined;

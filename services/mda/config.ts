@@ -18,6 +18,9 @@ export const mdaConfigSchema = z
     MDA_LMTP_LISTEN: listenListField.prefault('0.0.0.0:24'),
     /** Who may speak LMTP here: the lab's MTAs (addresses or CIDR ranges) and loopback, for the healthcheck. */
     MDA_LMTP_CLIENTS: clientListField.prefault('127.0.0.1,::1'),
+    /** How long a delivered transaction's key is remembered (services/mda/resend.ts): longer than any MTA's queue lifetime. */
+    MDA_RESEND_WINDOW_MS: z.coerce.number().int().positive().default(7 * 24 * 60 * 60_000),
+    MDA_RESEND_MAX_KEYS: z.coerce.number().int().positive().default(200_000),
   })
   .transform((env) => ({
     logLevel: env.LOG_LEVEL,
@@ -28,6 +31,8 @@ export const mdaConfigSchema = z
     domains: env.MDA_DOMAINS,
     lmtpListen: env.MDA_LMTP_LISTEN as HostPort[],
     lmtpClients: env.MDA_LMTP_CLIENTS,
+    resendWindowMs: env.MDA_RESEND_WINDOW_MS,
+    resendMaxKeys: env.MDA_RESEND_MAX_KEYS,
   }));
 
 export type MdaConfig = z.output<typeof mdaConfigSchema>;

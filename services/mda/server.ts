@@ -13,6 +13,8 @@ import { UserDirectory } from '../../shared/users.ts';
 import type { MdaConfig } from './config.ts';
 import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
 import { deliverToMaildir } from '../../shared/maildir/deliver.ts';
+import { traceIdOf, transactionKey } from '../../shared/trace-id.ts';
+import { finishPending, openMdaTransactionLog } from './resend.ts';
 
 /** Largest message accepted (advertised as SIZE, RFC 1870); larger ones get 552 per recipient. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -59,6 +61,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
   const users = deps.users ?? new UserDirectory(config.usersDir);
   const logger = deps.logger ?? createLogger(config.name, config.logLevel);
   const domains = new Set(config.domains);
+  const transactions = await openMdaTransactionLog({ mailRoot: config.mailRoot, name: config.name, windowMs: config.resendWindowMs, maxKeys: config.resendMaxKeys });
 
   async function checkRecipient(address: string): Promise<LmtpReply | { domain: string; local: string }> {
     const parsed = parseAddress(address);
@@ -73,10 +76,30 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
     message: Buffer,
     rcpt: SMTPServerAddress,
     session: SMTPServerSession,
-    trace: { id: string; spam: boolean; log: Logger },
+    trace: { id: string; spam: boolean; log: Logger; sender?: { by: string; id: string } },
   ): Promise<string | LmtpReply> {
     const target = await checkRecipient(rcpt.address);
     if (target instanceof LmtpReply) return target;
+    if (!trace.sender) return writeOne(message, rcpt, session, trace, target);
+    // The MTA's transaction: a resend after a lost reply is answered, not written again (resend.ts).
+    const key = transactionKey(trace.sender, `${target.local}@${target.domain}`);
+    return transactions.exclusive([key], async () => {
+      const seen = transactions.get(key);
+      if (!seen) return writeOne(message, rcpt, session, trace, target, key);
+      const how = await finishPending(seen);
+      trace.log.info({ event: 'resend.recognised', rcpt: rcpt.address, finished: how === 'finished' }, 'transaction sent again after a lost reply: not written twice');
+      return seen.reply;
+    });
+  }
+
+  async function writeOne(
+    message: Buffer,
+    rcpt: SMTPServerAddress,
+    session: SMTPServerSession,
+    trace: { id: string; spam: boolean; log: Logger },
+    target: { domain: string; local: string },
+    key?: string,
+  ): Promise<string | LmtpReply> {
     const deliveredTo = parseAddress(rcpt.address);
     const received = buildReceived({
       helo: session.hostNameAppearsAs,
@@ -94,8 +117,10 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
     });
     const folder = trace.spam ? JUNK_FOLDER : undefined;
     const log = trace.log.child({ rcpt: rcpt.address, mailbox: `${target.local}@${target.domain}` });
+    const reply = `<${rcpt.address}> delivered to ${folder ?? 'INBOX'} as ${trace.id}`;
     try {
       const result = await deliverToMaildir({
+        ...(key === undefined ? {} : { beforeRename: (from: string, to: string) => transactions.remember([{ key, reply, pending: { from, to } }]) }),
         root: config.mailRoot,
         domain: target.domain,
         local: target.local,
@@ -104,7 +129,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
         hostname: config.hostname,
       });
       log.info({ folder: folder ?? 'INBOX', file: result.uniqueName, size: result.size }, 'delivered');
-      return `<${rcpt.address}> delivered to ${folder ?? 'INBOX'} as ${trace.id}`;
+      return reply;
     } catch (error) {
       log.error({ err: error }, 'delivery failed');
       return new LmtpReply(451, `<${rcpt.address}>: local error in processing, try again later`);
@@ -120,7 +145,8 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
     const fields = headerFields(headerSection(message));
     const id = connectionId();
     const log = logger.child({ conn: session.id, lmtpId: id, queueId: queueIdOf(fields), messageId: messageIdOf(fields) });
-    const trace = { id, spam: isSpamFlagged(fields), log };
+    const sender = traceIdOf(message);
+    const trace = { id, spam: isSpamFlagged(fields), log, ...(sender ? { sender } : {}) };
     const results: (string | LmtpReply)[] = [];
     for (const rcpt of session.envelope.rcptTo) results.push(await deliverOne(message, rcpt, session, trace));
     return results;
@@ -131,6 +157,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
 
   async function closeAll(): Promise<void> {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await transactions.close();
   }
 
   try {

@@ -43,6 +43,12 @@ export interface StoreRequest {
   info?: string;
   /** Called when `tmp/` is missing, to make the folder; then the write is tried once more. */
   makeFolder?: () => Promise<void>;
+  /**
+   * Called once the file in `tmp/` is on disk, before it is renamed to `to`: the MDA records
+   * the pending step there, so a crash between the two is finished, not repeated. A throw
+   * abandons the delivery (the tmp file is removed).
+   */
+  beforeRename?: (from: string, to: string) => Promise<void>;
 }
 
 export interface Stored {
@@ -78,6 +84,7 @@ export async function storeMessage(request: StoreRequest): Promise<Stored> {
     const sized = `${unique},S=${size}`;
     const file = request.info === undefined ? sized : withInfo(sized, request.info);
     const path = join(request.dir, sub, file);
+    await request.beforeRename?.(tmpPath, path);
     await rename(tmpPath, path);
     stored = { path, sub, file, unique: sized, size };
   } catch (error) {
@@ -107,6 +114,7 @@ export interface DeliverRequest {
   message: Buffer | Readable;
   /** Host name in the unique name; the machine's name by default. */
   hostname?: string;
+  beforeRename?: StoreRequest['beforeRename'];
 }
 
 export interface DeliverResult {
@@ -124,6 +132,7 @@ export async function deliverToMaildir(request: DeliverRequest): Promise<Deliver
     dir,
     message: request.message,
     ...(request.hostname ? { hostname: request.hostname } : {}),
+    ...(request.beforeRename ? { beforeRename: request.beforeRename } : {}),
     makeFolder: async () => {
       await ensureMaildirAt(maildir);
       if (dir !== maildir) await makeMaildir(dir, true);

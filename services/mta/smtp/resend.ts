@@ -8,37 +8,13 @@
  */
 import { join } from 'node:path';
 import { TransactionLog } from '../../../shared/transaction-log.ts';
-import { QUEUE_ID_PATTERN, type QueueEntry } from '../queue/types.ts';
+import { normalizeAddress, traceIdOf, transactionKey } from '../../../shared/trace-id.ts';
+import type { QueueEntry } from '../queue/types.ts';
 
 export interface ResendGuard {
   log: TransactionLog;
   /** Client addresses whose trace ids are trusted: the lab's MTAs. */
   peers: ReadonlySet<string>;
-}
-
-/** Only the start of the header section is searched for the top Received field. */
-const MAX_TRACE_SCAN_BYTES = 64 * 1024;
-/** `by mx.alpha.test (mxlab alpha-mta) with ESMTPSA id 019AB3C1F2E4A7F3C2B1` (shared/received.ts). */
-const OUR_TRACE = /\bby\s+([a-z0-9.-]+)\s+\(mxlab [a-z0-9-]+\)\s+with\s+[A-Z]+\s+id\s+([0-9A-F]+)\b/u;
-
-/** The host and queue id of the first Received field, when one of our MTAs wrote it. */
-export function traceIdOf(message: Buffer): { by: string; id: string } | undefined {
-  const head = message.subarray(0, MAX_TRACE_SCAN_BYTES).toString('latin1');
-  const end = head.indexOf('\r\n\r\n');
-  const section = end === -1 ? head : head.slice(0, end + 2);
-  const start = /(?:^|\r\n)Received:/iu.exec(section);
-  if (!start) return undefined;
-  const from = start.index + start[0].length;
-  // The field runs until a line that does not start with white space (RFC 5322 §2.2.3).
-  const next = /\r\n(?![ \t])/u.exec(section.slice(from));
-  const field = section.slice(from, next ? from + next.index : undefined).replace(/\r\n[ \t]+/gu, ' ');
-  const match = OUR_TRACE.exec(field);
-  if (!match?.[1] || !match[2] || !QUEUE_ID_PATTERN.test(match[2])) return undefined;
-  return { by: match[1], id: match[2] };
-}
-
-export function transactionKey(trace: { by: string; id: string }, recipient: string): string {
-  return `${trace.by} ${trace.id} ${recipient}`;
 }
 
 /** One key per recipient when the client is a lab MTA and the message carries its trace id. */
@@ -47,11 +23,6 @@ export function resendKeys(guard: ResendGuard, clientAddress: string, message: B
   const trace = traceIdOf(message);
   if (!trace) return undefined;
   return new Map(recipients.map((recipient) => [recipient, transactionKey(trace, recipient)]));
-}
-
-/** `::ffff:172.28.0.10` (an IPv4 client on a dual-stack socket) is `172.28.0.10`. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 /** The text of the 250 after DATA, and of the answer to a resend of the same transaction. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalizeAddress, traceIdOf } from './resend.ts';
+import { normalizeAddress, traceIdOf } from './trace-id.ts';
 
 const id = '019AB3C1F2E4A7F3C2B1';
 
