@@ -13,6 +13,7 @@ import {
   logLevelField,
 } from '../../shared/config.ts';
 import { deliveryConfigFields } from './delivery/config.ts';
+import { EARLY_TALKER_WAIT_MS, PREGREET_TTL_MS } from './smtp/limits.ts';
 
 /** Seven days: longer than RFC 5321 §4.5.4.1's 4–5 days of retries, far longer than the lab's 1 h queue lifetime. */
 export const DEFAULT_RESEND_WINDOW_MS = 7 * 24 * 60 * 60_000;
@@ -83,6 +84,8 @@ export const mtaConfigSchema = z.object({
   MTA_RESEND_WINDOW_MS: z.coerce.number().int().positive().default(DEFAULT_RESEND_WINDOW_MS),
   /** At most this many keys are remembered (about 150 bytes each in memory); the oldest go first. */
   MTA_RESEND_MAX_KEYS: z.coerce.number().int().positive().default(DEFAULT_RESEND_MAX_KEYS),
+  MTA_PREGREET_WAIT_MS: z.coerce.number().int().min(0).default(EARLY_TALKER_WAIT_MS),
+  MTA_PREGREET_TTL_MS: z.coerce.number().int().min(0).default(PREGREET_TTL_MS),
 
   ...deliveryConfigFields,
 });

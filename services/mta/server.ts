@@ -23,6 +23,7 @@ import { ListenError, openListener, type ListenerHandle } from './smtp/listener.
 import { createMxServer } from './smtp/mx-server.ts';
 import { MailPolicy } from './smtp/policy.ts';
 import { openResendGuard, type ResendGuard } from './smtp/resend.ts';
+import { PregreetCache } from './smtp/pregreet.ts';
 import { ConnectionCounter, type ListenerKind } from './smtp/session.ts';
 import { createSubmissionServer } from './smtp/submission-server.ts';
 
@@ -37,8 +38,10 @@ export interface MtaDeps {
   logger?: Logger;
   chaos?: ChaosControl;
   throttle?: AuthThrottle;
-  /** Overrides EARLY_TALKER_WAIT_MS (0 = no pregreet test). */
+  /** Overrides MTA_PREGREET_WAIT_MS (0 = no pregreet test). */
   earlyTalkerWaitMs?: number;
+  /** The MX port's pregreet test with its memory of passed addresses; overrides earlyTalkerWaitMs. */
+  pregreet?: PregreetCache;
   /** Overrides MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
   /** Overrides MAX_CONNECTIONS_PER_IP. */
@@ -112,6 +115,8 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     await delivery?.close();
     await resend?.log.close();
   };
+  // One cache for all MX listeners: a client that passed on one address passed on all.
+  const pregreet = deps.pregreet ?? new PregreetCache({ waitMs: deps.earlyTalkerWaitMs ?? config.MTA_PREGREET_WAIT_MS, ttlMs: config.MTA_PREGREET_TTL_MS });
   const plan: { kind: ListenerKind; listen: MtaConfig['MTA_SMTP_LISTEN'] }[] = [
     { kind: 'smtp', listen: config.MTA_SMTP_LISTEN },
     { kind: 'submission', listen: config.MTA_SUBMISSION_LISTEN },
@@ -127,9 +132,8 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
             kind,
             listen: address,
             smtp,
-            implicitTls,
             logger,
-            ...(deps.earlyTalkerWaitMs === undefined ? {} : { earlyTalkerWaitMs: deps.earlyTalkerWaitMs }),
+            ...(kind === 'smtp' ? { pregreet } : {}),
           }),
         );
       }

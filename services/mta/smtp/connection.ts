@@ -8,7 +8,8 @@
  * RCPT parameters we do not implement are refused (555 5.5.4, RFC 5321 §4.1.1.11), VRFY
  * and EXPN answered as Postfix does, and AUTH responses that are not base64 refused
  * (501 5.5.2, RFC 4954 §4); (5) Postfix's hard error and junk command limits (421 4.7.0
- * after MAX_ERRORS_PER_SESSION errors; NOOP/VRFY/RSET beyond MAX_JUNK_COMMANDS count as errors).
+ * after MAX_ERRORS_PER_SESSION errors; NOOP/VRFY/RSET beyond MAX_JUNK_COMMANDS count as errors);
+ * (6) the greeting without the library's fixed 100 ms early-talker delay (pregreet.ts does that job).
  */
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
@@ -76,6 +77,23 @@ class MtaConnection extends SMTPConnection {
     parser.oncommand = (command, callback) => this._onCommand(command, callback);
     parser.on('error', (error: Error) => this.send(421, `Error: ${error.message}`));
     return parser;
+  }
+
+  /**
+   * smtp-server holds every greeting back 100 ms to catch early talkers. The MX
+   * listener's pregreet test (pregreet.ts) does that once per client address, and
+   * submission clients authenticate, so the 220 goes out at once; a line that still
+   * arrives before it gets the library's 421 "You talk too soon".
+   */
+  override init(): void {
+    this._setListeners(() => {
+      const { maxClients } = this._server.options;
+      if (maxClients && this._server.connections.size > maxClients) {
+        this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+        return;
+      }
+      this.connectionReady();
+    });
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {

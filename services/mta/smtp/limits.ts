@@ -41,10 +41,17 @@ export const MAX_JUNK_COMMANDS = 100;
 export const MAX_UNAUTHENTICATED_COMMANDS = 10;
 
 /**
- * Pregreet test (Postfix postscreen_greet_wait): a client that sends anything before our
- * 220 greeting (RFC 5321 §3.1: the client waits for it) is a spam bot; it gets 554.
+ * Pregreet test of the MX port (Postfix postscreen_greet_wait): a client that sends
+ * anything before our 220 greeting (RFC 5321 §3.1: the client waits for it) is a spam
+ * bot; it gets 554. Default of MTA_PREGREET_WAIT_MS; 0 = off.
  */
 export const EARLY_TALKER_WAIT_MS = 300;
+
+/** An address that passed the pregreet test is greeted at once this long (postscreen_greet_ttl, 1 day). Default of MTA_PREGREET_TTL_MS. */
+export const PREGREET_TTL_MS = 24 * 60 * 60_000;
+
+/** Passed addresses remembered at most; the oldest pass is forgotten first. */
+export const PREGREET_CACHE_MAX_ADDRESSES = 100_000;
 
 /** RFC 5321 §4.5.3.2.7: the server waits at least 5 minutes for the next command. */
 export const IDLE_TIMEOUT_MS = 5 * 60_000;

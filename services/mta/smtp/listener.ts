@@ -1,14 +1,16 @@
 /**
- * The TCP side of one SMTP listener: binds `host:port`, runs the pregreet test on
- * plaintext ports (a client that talks before our greeting gets 554 and is dropped, as
- * with Postfix postscreen), then hands the socket to smtp-server. Owns shutdown: stop
+ * The TCP side of one SMTP listener: binds `host:port`, runs the pregreet test where it
+ * is given one (the MX port: a new client that talks before our greeting gets 554 and
+ * is dropped, one that passed is greeted at once for a day, as with Postfix
+ * postscreen), then hands the socket to smtp-server. Owns shutdown: stop
  * accepting, let sessions finish for CLOSE_TIMEOUT_MS, then say 421 and close them.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { HostPort } from '../../../shared/config.ts';
 import { connectionId, type Logger } from '../../../shared/log.ts';
 import type { MtaSmtpServer } from './connection.ts';
-import { CLOSE_TIMEOUT_MS, EARLY_TALKER_WAIT_MS } from './limits.ts';
+import { CLOSE_TIMEOUT_MS } from './limits.ts';
+import type { PregreetCache } from './pregreet.ts';
 import { formatReply, REPLIES } from './replies.ts';
 import type { ListenerKind } from './session.ts';
 
@@ -29,23 +31,23 @@ export async function openListener(options: {
   kind: ListenerKind;
   listen: HostPort;
   smtp: MtaSmtpServer;
-  /** Implicit TLS: the client speaks first (ClientHello), so no pregreet test. */
-  implicitTls: boolean;
   logger: Logger;
-  earlyTalkerWaitMs?: number;
+  /** The MX port's pregreet test; absent (submission: clients authenticate) = greet at once. */
+  pregreet?: PregreetCache;
 }): Promise<ListenerHandle> {
-  const { kind, smtp, logger } = options;
-  const waitMs = options.earlyTalkerWaitMs ?? EARLY_TALKER_WAIT_MS;
+  const { kind, smtp, logger, pregreet } = options;
   const sockets = new Set<Socket>();
 
-  const handOver = (socket: Socket, id: string): void => {
+  const afterWait = (socket: Socket, id: string): void => {
     if (socket.destroyed) return;
-    if (!options.implicitTls && socket.readableLength > 0) {
+    if (socket.readableLength > 0) {
+      pregreet?.fail(socket.remoteAddress);
       logger.warn({ conn: id, client: socket.remoteAddress, bytes: socket.readableLength }, 'early talker refused');
       socket.end(`${formatReply(REPLIES.earlyTalker)}\r\n`);
       setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
       return;
     }
+    pregreet?.pass(socket.remoteAddress);
     smtp.connect(socket, { id });
   };
 
@@ -54,8 +56,9 @@ export async function openListener(options: {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', (error) => logger.debug({ conn: id, err: error }, 'socket error'));
-    if (options.implicitTls || waitMs === 0) handOver(socket, id);
-    else setTimeout(() => handOver(socket, id), waitMs);
+    const waitMs = pregreet?.waitFor(socket.remoteAddress) ?? 0;
+    if (waitMs === 0) smtp.connect(socket, { id });
+    else setTimeout(() => afterWait(socket, id), waitMs);
   });
 
   await new Promise<void>((resolve, reject) => {

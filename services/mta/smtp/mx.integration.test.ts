@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
+import { PregreetCache } from './pregreet.ts';
 import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
 
 /** Opens an MX session up to an accepted RCPT for alice@alpha.test. */
@@ -22,13 +23,14 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
   let mta: MtaHandle;
   let queue: MemoryQueue;
   let port: number;
+  const pregreet = new PregreetCache({ waitMs: 150 });
 
   before(async () => {
     lab = await createTestLab();
     queue = new MemoryQueue();
     mta = await startMta(lab.config({ MTA_SUBMISSION_LISTEN: '', MTA_SUBMISSIONS_LISTEN: '' }), {
       queue,
-      earlyTalkerWaitMs: 150,
+      pregreet,
       maxMessageBytes: 64 * 1024,
     });
     port = mta.smtp[0]?.port ?? 0;
@@ -168,12 +170,25 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
     client.close();
   });
 
-  it('answers 554 to a client that talks before the greeting', async () => {
-    const client = await RawSmtp.connect(port);
+  it('answers 554 to a new client that talks before the greeting', async () => {
+    const client = await RawSmtp.connect(port, { localAddress: '127.75.0.10' });
     client.write('EHLO impatient.example\r\n');
     const reply = await client.read();
     assert.equal(reply.text, '554 5.5.1 Protocol error: talking before the greeting');
     assert.ok(await client.closedByServer());
+    // A bot stays a bot: its next connection is tested again.
+    const again = await RawSmtp.connect(port, { localAddress: '127.75.0.10' });
+    again.write('EHLO impatient.example\r\n');
+    assert.equal((await again.read()).code, 554);
+  });
+
+  it('remembers an address that waited for the greeting (postscreen_greet_ttl)', async () => {
+    assert.equal(pregreet.waitFor('127.75.0.11'), 150);
+    const client = await RawSmtp.connect(port, { localAddress: '127.75.0.11' });
+    assert.equal((await client.read()).code, 220);
+    client.close();
+    assert.equal(pregreet.waitFor('127.75.0.11'), 0);
+    assert.equal(pregreet.waitFor('127.75.0.12'), 150);
   });
 
   it('answers 451 4.3.0 and never 250 when the queue cannot store the message', async () => {
@@ -237,5 +252,35 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
     } finally {
       await backup.close();
     }
+  });
+});
+
+describe('MX pregreet test: a passed address is greeted at once, a new one waits', () => {
+  let lab: TestLab;
+  let mta: MtaHandle;
+  let port: number;
+  // A wait far beyond RawSmtp's reply timeout: a greeting that arrives at all was not delayed.
+  const pregreet = new PregreetCache({ waitMs: 60_000 });
+
+  before(async () => {
+    lab = await createTestLab();
+    mta = await startMta(lab.config({ MTA_SUBMISSION_LISTEN: '', MTA_SUBMISSIONS_LISTEN: '' }), { queue: new MemoryQueue(), pregreet });
+    port = mta.smtp[0]?.port ?? 0;
+  });
+
+  after(async () => {
+    await mta.close();
+    await lab.remove();
+  });
+
+  it('greets a remembered address without the wait, and keeps a new one waiting', async () => {
+    const stranger = await RawSmtp.connect(port, { localAddress: '127.75.0.14' });
+    pregreet.pass('127.75.0.13');
+    const known = await RawSmtp.connect(port, { localAddress: '127.75.0.13' });
+    assert.match((await known.read()).text, /^220 /u);
+    assert.equal((await known.command('EHLO sender.example')).code, 250);
+    known.close();
+    assert.equal(stranger.unread(), '', 'the new address, connected first, is still waiting');
+    stranger.close();
   });
 });

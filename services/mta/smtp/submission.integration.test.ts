@@ -25,7 +25,8 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
     queue = new MemoryQueue();
     mta = await startMta(lab.config({ MTA_SMTP_LISTEN: '' }), {
       queue,
-      earlyTalkerWaitMs: 50,
+      // Beyond RawSmtp's reply timeout: a submission greeting that arrives was not delayed.
+      earlyTalkerWaitMs: 60_000,
       throttle: new AuthThrottle({ failureDelayMs: 10, lockoutFailures: 1000 }),
     });
     ca = await readLabCa(lab.tlsDir);
@@ -70,6 +71,12 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
     assert.match(text, /\r\nSubject: hello bob\r\n/u);
     assert.ok(queued.messageId && text.includes(`Message-ID: ${queued.messageId}`));
     assert.doesNotMatch(text, /(?<!\r)\n/u, 'only CRLF line ends');
+  });
+
+  it('runs no pregreet test on submission: greeted at once although the MX wait is 60 s', async () => {
+    const client = await RawSmtp.connect(port587);
+    assert.match((await client.read()).text, /^220 /u);
+    client.close();
   });
 
   it('adds Message-ID and Date when the client leaves them out (raw client)', async () => {

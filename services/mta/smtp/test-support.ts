@@ -102,10 +102,12 @@ export class RawSmtp {
     for (const waiter of waiters) waiter();
   }
 
-  static async connect(port: number, options: { tls?: { ca: string } } = {}): Promise<RawSmtp> {
+  /** `localAddress`: the client's own loopback address (the pregreet test remembers addresses). */
+  static async connect(port: number, options: { tls?: { ca: string }; localAddress?: string } = {}): Promise<RawSmtp> {
+    const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
     const socket = options.tls
-      ? tlsConnect({ host: '127.0.0.1', port, ca: options.tls.ca, servername: 'localhost' })
-      : netConnect({ host: '127.0.0.1', port });
+      ? tlsConnect({ host: '127.0.0.1', port, ca: options.tls.ca, servername: 'localhost', ...local })
+      : netConnect({ host: '127.0.0.1', port, ...local });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
@@ -141,6 +143,11 @@ export class RawSmtp {
 
   write(data: string | Buffer): void {
     this.socket.write(data);
+  }
+
+  /** What arrived and was not read yet. */
+  unread(): string {
+    return this.buffer;
   }
 
   async command(line: string): Promise<Reply> {
