@@ -16,6 +16,7 @@ import { newQueueId, type Queue } from '../queue/types.ts';
 import { decide, requestScan, type CallerSettings } from './caller-client.ts';
 import type { ChaosControl } from './chaos.ts';
 import { withoutVerdictFields } from '../../../shared/verdict-fields.ts';
+import { foreignAuthor } from './author.ts';
 import { DataScanner } from './data-scanner.ts';
 import { completeSubmittedMessage, headerValue, prependHeaders } from './message.ts';
 import { replyError, SmtpReplyError } from './replies.ts';
@@ -36,6 +37,8 @@ export interface DataContext {
   maxMessageBytes?: number;
   /** Set on the MX listener when MTA_PEER_ADDRESSES names the lab's MTAs. */
   resend?: ResendGuard;
+  /** Submission: the login's own addresses, which From and Sender must use (author.ts). */
+  ownAddresses?: (account: Account) => Promise<readonly string[]>;
 }
 
 
@@ -67,6 +70,10 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
   const rcptTo = [...new Set(session.envelope.rcptTo.map((rcpt) => canonical(rcpt.address)))];
   let message = scanner.message();
   if (ctx.kind !== 'smtp') message = completeSubmittedMessage(message, ctx.hostname);
+  if (ctx.kind !== 'smtp' && account && ctx.ownAddresses) {
+    const foreign = foreignAuthor(message, await ctx.ownAddresses(account));
+    if (foreign !== undefined) throw replyError('authorNotOwned', foreign);
+  }
   const guard = ctx.kind === 'smtp' ? ctx.resend : undefined;
   const keys = guard ? resendKeys(guard, session.remoteAddress, message, rcptTo) : undefined;
   if (!guard || !keys) return takeMessage(ctx, session, log, { message, mailFrom, rcptTo, account });

@@ -68,6 +68,11 @@ export class MailPolicy {
     return parsed.address.canonical;
   }
 
+  /** Every address the login may send as: its own and its aliases. */
+  ownAddresses(account: Account): Promise<string[]> {
+    return this.users.addressesOf(account);
+  }
+
   /** RCPT TO after AUTH: any domain; local recipients must still exist (refused at RCPT, not bounced later). */
   async submissionRecipient(address: string): Promise<string> {
     const parsed = parseAddress(this.qualifyPostmaster(address));

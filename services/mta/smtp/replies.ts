@@ -26,6 +26,8 @@ export const REPLIES = {
   /** RFC 4954 §6 454: too many failures from this address, locked out for a while. */
   authLockedOut: { code: 454, enhanced: '4.7.0', text: 'Too many failed authentications, try again later' },
   senderNotOwned: { code: 553, enhanced: '5.7.1', text: 'Sender address rejected: not owned by user' },
+  /** Issue 19 item 6: a From or Sender field naming an address the login does not own. */
+  authorNotOwned: { code: 550, enhanced: '5.7.1', text: 'From/Sender header address not owned by user' },
   tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
   messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed maximum message size' },
   /**

@@ -68,6 +68,7 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
               queue: deps.queue,
               chaos: deps.chaos,
               logger,
+              ownAddresses: (account) => deps.policy.ownAddresses(account),
               ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
             },
             stream,

@@ -169,6 +169,23 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
     client.close();
   });
 
+  it('refuses a From or Sender header the user does not own with 550 5.7.1 and queues nothing; accepts an alias', async () => {
+    const before = queue.requests.length;
+    const send = (headers: { from: string; sender?: string }) =>
+      transport(port587, false).sendMail({ envelope: { from: 'alice@alpha.test', to: 'bob@beta.test' }, to: 'bob@beta.test', subject: 'who wrote this', text: 'x', ...headers });
+    await assert.rejects(send({ from: 'Carol <carol@beta.test>' }), (error: { responseCode?: number; response?: string }) => {
+      assert.equal(error.responseCode, 550);
+      assert.equal(error.response, '550 5.7.1 From/Sender header address not owned by user (carol@beta.test)');
+      return true;
+    });
+    await assert.rejects(send({ from: 'alice@alpha.test', sender: 'bob@beta.test' }), /550 5\.7\.1 From\/Sender header/u);
+    await assert.rejects(send({ from: '"alice@alpha.test" <carol@beta.test>, alice@alpha.test' }), /550 5\.7\.1/u);
+    assert.equal(queue.requests.length, before);
+    const info = await send({ from: 'The Postmaster <postmaster@alpha.test>', sender: 'alice@alpha.test' });
+    assert.match(info.response, /^250 /u);
+    assert.equal(queue.requests.length, before + 1);
+  });
+
   it('refuses the 101st recipient with 452 4.5.3', async () => {
     const client = await RawSmtp.connect(port465, { tls: { ca } });
     await client.read();

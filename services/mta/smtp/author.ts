@@ -1,0 +1,34 @@
+/**
+ * Submission's author check (issue 19, item 6): the envelope sender is one of the login's
+ * addresses (policy.ts), and so must be every address of the `From:` and `Sender:`
+ * fields (RFC 5322 §3.6.2), as Postfix's reject_sender_login_mismatch does for the
+ * envelope and Exchange's "send as" permission for the header. Otherwise alice could
+ * send mail that shows `From: carol@beta.test`.
+ */
+import addressparser from 'nodemailer/lib/addressparser';
+import { parseAddress } from '../../../shared/address.ts';
+import { splitMessage } from './message.ts';
+
+/** The author fields checked; Resent-* fields are not used by our clients. */
+const AUTHOR_FIELDS = new Set(['from', 'sender']);
+
+/** Every address in the message's From and Sender fields, canonical where it parses. */
+export function authorAddresses(message: Buffer): string[] {
+  const unfolded = splitMessage(message).header.replace(/\r\n(?=[ \t])/gu, '');
+  const found: string[] = [];
+  for (const line of unfolded.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || !AUTHOR_FIELDS.has(line.slice(0, colon).trimEnd().toLowerCase())) continue;
+    for (const entry of addressparser(line.slice(colon + 1), { flatten: true })) {
+      const parsed = parseAddress(entry.address ?? '');
+      found.push(parsed.ok ? parsed.address.canonical : (entry.address ?? entry.name ?? ''));
+    }
+  }
+  return found;
+}
+
+/** The first author address the login may not use, or undefined when all are its own. */
+export function foreignAuthor(message: Buffer, owned: readonly string[]): string | undefined {
+  const own = new Set(owned.map((address) => address.toLowerCase()));
+  return authorAddresses(message).find((address) => !own.has(address.toLowerCase()));
+}
