@@ -1,9 +1,10 @@
 /**
- * The key of a transaction one of the lab's MTAs hands on (issue 15: nothing delivered
- * twice): the host name and queue id of the Received field the sending MTA put on top of
- * the message when it queued it (shared/received.ts writes `by <host> (mxlab <name>) with
- * <protocol> id <queue id>`), plus the recipient. A sender that resends after a crash
- * sends the same bytes, so the next hop (MTA or MDA) finds the same key.
+ * The key of a transaction the lab's MTAs hand on (issue 15: nothing delivered twice): the
+ * host name and queue id of the Received field the first lab MTA wrote when it queued the
+ * message (shared/received.ts writes `by <host> (mxlab <name>) with <protocol> id <queue
+ * id>`), plus the recipient. A sender that resends after a crash sends the same bytes, and
+ * a copy that came round by the backup MX carries the same origin, so the next hop (MTA or
+ * MDA) finds the same key.
  */
 const QUEUE_ID = /^[0-9A-F]{12,40}$/u;
 
@@ -12,20 +13,33 @@ const MAX_TRACE_SCAN_BYTES = 64 * 1024;
 /** `by mx.alpha.test (mxlab alpha-mta) with ESMTPSA id 019AB3C1F2E4A7F3C2B1` (shared/received.ts). */
 const OUR_TRACE = /\bby\s+([a-z0-9.-]+)\s+\(mxlab [a-z0-9-]+\)\s+with\s+[A-Z]+\s+id\s+([0-9A-F]+)\b/u;
 
-/** The host and queue id of the first Received field, when one of our MTAs wrote it. */
+/**
+ * The host and queue id of the transaction's origin in the lab: of the run of Received
+ * fields our MTAs wrote at the top of the message, the lowest one (the first lab MTA that
+ * queued it). Mail that reached a hop by two paths (alpha-mta → beta-mx1, and alpha-mta →
+ * beta-mx2 → beta-mx1 after a timeout) has the same origin, so the second copy is known.
+ */
 export function traceIdOf(message: Buffer): { by: string; id: string } | undefined {
   const head = message.subarray(0, MAX_TRACE_SCAN_BYTES).toString('latin1');
   const end = head.indexOf('\r\n\r\n');
   const section = end === -1 ? head : head.slice(0, end + 2);
-  const start = /(?:^|\r\n)Received:/iu.exec(section);
-  if (!start) return undefined;
-  const from = start.index + start[0].length;
-  // The field runs until a line that does not start with white space (RFC 5322 §2.2.3).
-  const next = /\r\n(?![ \t])/u.exec(section.slice(from));
-  const field = section.slice(from, next ? from + next.index : undefined).replace(/\r\n[ \t]+/gu, ' ');
-  const match = OUR_TRACE.exec(field);
-  if (!match?.[1] || !match[2] || !QUEUE_ID.test(match[2])) return undefined;
-  return { by: match[1], id: match[2] };
+  let origin: { by: string; id: string } | undefined;
+  for (const field of receivedFields(section)) {
+    const match = OUR_TRACE.exec(field);
+    if (!match?.[1] || !match[2] || !QUEUE_ID.test(match[2])) break;
+    origin = { by: match[1], id: match[2] };
+  }
+  return origin;
+}
+
+/** The Received fields of a header section, top first, unfolded (RFC 5322 §2.2.3). */
+function* receivedFields(section: string): Generator<string> {
+  const starts = /(?:^|\r\n)Received:/giu;
+  for (let start = starts.exec(section); start; start = starts.exec(section)) {
+    const from = start.index + start[0].length;
+    const next = /\r\n(?![ \t])/u.exec(section.slice(from));
+    yield section.slice(from, next ? from + next.index : undefined).replace(/\r\n[ \t]+/gu, ' ');
+  }
 }
 
 export function transactionKey(trace: { by: string; id: string }, recipient: string): string {

@@ -1,9 +1,9 @@
 /**
  * Recognising a transaction that one of the lab's own MTAs sends again because a crash
- * lost our `250` (issue 15: nothing delivered twice). The sender queued the message with
- * its own Received field on top (`by <its host> (mxlab <name>) … id <its queue id>`) and
- * resends exactly those bytes after its restart, so that field and the recipient are the
- * transaction's key. Keys are only taken from clients at the addresses of the lab's MTAs
+ * lost our `250` (issue 15: nothing delivered twice), or that reaches us a second time by
+ * the backup MX. The first lab MTA queued the message under its Received field
+ * (`by <its host> (mxlab <name>) … id <its queue id>`), which every copy keeps, so that
+ * field and the recipient are the transaction's key (shared/trace-id.ts). Keys are only taken from clients at the addresses of the lab's MTAs
  * (MTA_PEER_ADDRESSES); a foreign sender's mail is taken as before, every time it comes.
  */
 import { join } from 'node:path';
