@@ -143,7 +143,13 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       name: 'caller',
       entry: 'services/caller/main.ts',
       ready: { host: at('caller'), port: SERVICE_PORTS.caller },
-      env: { ...common, CALLER_LISTEN: `${at('caller')}:${SERVICE_PORTS.caller}`, CALLER_DNS_SERVER: dns },
+      // Scans only from the MTAs, each from its own address (MTA_SOURCE_ADDRESS).
+      env: {
+        ...common,
+        CALLER_LISTEN: `${at('caller')}:${SERVICE_PORTS.caller}`,
+        CALLER_DNS_SERVER: dns,
+        CALLER_CLIENTS: mtaPeers,
+      },
     },
     mda('alpha-mda', 'alpha.test', ['alpha-mta']),
     mda('beta-mda', 'beta.test', ['beta-mx1', 'beta-mx2']),

@@ -3,6 +3,7 @@
  * start. Defaults are the compose values; the rule knobs have lab defaults.
  */
 import { z } from 'zod';
+import { clientListField } from '../../shared/client-list.ts';
 import { durationMsField, hostPortField, listenListField, listField, loadConfig, logLevelField, type HostPort } from '../../shared/config.ts';
 
 /** Largest message accepted on `POST /v1/scan` (the MTAs accept up to 64 MiB too). */
@@ -29,6 +30,13 @@ export const callerConfigSchema = z
     CALLER_SPAMD: optionalHostPortField.prefault(''),
     CALLER_ENGINE_TIMEOUT_MS: durationMsField.min(1).default(5000),
     CALLER_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
+    /** Who may post scans (addresses or CIDR ranges): the lab's MTAs; compose and `npm start` list them. */
+    CALLER_CLIENTS: clientListField.prefault('127.0.0.1,::1'),
+    /** Empty = none; otherwise every scan must carry `Authorization: Bearer <token>` (MTA_CALLER_TOKEN). */
+    CALLER_TOKEN: z.string().prefault(''),
+    /** Scans read and run at once; more wait (their bodies unread) up to CALLER_MAX_WAITING_SCANS, then 503. */
+    CALLER_MAX_SCANS: z.coerce.number().int().positive().default(16),
+    CALLER_MAX_WAITING_SCANS: z.coerce.number().int().nonnegative().default(64),
     /** Envelope or From: addresses (`user@domain`) or whole domains (`domain`, `@domain`). */
     CALLER_BLOCKED_SENDERS: listField.prefault(''),
     /** URL hosts (a host blocks its subdomains too) or URL prefixes (`host/path`). */
@@ -44,6 +52,10 @@ export const callerConfigSchema = z
     spamd: env.CALLER_SPAMD,
     engineTimeoutMs: env.CALLER_ENGINE_TIMEOUT_MS,
     maxMessageBytes: env.CALLER_MAX_MESSAGE_BYTES,
+    clients: env.CALLER_CLIENTS,
+    token: env.CALLER_TOKEN === '' ? undefined : env.CALLER_TOKEN,
+    maxScans: env.CALLER_MAX_SCANS,
+    maxWaitingScans: env.CALLER_MAX_WAITING_SCANS,
     blockedSenders: env.CALLER_BLOCKED_SENDERS.map((entry) => entry.replace(/^@/u, '')),
     blockedUrls: env.CALLER_BLOCKED_URLS,
     manyRecipients: env.CALLER_MANY_RECIPIENTS,

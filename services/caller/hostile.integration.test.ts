@@ -20,7 +20,9 @@ const ZONES_DIR = fileURLToPath(new URL('../dns/zones/', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const CALLER = '127.80.1.5';
 const CALLER_PORT = 8025;
+/** The MTA scans from here, the one address in CALLER_CLIENTS, with the token. */
 const MTA_SOURCE = '127.80.1.10';
+const TOKEN = 'hostile-test-token-0123456789';
 const STARTUP_TIMEOUT_MS = 30_000;
 /** The MTA waits this long for a verdict; the old address regex held the caller ~20 s on the 8 MiB header. */
 const CALLER_TIMEOUT_MS = 8_000;
@@ -86,7 +88,8 @@ describe('hostile content through the MX port, with the caller as its own proces
         LOG_LEVEL: 'warn',
         CALLER_LISTEN: `${CALLER}:${CALLER_PORT}`,
         CALLER_DNS_SERVER: `127.0.0.1:${dns.udp[0]?.port}`,
-        CALLER_ALLOWED_CLIENTS: MTA_SOURCE,
+        CALLER_CLIENTS: MTA_SOURCE,
+        CALLER_TOKEN: TOKEN,
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -100,6 +103,7 @@ describe('hostile content through the MX port, with the caller as its own proces
         MTA_SUBMISSION_LISTEN: '',
         MTA_SUBMISSIONS_LISTEN: '',
         MTA_SOURCE_ADDRESS: MTA_SOURCE,
+        MTA_CALLER_TOKEN: TOKEN,
         MTA_CALLER_URL: `http://${CALLER}:${CALLER_PORT}`,
         MTA_CALLER_TIMEOUT_MS: String(CALLER_TIMEOUT_MS),
       }),

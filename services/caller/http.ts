@@ -2,10 +2,15 @@
  * The caller's HTTP API v1 (shared/caller-api.ts): `POST /v1/scan` streams the message
  * in and answers a ScanVerdict; `GET /healthz`; `GET /metrics`. Client mistakes are 4xx
  * with a JSON `{ error }`; internal errors are logged and answered 500 without detail.
+ * Scans are an internal hop (issue 19, item 4): only from CALLER_CLIENTS (403), with the
+ * token when one is set (401), at most CALLER_MAX_SCANS at once and CALLER_MAX_WAITING_SCANS
+ * waiting, their bodies unread, before 503.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { decodeScanRequest, SCAN_PATH, SCAN_REQUEST_HEADER, type ScanRequest } from '../../shared/caller-api.ts';
+import type { ClientList } from '../../shared/client-list.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CallerMetrics } from './metrics.ts';
 import type { Scanner } from './scanner.ts';
@@ -14,7 +19,44 @@ export interface CallerAppOptions {
   scanner: Scanner;
   metrics: CallerMetrics;
   maxMessageBytes: number;
+  access: { clients: ClientList; token: string | undefined };
+  slots: ScanSlots;
   logger: Logger;
+}
+
+/** A scan in progress holds a slot; beyond `running`, up to `waiting` wait in order, others are refused. */
+export class ScanSlots {
+  readonly #running: number;
+  readonly #waiting: number;
+  #busy = 0;
+  readonly #queue: (() => void)[] = [];
+
+  constructor(running: number, waiting: number) {
+    this.#running = running;
+    this.#waiting = waiting;
+  }
+
+  /** A release function, or undefined when the waiting line is full. */
+  async acquire(): Promise<(() => void) | undefined> {
+    if (this.#busy >= this.#running) {
+      if (this.#queue.length >= this.#waiting) return undefined;
+      await new Promise<void>((resolve) => this.#queue.push(resolve));
+    } else {
+      this.#busy++;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#busy--;
+    };
+  }
+
+  describe(): string {
+    return `${this.#running} scans running and ${this.#waiting} waiting (CALLER_MAX_SCANS, CALLER_MAX_WAITING_SCANS)`;
+  }
 }
 
 class HttpError extends Error {
@@ -28,15 +70,23 @@ class HttpError extends Error {
 }
 
 export function createCallerApp(options: CallerAppOptions): express.Express {
-  const { scanner, metrics, maxMessageBytes, logger } = options;
+  const { scanner, metrics, maxMessageBytes, access, slots, logger } = options;
   const app = express();
   app.disable('x-powered-by');
 
   app.post(SCAN_PATH, async (req: Request, res: Response, next: NextFunction) => {
+    let release: (() => void) | undefined;
     try {
+      checkAccess(req, res, access);
       const request = scanRequestOf(req);
       const declared = Number(req.get('content-length') ?? Number.NaN);
       if (declared > maxMessageBytes) throw tooLarge(maxMessageBytes);
+      release = await slots.acquire();
+      if (release === undefined) {
+        res.set('retry-after', '1');
+        throw new HttpError(503, `caller busy: ${slots.describe()} already; try again later`);
+      }
+      if (req.destroyed) throw new HttpError(400, 'the client went away while its scan waited');
       const raw = await readBody(req, maxMessageBytes);
       if (raw.length === 0) throw new HttpError(400, 'empty message body (send the message as message/rfc822)');
       const verdict = await scanner.scan(raw, request);
@@ -44,6 +94,8 @@ export function createCallerApp(options: CallerAppOptions): express.Express {
       res.json(verdict);
     } catch (error) {
       next(error);
+    } finally {
+      release?.();
     }
   });
 
@@ -79,6 +131,25 @@ export function createCallerApp(options: CallerAppOptions): express.Express {
   return app;
 }
 
+function checkAccess(req: Request, res: Response, access: CallerAppOptions['access']): void {
+  const client = req.socket.remoteAddress;
+  if (!access.clients.allows(client)) {
+    throw new HttpError(403, `scans are for the lab's MTAs only: ${client ?? 'this client'} is not in CALLER_CLIENTS`);
+  }
+  if (access.token === undefined) return;
+  const given = /^Bearer (.+)$/u.exec(req.get('authorization') ?? '')?.[1];
+  if (given === undefined || !sameSecret(given, access.token)) {
+    res.set('www-authenticate', 'Bearer realm="mxlab-caller"');
+    throw new HttpError(401, 'missing or wrong token (Authorization: Bearer, MTA_CALLER_TOKEN = CALLER_TOKEN)');
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
 function scanRequestOf(req: Request): ScanRequest {
   const header = req.get(SCAN_REQUEST_HEADER);
   if (header === undefined || header.trim() === '') {
@@ -110,6 +181,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -128,8 +200,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       reject(error);
     };
+    const onClose = (): void => {
+      cleanup();
+      reject(new HttpError(400, 'the connection closed before the message was complete'));
+    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }

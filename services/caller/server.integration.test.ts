@@ -11,6 +11,7 @@ import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { loadCallerConfig } from './config.ts';
 import { EICAR } from './engines/eicar.ts';
 import { startCaller, type RunningCaller } from './server.ts';
+import { fakeDns } from './test-helpers/fake-dns.ts';
 import { GTUBE, message, scanRequest, withAttachment } from './test-helpers/messages.ts';
 
 const ZONES_DIR = fileURLToPath(new URL('../dns/zones/', import.meta.url));
@@ -150,5 +151,82 @@ describe('services/caller/main.ts', () => {
       assert.match(error.stderr ?? '', /CALLER_CLAMD/);
       return true;
     });
+  });
+});
+
+describe('caller scan API: only the lab MTAs, bounded (issue 19, item 4)', () => {
+  const LISTEN = '127.80.2.5';
+  const MTA = '127.80.2.10';
+  const TOKEN = 'a-lab-token-of-some-length';
+  let caller: RunningCaller;
+  let port: number;
+
+  before(async () => {
+    const config = loadCallerConfig({
+      CALLER_LISTEN: `${LISTEN}:0`,
+      CALLER_DNS_SERVER: '127.0.0.1:9',
+      CALLER_CLIENTS: MTA,
+      CALLER_TOKEN: TOKEN,
+      CALLER_MAX_SCANS: '1',
+      CALLER_MAX_WAITING_SCANS: '0',
+    });
+    caller = await startCaller(config, { dns: () => fakeDns() });
+    port = caller.http[0]?.port ?? 0;
+  });
+  after(() => caller.close());
+
+  /** Starts a scan from `from`; `finish` sends the rest of the body (the scan holds its slot until then). */
+  function scanFrom(from: string, headers: Record<string, string>): { finish(): void; answer: Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> } {
+    let request!: http.ClientRequest;
+    const answer = new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      request = http.request(
+        { host: LISTEN, port, localAddress: from, method: 'POST', path: '/v1/scan', headers: { 'x-mxlab-scan': encodeScanRequest(scanRequest()), 'transfer-encoding': 'chunked', ...headers } },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body, headers: response.headers }));
+        },
+      );
+      request.on('error', reject);
+      request.write(message('first half').subarray(0, 40));
+    });
+    return { answer, finish: () => request.end(message('first half').subarray(40)) };
+  }
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+
+  it('refuses a client that is not in CALLER_CLIENTS with 403', async () => {
+    const scan = scanFrom('127.0.0.1', bearer);
+    scan.finish();
+    const answer = await scan.answer;
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /scans are for the lab's MTAs only: 127\.0\.0\.1 is not in CALLER_CLIENTS/u);
+  });
+
+  it('refuses a missing or wrong token with 401', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
+      const scan = scanFrom(MTA, headers);
+      scan.finish();
+      const answer = await scan.answer;
+      assert.equal(answer.status, 401);
+      assert.equal(answer.headers['www-authenticate'], 'Bearer realm="mxlab-caller"');
+      assert.match(answer.body, /missing or wrong token/u);
+    }
+  });
+
+  it('answers 503 with Retry-After beyond CALLER_MAX_SCANS + CALLER_MAX_WAITING_SCANS, and scans once a slot is free', async () => {
+    const first = scanFrom(MTA, bearer);
+    // The first scan is reading its body (it holds the only slot) once the caller has its headers.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = scanFrom(MTA, bearer);
+    second.finish();
+    const refused = await second.answer;
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.match(refused.body, /caller busy: 1 scans running and 0 waiting \(CALLER_MAX_SCANS, CALLER_MAX_WAITING_SCANS\)/u);
+    first.finish();
+    assert.equal((await first.answer).status, 200);
+    const third = scanFrom(MTA, bearer);
+    third.finish();
+    assert.equal((await third.answer).status, 200);
   });
 });

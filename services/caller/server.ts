@@ -12,7 +12,7 @@ import { createClamdEngine } from './engines/clamd.ts';
 import { createEicarEngine } from './engines/eicar.ts';
 import type { Engine } from './engines/engine.ts';
 import { createSpamdEngine } from './engines/spamd.ts';
-import { createCallerApp } from './http.ts';
+import { createCallerApp, ScanSlots } from './http.ts';
 import { CallerMetrics } from './metrics.ts';
 import { createScanner } from './scanner.ts';
 import type { LabDns } from './spam/lab-dns.ts';
@@ -62,7 +62,14 @@ export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): 
   loopDelay.enable();
   const metrics = new CallerMetrics(loopDelay);
   const scanner = createScanner(engines, config.engineTimeoutMs, logger);
-  const app = createCallerApp({ scanner, metrics, maxMessageBytes: config.maxMessageBytes, logger });
+  const app = createCallerApp({
+    scanner,
+    metrics,
+    maxMessageBytes: config.maxMessageBytes,
+    access: { clients: config.clients, token: config.token },
+    slots: new ScanSlots(config.maxScans, config.maxWaitingScans),
+    logger,
+  });
   const listeners = await listenHttp('caller', app, config.listen, { requestTimeout: REQUEST_TIMEOUT_MS });
   const addresses = listeners.addresses;
   logger.info({ http: addresses.map((address) => `${address.address}:${address.port}`), engines: engines.map((engine) => engine.name) }, 'caller ready');

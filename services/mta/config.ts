@@ -74,6 +74,8 @@ export const mtaConfigSchema = z.object({
   MTA_LMTP: hostPortField.prefault('172.28.0.11:24'),
   MTA_CALLER_URL: optionalUrlField.prefault(''),
   MTA_CALLER_FAIL_OPEN: booleanField.prefault('false'),
+  /** Sent as `Authorization: Bearer …` when the caller has CALLER_TOKEN; empty = none. */
+  MTA_CALLER_TOKEN: z.string().prefault(''),
   /** Not in ENV.md's table: how long DATA waits for the caller's verdict before 451 (or fail-open). */
   MTA_CALLER_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_CALLER_TIMEOUT_MS),
   MTA_SPAM_TAG_SCORE: z.coerce.number().default(5),

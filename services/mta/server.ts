@@ -68,6 +68,9 @@ function callerSettings(config: MtaConfig): CallerSettings | undefined {
     failOpen: config.MTA_CALLER_FAIL_OPEN,
     tagScore: config.MTA_SPAM_TAG_SCORE,
     rejectScore: config.MTA_SPAM_REJECT_SCORE,
+    ...(config.MTA_CALLER_TOKEN === '' ? {} : { token: config.MTA_CALLER_TOKEN }),
+    // The caller answers only the lab's MTAs, by address (CALLER_CLIENTS): scans leave from the MTA's own.
+    ...(config.MTA_SOURCE_ADDRESS === '' ? {} : { localAddress: config.MTA_SOURCE_ADDRESS }),
   };
 }
 

@@ -25,6 +25,10 @@ export interface CallerSettings {
   failOpen: boolean;
   tagScore: number;
   rejectScore: number | null;
+  /** The caller's CALLER_TOKEN, sent as a bearer token. */
+  token?: string;
+  /** Source address of the scan connection (MTA_SOURCE_ADDRESS), which CALLER_CLIENTS lists. */
+  localAddress?: string;
 }
 
 export type ScanOutcome = { ok: true; verdict: ScanVerdict } | { ok: false; reason: string };
@@ -42,12 +46,18 @@ interface CallerAnswer {
 }
 
 /** POSTs `body` and reads the whole answer; `signal` aborts either. */
-function post(url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<CallerAnswer> {
+function post(url: URL, headers: Record<string, string>, body: Buffer, signal: AbortSignal, localAddress: string | undefined): Promise<CallerAnswer> {
   const secure = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request(
       url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: secure ? AGENTS.https : AGENTS.http, signal },
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(body.length) },
+        agent: secure ? AGENTS.https : AGENTS.http,
+        signal,
+        ...(localAddress === undefined ? {} : { localAddress }),
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -69,9 +79,14 @@ export async function requestScan(settings: CallerSettings, request: ScanRequest
   try {
     response = await post(
       new URL(`${settings.url}${SCAN_PATH}`),
-      { 'content-type': 'message/rfc822', [SCAN_REQUEST_HEADER]: encodeScanRequest(request) },
+      {
+        'content-type': 'message/rfc822',
+        [SCAN_REQUEST_HEADER]: encodeScanRequest(request),
+        ...(settings.token === undefined ? {} : { authorization: `Bearer ${settings.token}` }),
+      },
       message,
       signal,
+      settings.localAddress,
     );
   } catch (error) {
     return { ok: false, reason: signal.aborted ? `no verdict within ${settings.timeoutMs} ms` : `caller unreachable: ${(error as Error).message}` };
