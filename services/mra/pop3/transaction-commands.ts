@@ -100,7 +100,9 @@ export const transactionCommands: [string, CommandSpec][] = [
         if (typeof index !== 'number') return index;
         const message = await readMessage(context, index);
         if (!Buffer.isBuffer(message)) return message;
-        await open(context)
+        // The flag is renamed in behind the reply (the store runs its changes in order, so a
+        // DELE and QUIT after this still find the file); a failure only costs the \Seen.
+        open(context)
           .markSeen(index)
           .catch((error: unknown) => context.log.warn({ err: error, message: index + 1 }, 'cannot mark message seen'));
         return ok(`${message.length} octets`, { body: message });

@@ -5,6 +5,7 @@
  * base name, so renames by others (POP3 marking `:2,S`, new → cur) keep its UID; files
  * that appear get the next UIDs, files that disappear are expunged.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
@@ -18,6 +19,11 @@ import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, typ
 const EAGER_STAT_LIMIT = 1000;
 /** Directory mtimes younger than this are not trusted to show every change (coarse timestamps). */
 const MTIME_SLACK_MS = 2000;
+/**
+ * Messages up to this size are read synchronously (POP3 RETR, IMAP BODY[]): open, fstat,
+ * read and close through the thread pool cost more than the read itself.
+ */
+const SYNC_READ_MAX_BYTES = 256 * 1024;
 
 /**
  * One message as the folder knows it; immutable (a change makes a new Entry). A big
@@ -309,7 +315,9 @@ export class MaildirFolder implements MailboxHandle {
       const entry = this.entryOf(uid);
       if (!entry) break;
       try {
-        return await this.readPath(this.pathOf(entry));
+        const path = this.pathOf(entry);
+        if (entry.size !== undefined && entry.size <= SYNC_READ_MAX_BYTES) return toCrlf(readFileSync(path));
+        return await this.readPath(path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         await this.sync();
