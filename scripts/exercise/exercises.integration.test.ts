@@ -5,9 +5,11 @@
  * imapflow) and its `check` (the real CLI, a child process) passes.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runProcess } from '../../shared/testing/processes.ts';
+import { chromium, type Browser } from 'playwright-core';
+import { runProcess, runPython } from '../../shared/testing/processes.ts';
 import { startLabProcess, type LabProcess } from '../lab-process.ts';
 import { listExercises } from './registry.ts';
 
@@ -35,12 +37,35 @@ async function until<T>(what: string, attempt: () => Promise<T | undefined>, tim
 }
 
 /** Waits until `check n` passes (mail takes a moment to arrive), then returns its output. */
-function eventuallyPasses(n: number, answer?: () => Promise<string | undefined> | string | undefined): Promise<string> {
-  return until(`check ${n} to pass`, async () => {
-    const given = await answer?.();
-    const result = await exercise('check', String(n), ...(given === undefined ? [] : ['--answer', given]));
-    return result.code === 0 ? result.stdout : undefined;
-  });
+async function eventuallyPasses(n: number, answer?: () => Promise<string | undefined> | string | undefined, timeoutMs = 90_000): Promise<string> {
+  let last = '';
+  try {
+    return await until(`check ${n} to pass`, async () => {
+      const given = await answer?.();
+      const result = await exercise('check', String(n), ...(given === undefined ? [] : ['--answer', given]));
+      last = result.stdout + result.stderr;
+      return result.code === 0 ? result.stdout : undefined;
+    }, timeoutMs);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; its last output:\n${last}`, { cause: error });
+  }
+}
+
+/** `npm run <script> -- …` of the repository (lab, queue), against the test's lab. */
+function npmRun(script: 'lab' | 'queue', ...args: string[]) {
+  const entry = script === 'lab' ? join(root, 'scripts', 'labctl.ts') : join(root, 'services', 'mta', 'cli.ts');
+  return run(process.execPath, [entry, ...args]);
+}
+
+async function dig(...args: string[]): Promise<string[]> {
+  const result = await run('dig', ['@127.0.0.1', '-p', String(lab.env.MXLAB_DNS_PORT), '+short', ...args]);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim().split('\n').filter((line) => line !== '');
+}
+
+function swaks(server: 'betaMx1' | 'betaMx2', to: string, subject: string) {
+  const port = String(server === 'betaMx1' ? lab.env.MXLAB_BETA_MX1_PORT : lab.env.MXLAB_BETA_MX2_PORT);
+  return run('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'you@example.org', '--to', to, '--header', `Subject: ${subject}`]);
 }
 
 function swaksAsAlice(to: string, subject: string, extra: string[] = []) {
@@ -51,7 +76,8 @@ function swaksAsAlice(to: string, subject: string, extra: string[] = []) {
 
 describe('the lab guide\'s exercises', () => {
   before(async () => {
-    lab = await startLabProcess({ loopbackNet: '127.45' });
+    // At info level, as `npm start` runs: some checks read the agents' logs.
+    lab = await startLabProcess({ loopbackNet: '127.45', env: { LOG_LEVEL: 'info' } });
   });
   after(async () => {
     await lab?.stop();
@@ -73,5 +99,200 @@ describe('the lab guide\'s exercises', () => {
     }
     const out = await eventuallyPasses(1);
     assert.match(out, /✔ .*mx1\.beta\.test/u);
+  });
+
+  it('2: asking DNS for MX, A, SRV and SPF', async () => {
+    const mx = (await dig('beta.test', 'MX')).map((line) => line.split(' '));
+    const backup = mx.sort((a, b) => Number(b[0]) - Number(a[0]))[0]?.[1] ?? '';
+    const [address] = await dig(backup, 'A');
+    const srv = await dig('_imaps._tcp.alpha.test', 'SRV');
+    const host = srv[0]?.split(' ')[3] ?? '';
+    assert.match((await dig('beta.test', 'TXT'))[0] ?? '', /v=spf1/u);
+    const wrong = await exercise('check', '2', '--answer', `${host}`);
+    assert.equal(wrong.code, 1, wrong.stdout);
+    assert.match(wrong.stdout, /✔ .*IMAP over TLS/u);
+    assert.match(wrong.stdout, /✘ .*first-choice exchange/u);
+    await eventuallyPasses(2, () => `${address} ${host}`);
+  });
+
+  it('3: the SMTP conversation, by hand', async () => {
+    const sent = await swaks('betaMx1', 'carol@beta.test', 'exercise 3');
+    assert.equal(sent.code, 0, sent.stdout);
+    const queueId = /<-\s+250 2\.0\.0 Ok: queued as (\S+)/u.exec(sent.stdout)?.[1];
+    assert.ok(queueId, sent.stdout);
+    await eventuallyPasses(3, () => queueId);
+  });
+
+  it('4: a message\'s journey in the web mail', { timeout: 180_000 }, async () => {
+    const browser: Browser = await chromium.launch({ executablePath: process.env.MXLAB_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const mua = `http://127.0.0.1:${lab.env.MXLAB_MUA_PORT}`;
+      const logIn = async (address: string) => {
+        const page = await (await browser.newContext()).newPage();
+        await page.goto(mua);
+        await page.fill('#login-address', address);
+        await page.fill('#login-password', 'secret');
+        await page.press('#login-password', 'Enter');
+        await page.waitForSelector('#app-view:not([hidden])');
+        return page;
+      };
+      const alice = await logIn('alice@alpha.test');
+      await alice.click('#compose-button');
+      await alice.fill('#compose-to', 'bob@beta.test');
+      await alice.fill('#compose-subject', 'exercise 4');
+      await alice.fill('#compose-text', 'Hello bob, where did this go?');
+      await alice.click('#compose-send');
+      await alice.waitForSelector('#compose', { state: 'hidden' });
+      const bob = await logIn('bob@beta.test');
+      const row = bob.locator('#messages a.row', { hasText: 'exercise 4' });
+      await row.waitFor({ timeout: 60_000 });
+      await row.click();
+      await bob.click('#tab-journey');
+      const submission = bob.locator('.hop-submission');
+      await submission.waitFor();
+      assert.match((await submission.locator('.hop-agent').textContent()) ?? '', /alpha-mta/u);
+      const id = /id (\S+)/u.exec((await submission.locator('.badge-id').textContent()) ?? '')?.[1];
+      assert.ok(id, 'the journey shows alpha-mta\'s queue id');
+      await eventuallyPasses(4, () => id);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('5: the backup MX keeps the mail while the primary is down', async () => {
+    assert.equal((await npmRun('lab', 'stop', 'beta-mx1')).code, 0);
+    try {
+      const sent = await swaksAsAlice('bob@beta.test', 'exercise 5');
+      assert.equal(sent.code, 0, sent.stdout);
+      const queued = await until('the message on beta-mx2', async () => {
+        const list = await npmRun('queue', '--mta', 'beta-mx2', 'list');
+        return /^(\S+)\s.*\n\s+bob@beta\.test\s+deferred/mu.exec(list.stdout)?.[1];
+      });
+      const early = await exercise('check', '5', '--answer', queued);
+      assert.equal(early.code, 1, 'not done while the message still waits');
+      assert.match(early.stdout, /✘ bob@beta\.test has no "exercise 5"/u);
+      assert.equal((await npmRun('lab', 'start', 'beta-mx1')).code, 0);
+      assert.equal((await npmRun('queue', '--mta', 'beta-mx2', 'flush')).code, 0);
+      const out = await eventuallyPasses(5, () => queued);
+      assert.match(out, /✔ exactly one copy arrived/u);
+    } finally {
+      await npmRun('lab', 'start', 'beta-mx1');
+    }
+  });
+
+  it('6: the own-name rule: the backup sends only downhill', async () => {
+    assert.equal((await npmRun('lab', 'stop', 'beta-mx1')).code, 0);
+    try {
+      const sent = await swaks('betaMx2', 'bob@beta.test', 'exercise 6');
+      assert.equal(sent.code, 0, sent.stdout);
+      await until('a deferred attempt on beta-mx2', async () => {
+        const list = await npmRun('queue', '--mta', 'beta-mx2', 'list');
+        return /deferred\s+attempts [1-9]/u.test(list.stdout) ? true : undefined;
+      });
+      const ownPreference = Number((await dig('beta.test', 'MX')).find((line) => line.endsWith('mx2.beta.test.'))?.split(' ')[0]);
+      const below = (await dig('beta.test', 'MX')).filter((line) => Number(line.split(' ')[0]) < ownPreference).map((line) => line.split(' ')[1] ?? '');
+      assert.equal((await npmRun('lab', 'start', 'beta-mx1')).code, 0);
+      assert.equal((await npmRun('queue', '--mta', 'beta-mx2', 'flush')).code, 0);
+      const out = await eventuallyPasses(6, () => below.join(' '));
+      assert.match(out, /✔ beta-mx2 tried only mx1\.beta\.test, never itself/u);
+    } finally {
+      await npmRun('lab', 'start', 'beta-mx1');
+    }
+  });
+
+  it('11: an MX is no open relay; SASL is the way in', async () => {
+    const probe = await swaks('betaMx1', 'alice@alpha.test', 'exercise 11 probe');
+    assert.notEqual(probe.code, 0);
+    const refusal = /<\*\*\s+(\d{3}) (\d\.\d\.\d) /u.exec(probe.stdout);
+    assert.ok(refusal, probe.stdout);
+    const port = String(lab.env.MXLAB_BETA_SUBMISSION_PORT);
+    const noAuth = await run('swaks', ['--server', `127.0.0.1:${port}`, '--tls', '--from', 'bob@beta.test', '--to', 'alice@alpha.test']);
+    assert.match(noAuth.stdout, /<~\*\s+530 5\.7\.0/u);
+    const sent = await run('swaks', ['--server', `127.0.0.1:${port}`, '--tls', '--auth-user', 'bob@beta.test', '--auth-password', 'secret',
+      '--from', 'bob@beta.test', '--to', 'alice@alpha.test', '--header', 'Subject: exercise 11']);
+    assert.equal(sent.code, 0, sent.stdout);
+    await eventuallyPasses(11, () => `${refusal[1]} ${refusal[2]}`);
+  });
+
+  it('12: a plain-text IMAP login, read from a capture', async () => {
+    const port = String(lab.env.MXLAB_BETA_IMAP_PORT);
+    const capture = spawn('tcpdump', ['-i', 'lo', '-nn', '-A', '-s0', '-l', `tcp port ${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let captured = '';
+    capture.stdout.on('data', (chunk: Buffer) => (captured += chunk.toString('latin1')));
+    const listening = new Promise<void>((resolve) => capture.stderr.on('data', (chunk: Buffer) => { if (/listening on/u.test(chunk.toString())) resolve(); }));
+    try {
+      await listening;
+      const login = await run('curl', ['-s', `imap://127.0.0.1:${port}/`, '--user', 'carol@beta.test:secret']);
+      assert.equal(login.code, 0, login.stderr);
+      const base64 = await until('the AUTHENTICATE line in the capture', async () => /AUTHENTICATE PLAIN ([A-Za-z0-9+/=]+)/u.exec(captured)?.[1]);
+      await eventuallyPasses(12, () => base64);
+    } finally {
+      capture.kill('SIGINT');
+    }
+  });
+
+  it('13: the caller refuses EICAR and files GTUBE into Junk', async () => {
+    const eicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+    const gtube = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+    assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 13 virus', ['--body', eicar])).code, 0);
+    assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 13 spam', ['--body', gtube])).code, 0);
+    const port = String(lab.env.MXLAB_BETA_IMAP_PORT);
+    const score = await until('the spam in bob\'s Junk', async () => {
+      const fetched = await run('curl', ['-s', `imap://127.0.0.1:${port}/Junk;UID=1`, '--user', 'bob@beta.test:secret']);
+      return /^X-Spam-Score: (\S+)/mu.exec(fetched.stdout)?.[1];
+    });
+    await eventuallyPasses(13, () => score);
+  });
+
+  it('14: POP3 downloads and deletes, IMAP keeps folders', async () => {
+    for (const what of ['keep', 'pop']) assert.equal((await swaksAsAlice('carol@beta.test', `exercise 14 ${what}`)).code, 0);
+    const imap = `imap://127.0.0.1:${lab.env.MXLAB_BETA_IMAP_PORT}`;
+    const carol = ['--user', 'carol@beta.test:secret'];
+    const uid = await until('both messages in carol\'s INBOX', async () => {
+      const pop = await run('curl', ['-s', `${imap}/INBOX`, ...carol, '-X', 'UID SEARCH SUBJECT "exercise 14 pop"']);
+      const keep = await run('curl', ['-s', `${imap}/INBOX`, ...carol, '-X', 'UID SEARCH SUBJECT "exercise 14 keep"']);
+      const found = /^\* SEARCH (\d+)/mu.exec(keep.stdout)?.[1];
+      return /^\* SEARCH \d+/mu.test(pop.stdout) ? found : undefined;
+    });
+    const popped = await runPython(`
+import poplib, sys
+pop = poplib.POP3('127.0.0.1', int(sys.argv[1]))
+pop.user('carol@beta.test'); pop.pass_('secret')
+for n in range(1, pop.stat()[0] + 1):
+    if b'Subject: exercise 14 pop' in b'\\n'.join(pop.top(n, 0)[1]):
+        pop.retr(n); pop.dele(n); print('deleted', n)
+pop.quit()
+`, [String(lab.env.MXLAB_BETA_POP3_PORT)]);
+    assert.match(popped.stdout.toString(), /deleted \d+/u, popped.stderr);
+    assert.equal((await run('curl', ['-s', `${imap}/`, ...carol, '-X', 'CREATE Kept'])).code, 0);
+    assert.equal((await run('curl', ['-s', `${imap}/INBOX`, ...carol, '-X', `UID MOVE ${uid} Kept`])).code, 0);
+    const list = await run('curl', ['-s', `pop3://127.0.0.1:${lab.env.MXLAB_BETA_POP3_PORT}/`, ...carol]);
+    const count = list.stdout.trim().split('\n').filter((line) => line.trim() !== '').length;
+    await eventuallyPasses(14, () => String(count));
+  });
+
+  it('15: the queue, a retry, and a bounce', async () => {
+    for (const mx of ['beta-mx1', 'beta-mx2']) assert.equal((await npmRun('lab', 'stop', mx)).code, 0);
+    try {
+      assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 15')).code, 0);
+      await until('a deferred attempt on alpha-mta', async () => {
+        const list = await npmRun('queue', '--mta', 'alpha-mta', 'list');
+        return /bob@beta\.test\s+deferred\s+attempts [1-9]/u.test(list.stdout) ? true : undefined;
+      });
+    } finally {
+      for (const mx of ['beta-mx1', 'beta-mx2']) await npmRun('lab', 'start', mx);
+    }
+    assert.equal((await npmRun('queue', '--mta', 'alpha-mta', 'flush')).code, 0);
+    assert.equal((await swaksAsAlice('nobody@beta.test', 'exercise 15 bounce')).code, 0);
+    const pop = `pop3://127.0.0.1:${lab.env.MXLAB_ALPHA_POP3_PORT}`;
+    const status = await until('the bounce in alice\'s INBOX', async () => {
+      const list = await run('curl', ['-s', `${pop}/`, '--user', 'alice@alpha.test:secret']);
+      for (const line of list.stdout.trim().split('\n').reverse()) {
+        const message = await run('curl', ['-s', `${pop}/${line.split(' ')[0]}`, '--user', 'alice@alpha.test:secret']);
+        if (/exercise 15 bounce/u.test(message.stdout)) return /^Status: (\S+)/mu.exec(message.stdout)?.[1];
+      }
+      return undefined;
+    });
+    await eventuallyPasses(15, () => status);
   });
 });
