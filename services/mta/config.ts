@@ -88,6 +88,8 @@ export const mtaConfigSchema = z.object({
   MTA_RESEND_MAX_KEYS: z.coerce.number().int().positive().default(DEFAULT_RESEND_MAX_KEYS),
   MTA_PREGREET_WAIT_MS: z.coerce.number().int().min(0).default(EARLY_TALKER_WAIT_MS),
   MTA_PREGREET_TTL_MS: z.coerce.number().int().min(0).default(PREGREET_TTL_MS),
+  /** A fault plan file (JSON, services/mta/chaos/rules.ts) loaded at start; empty = none. */
+  MTA_CHAOS_PLAN: z.string().default(''),
 
   ...deliveryConfigFields,
 });

@@ -85,10 +85,10 @@ describe('startMta with the durable spool and the delivery runner', () => {
       assert.ok(mta.admin);
       const base = `http://127.0.0.1:${mta.admin.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
-      const set = await fetch(`${base}/chaos`, {
+      const set = await fetch(`${base}/chaos/rules`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ stage: 'rcpt', code: 451, enhanced: '4.7.1', message: 'Greylisted by the lab', durationMs: 60_000 }),
+        body: JSON.stringify({ id: 'grey', stage: 'rcpt', reply: { code: 451, enhanced: '4.7.1', text: 'Greylisted by the lab' }, durationSeconds: 60 }),
       });
       assert.equal(set.status, 201);
       const client = await RawSmtp.connect(mta.smtp[0]?.port ?? 0);
@@ -96,10 +96,10 @@ describe('startMta with the durable spool and the delivery runner', () => {
       await client.command('EHLO sender.example');
       await client.command('MAIL FROM:<a@example.org>');
       assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).text, '451 4.7.1 Greylisted by the lab');
-      assert.equal((await fetch(`${base}/chaos`, { method: 'DELETE' })).status, 200);
+      assert.equal((await fetch(`${base}/chaos/rules/grey`, { method: 'DELETE' })).status, 200);
       assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).code, 250);
       client.close();
-      const invalid = await fetch(`${base}/chaos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: 'rcpt', code: 250 }) });
+      const invalid = await fetch(`${base}/chaos/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: 'rcpt', reply: { code: 250 } }) });
       assert.equal(invalid.status, 400);
     } finally {
       await mta.close();

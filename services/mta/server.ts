@@ -17,7 +17,9 @@ import type { Queue } from './queue/types.ts';
 import { createLabResolver, type MxResolver } from './routing/resolver.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import type { CallerSettings } from './smtp/caller-client.ts';
-import { ChaosControl } from './smtp/chaos.ts';
+import { ChaosEngine } from './chaos/engine.ts';
+import { planFor, readPlanFile } from './chaos/plan-file.ts';
+import { QueueClock } from './queue/clock.ts';
 import type { ListenerDeps } from './smtp/common-options.ts';
 import { ListenError, openListener, type ListenerHandle } from './smtp/listener.ts';
 import { createMxServer } from './smtp/mx-server.ts';
@@ -36,7 +38,9 @@ export interface MtaDeps {
   /** Default: the lab DNS at MTA_DNS_SERVER (used by delivery). */
   resolver?: MxResolver;
   logger?: Logger;
-  chaos?: ChaosControl;
+  chaos?: ChaosEngine;
+  /** Default: real time, moved by `POST /queue/advance`. */
+  clock?: QueueClock;
   throttle?: AuthThrottle;
   /** Overrides MTA_PREGREET_WAIT_MS (0 = no pregreet test). */
   earlyTalkerWaitMs?: number;
@@ -53,7 +57,8 @@ export interface MtaHandle {
   submission: AddressInfo[];
   submissions: AddressInfo[];
   admin?: AddressInfo;
-  chaos: ChaosControl;
+  chaos: ChaosEngine;
+  clock: QueueClock;
   queue: Queue;
   /** Present when the queue is a Spool. */
   delivery?: DeliveryRunner;
@@ -74,10 +79,18 @@ function callerSettings(config: MtaConfig): CallerSettings | undefined {
   };
 }
 
+/** MTA_CHAOS_PLAN: this MTA's rules of the file; a bad plan stops the start, naming the field. */
+async function loadStartPlan(chaos: ChaosEngine, path: string, mtaName: string): Promise<void> {
+  const loaded = chaos.replace(planFor(await readPlanFile(path), mtaName, path));
+  if (!loaded.ok) throw new Error(`MTA_CHAOS_PLAN ${path}: ${loaded.error}`);
+}
+
 export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<MtaHandle> {
   const logger = deps.logger ?? createLogger(config.MTA_NAME, config.LOG_LEVEL);
-  const chaos = deps.chaos ?? new ChaosControl();
-  const queue = deps.queue ?? (await Spool.open({ dir: config.MTA_QUEUE_DIR, logger: logger.child({ component: 'queue' }) }));
+  const chaos = deps.chaos ?? new ChaosEngine({ logger: logger.child({ component: 'chaos' }) });
+  if (config.MTA_CHAOS_PLAN !== '') await loadStartPlan(chaos, config.MTA_CHAOS_PLAN, config.MTA_NAME);
+  const clock = deps.clock ?? new QueueClock();
+  const queue = deps.queue ?? (await Spool.open({ dir: config.MTA_QUEUE_DIR, logger: logger.child({ component: 'queue' }), now: clock.now }));
   const tls = await ensureServerCertificate(config.MXLAB_TLS_DIR, config.MTA_NAME, [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES]);
   const caller = callerSettings(config);
   const resend: ResendGuard | undefined =
@@ -152,10 +165,12 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
         lmtp: config.MTA_LMTP,
         logger: logger.child({ component: 'delivery' }),
         tlsCa: tls.ca,
+        chaos,
+        now: clock.now,
       });
       if (config.MTA_ADMIN_LISTEN.length > 0) {
         const guard = { names: [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES], token: config.MXLAB_ADMIN_TOKEN };
-        const app = createAdminApp({ queue, runner: delivery, chaos, dns: delivery.dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
+        const app = createAdminApp({ queue, runner: delivery, chaos, clock, dns: delivery.dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
         try {
           admin = await listenAdmin(app, config.MTA_ADMIN_LISTEN);
         } catch (error) {
@@ -184,6 +199,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     submission: addresses('submission'),
     submissions: addresses('submissions'),
     chaos,
+    clock,
     queue,
     ...(delivery ? { delivery } : {}),
     ...(admin?.addresses[0] ? { admin: admin.addresses[0] } : {}),

@@ -46,7 +46,7 @@ describe('npm run queue (services/mta/cli.ts)', () => {
       clientAddress: '127.0.0.1',
     }));
     await spool.updateRecipient(queueId, 'bob@beta.test', { status: 'deferred', attempts: 2, lastReply: '451 4.4.1 mx1.beta.test: connection refused' });
-    const runner = { flush: (id?: string) => (flushed.push(id), true), inFlight: () => [] };
+    const runner = { flush: (id?: string) => (flushed.push(id), true), inFlight: () => [], kick: () => undefined, expireOverdue: async () => [] };
     server = await listenAdmin(createAdminApp({ queue: spool, runner, logger }), [{ host: '127.0.0.1', port: 0 }]);
     url = `http://127.0.0.1:${server.addresses[0]?.port}`;
   });

@@ -39,6 +39,10 @@ class CountingRunner implements AdminRunner {
   inFlight(): string[] {
     return [];
   }
+  kick(): void {}
+  async expireOverdue(): Promise<string[]> {
+    return [];
+  }
 }
 
 describe('MTA admin guard (DNS rebinding, cross-site requests, MXLAB_ADMIN_TOKEN)', () => {
@@ -95,7 +99,7 @@ describe('MTA admin guard (DNS rebinding, cross-site requests, MXLAB_ADMIN_TOKEN
     assert.equal(open.flushes, 0, 'none of them flushed the queue');
     assert.equal((await send(openPort, 'POST', '/queue/flush', { host: own, origin: `http://${own}`, 'sec-fetch-site': 'same-origin' })).status, 200);
     assert.equal((await send(openPort, 'POST', '/queue/flush', { host: own, 'sec-fetch-site': 'none' })).status, 200);
-    const json = await send(openPort, 'POST', '/chaos', { host: own, 'content-type': 'application/json' }, JSON.stringify({ stage: 'rcpt', code: 451 }));
+    const json = await send(openPort, 'POST', '/chaos/rules', { host: own, 'content-type': 'application/json' }, JSON.stringify({ stage: 'rcpt', reply: { code: 451 } }));
     assert.equal(json.status, 404, 'JSON reaches the routes (this app has no chaos)');
     assert.equal(open.flushes, 2);
   });

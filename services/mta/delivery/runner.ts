@@ -3,6 +3,8 @@
  * route (LMTP for local domains, MX for the rest), records every recipient's result
  * durably right after it is known, retries temporary failures with exponential backoff,
  * and bounces permanent failures and expired messages with a DSN to the envelope sender.
+ * Its clock (`now`) is the queue clock in the MTA (queue/clock.ts), which the lab can move
+ * forward; `expireOverdue` then bounces what is past its deadline at once.
  */
 import type { HostPort } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
@@ -15,6 +17,7 @@ import { buildDsn, type DsnRecipient } from './dsn.ts';
 import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome.ts';
 import { SmtpClient } from './smtp-client.ts';
 import { lmtpTransport, mxTransport } from './transports.ts';
+import type { ChaosEngine } from '../chaos/engine.ts';
 
 /** setTimeout's ceiling; the scheduler wakes up at least this often anyway. */
 const MAX_SLEEP_MS = 60_000;
@@ -42,6 +45,8 @@ export interface StartDeliveryOptions {
   tlsCa?: string;
   /** Tests: the port of an exchange address (default MTA_OUTBOUND_PORT, else 25). */
   portFor?: (address: string, exchange: string) => number;
+  /** The MTA's fault plan (its `outbound` rules). */
+  chaos?: ChaosEngine;
   /** Tests: replace a transport. */
   transports?: { local?: DeliveryTransport; remote?: DeliveryTransport };
   now?: () => number;
@@ -50,6 +55,12 @@ export interface StartDeliveryOptions {
 export interface DeliveryRunner {
   /** Makes every queued recipient (or those of one message) due now; false for an unknown id. */
   flush(queueId?: string): boolean;
+  /**
+   * Bounces, without another attempt, every message past its queue lifetime that is not
+   * being delivered (after the queue clock moved): the DSN names each recipient's last
+   * reply. Resolves to their queue ids once the bounces are queued.
+   */
+  expireOverdue(): Promise<string[]>;
   /** Looks for due work now. */
   kick(): void;
   /** Queue ids being delivered right now. */
@@ -106,6 +117,7 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
       ownHostnames: [hostname],
       outboundPort,
       ...(options.portFor === undefined ? {} : { portFor: options.portFor }),
+      ...(options.chaos === undefined ? {} : { chaos: options.chaos }),
     });
 
   const running = new Map<string, Promise<void>>();
@@ -252,7 +264,24 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
     }
   }
 
-  async function notify(entry: QueueEntry, failed: DsnRecipient[], delayed: DsnRecipient[], message: Buffer, log: Logger): Promise<void> {
+  /** Fails the open recipients of a message past its deadline with their last reply. */
+  async function expireMessage(entry: QueueEntry, at: number): Promise<void> {
+    const log = logger.child({ queueId: entry.queueId, messageId: entry.messageId });
+    const age = Math.round((at - entry.queuedAt) / 1000);
+    const failed: DsnRecipient[] = entry.recipients
+      .filter((state) => !isFinal(state))
+      .map((state): DsnRecipient => {
+        const diagnostic = `${state.lastReply ?? '451 4.4.7 no delivery attempt was made'} (message expired after ${age} s in queue)`;
+        log.info({ event: 'delivery.result', rcpt: state.recipient, status: 'failed', expired: true, reply: diagnostic }, `failed for ${state.recipient}`);
+        const remoteName = state.remoteMta?.split(' ')[0];
+        return { recipient: state.recipient, action: 'failed', status: '4.4.7', diagnostic, lastAttemptAt: state.lastAttemptAt ?? at, ...(remoteName === undefined ? {} : { remoteMta: remoteName }) };
+      });
+    if (failed.length > 0) await notify(entry, failed, [], await queue.readMessage(entry.queueId), log, false);
+    const after = queue.get(entry.queueId);
+    if (after !== undefined && after.recipients.every(isFinal)) await queue.remove(entry.queueId, 'done');
+  }
+
+  async function notify(entry: QueueEntry, failed: DsnRecipient[], delayed: DsnRecipient[], message: Buffer, log: Logger, attempted = true): Promise<void> {
     for (const [recipients, kind] of [[failed, 'bounce'], [delayed, 'delay warning']] as const) {
       if (recipients.length === 0) continue;
       if (entry.mailFrom === '') {
@@ -265,7 +294,7 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
       for (const recipient of recipients) {
         const patch = kind === 'bounce' ? { status: 'failed' as const, bounced: entry.mailFrom !== '' } : { warned: true };
         const state = entry.recipients.find((s) => s.recipient === recipient.recipient);
-        const extra = kind === 'bounce' && state !== undefined ? { attempts: state.attempts + 1, lastAttemptAt: recipient.lastAttemptAt, lastReply: recipient.diagnostic, statusCode: recipient.status } : {};
+        const extra = kind === 'bounce' && state !== undefined ? { attempts: state.attempts + (attempted ? 1 : 0), lastAttemptAt: recipient.lastAttemptAt, lastReply: recipient.diagnostic, statusCode: recipient.status } : {};
         await queue.updateRecipient(entry.queueId, recipient.recipient, { ...extra, ...patch });
       }
     }
@@ -282,6 +311,26 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
       const found = ids.map((id) => queue.reschedule(id, at)).every(Boolean);
       kick();
       return found;
+    },
+    async expireOverdue() {
+      const at = now();
+      const expired: string[] = [];
+      for (const entry of queue.list()) {
+        if (running.has(entry.queueId) || closed) continue;
+        if (entry.queuedAt + settings.maxQueueLifetimeMs > at || entry.recipients.every(isFinal)) continue;
+        const work = expireMessage(entry, at)
+          .catch((error: unknown) => {
+            logger.error({ event: 'delivery.error', queueId: entry.queueId, err: error }, 'expiring a message failed internally');
+          })
+          .finally(() => {
+            running.delete(entry.queueId);
+            kick();
+          });
+        running.set(entry.queueId, work);
+        expired.push(entry.queueId);
+      }
+      await Promise.all(expired.map((id) => running.get(id)));
+      return expired;
     },
     kick,
     inFlight: () => [...running.keys()],

@@ -22,7 +22,15 @@ export interface Destination {
   /** Exchange name: TLS server name and the name shown in logs and DSNs. */
   exchange: string;
   lmtp: boolean;
+  /**
+   * A TLS fault from the fault plan (issue 16): `wrong-name` verifies the peer against a
+   * name its certificate does not carry, `none` acts as if STARTTLS were not offered.
+   */
+  tlsFault?: 'wrong-name' | 'none';
 }
+
+/** The name a `wrong-name` fault verifies the peer's certificate against. */
+export const WRONG_TLS_NAME = 'wrong-name.invalid';
 
 export interface ClientSettings {
   /** EHLO/LHLO name: this MTA's hostname. */
@@ -158,10 +166,10 @@ export class SmtpClient {
       socketTimeout: settings.commandTimeoutMs,
       socketCloseTimeout: 0,
       allowInternalNetworkInterfaces: true,
-      ignoreTLS: plaintext || destination.lmtp,
+      ignoreTLS: plaintext || destination.lmtp || destination.tlsFault === 'none',
       opportunisticTLS: true,
       tls: {
-        servername: destination.exchange,
+        servername: destination.tlsFault === 'wrong-name' ? WRONG_TLS_NAME : destination.exchange,
         ...(settings.tlsCa === undefined ? { rejectUnauthorized: false } : { ca: settings.tlsCa }),
       },
       logger: false,
@@ -173,6 +181,8 @@ export class SmtpClient {
   }
 
   private takeIdle(destination: Destination): SMTPConnection | undefined {
+    // A TLS fault is about the handshake: it needs a new connection.
+    if (destination.tlsFault !== undefined) return undefined;
     const list = this.idle.get(this.key(destination));
     while (list !== undefined && list.length > 0) {
       const item = list.pop() as IdleConnection;
@@ -183,7 +193,7 @@ export class SmtpClient {
   }
 
   private keep(destination: Destination, connection: SMTPConnection): void {
-    if (this.closed) {
+    if (this.closed || destination.tlsFault !== undefined) {
       connection.quit();
       return;
     }

@@ -11,6 +11,7 @@
 import type { HostPort } from '../../../shared/config.ts';
 import { planRoute, routeFailureReply } from '../routing/mx-plan.ts';
 import type { MxResolver } from '../routing/resolver.ts';
+import type { ChaosEngine } from '../chaos/engine.ts';
 import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome.ts';
 import type { Destination, HostResult, SmtpClient } from './smtp-client.ts';
 
@@ -100,6 +101,29 @@ export interface MxTransportOptions {
   /** Tests point exchanges at their fake peers' ports. */
   portFor?: (address: string, exchange: string) => number;
   random?: () => number;
+  /** The MTA's fault plan: its `outbound` rules act on each next hop. */
+  chaos?: ChaosEngine;
+}
+
+/**
+ * The `outbound` fault of the plan for one address: a refusal or a timeout is the result
+ * of the attempt (no connection is made); a TLS fault goes into the destination.
+ */
+function outboundFault(options: MxTransportOptions, job: DeliveryJob, destination: Destination): HostResult | Destination {
+  const fault = options.chaos?.outbound({ domain: job.domain, exchange: destination.exchange, address: destination.address });
+  if (fault === undefined) return destination;
+  const where = `${destination.exchange} [${destination.address}]:${destination.port}`;
+  job.logger.warn({ event: 'chaos.fired', rule: fault.ruleId, stage: 'outbound', fault: fault.fault, exchange: destination.exchange, address: destination.address }, `chaos rule ${fault.ruleId}: ${fault.fault} at ${where}`);
+  switch (fault.fault) {
+    case 'refuse':
+      return { kind: 'failed', permanent: false, reply: `451 4.4.1 ${where}: ECONNREFUSED: connection refused (chaos rule ${fault.ruleId})`, enhanced: '4.4.1' };
+    case 'timeout':
+      return { kind: 'failed', permanent: false, reply: `451 4.4.1 ${where}: ETIMEDOUT: connection timeout (chaos rule ${fault.ruleId})`, enhanced: '4.4.1' };
+    case 'tls-wrong-name':
+      return { ...destination, tlsFault: 'wrong-name' };
+    case 'no-starttls':
+      return { ...destination, tlsFault: 'none' };
+  }
 }
 
 /** Delivers to the MX hosts of the job's domain. */
@@ -132,8 +156,13 @@ export function mxTransport(options: MxTransportOptions): DeliveryTransport {
       for (const exchange of plan.exchanges) {
         for (const address of exchange.addresses) {
           if (undecided.size === 0) break;
-          const destination: Destination = { address, port: portFor(address, exchange.exchange), exchange: exchange.exchange, lmtp: false };
-          const result = await options.client.deliver(destination, job.mailFrom, [...undecided.keys()], job.message, job.logger);
+          const planned: Destination = { address, port: portFor(address, exchange.exchange), exchange: exchange.exchange, lmtp: false };
+          const faulted = outboundFault(options, job, planned);
+          const destination = 'kind' in faulted ? planned : faulted;
+          const result = 'kind' in faulted ? faulted : await options.client.deliver(destination, job.mailFrom, [...undecided.keys()], job.message, job.logger);
+          if (destination.tlsFault === 'none' && result.kind === 'transaction') {
+            job.logger.warn({ event: 'delivery.tls-missing', exchange: destination.exchange, address, reason: 'STARTTLS not offered (chaos rule)' }, `no STARTTLS at ${destination.exchange}: sent in plain text`);
+          }
           logAttempt(job, destination, result);
           applyResult(result, undecided, decided, `${exchange.exchange} [${address}]`);
         }

@@ -219,23 +219,24 @@ describe('chaos rules', () => {
     await lab.remove();
   });
 
-  it('answer a chosen code at connect, helo, mail, rcpt and data, then expire', async () => {
+  it('answer a chosen code at connect, helo, mail, rcpt and after the data, then expire', async () => {
     const port = mta.smtp[0]?.port ?? 0;
-    mta.chaos.set({ stage: 'connect', code: 421, enhanced: '4.3.2', message: 'Lab says go away', durationMs: 60_000 });
+    const add = (rule: unknown) => assert.equal(mta.chaos.add(rule).ok, true);
+    add({ id: 'c', stage: 'connect', reply: { code: 421, enhanced: '4.3.2', text: 'Lab says go away' }, durationSeconds: 60 });
     const refused = await RawSmtp.connect(port);
     assert.equal((await refused.read()).text, '421 4.3.2 Lab says go away');
     assert.ok(await refused.closedByServer());
-    mta.chaos.clear('connect');
+    mta.chaos.remove('c');
 
-    mta.chaos.set({ stage: 'helo', code: 554, durationMs: 60_000 });
+    add({ id: 'h', stage: 'helo', reply: { code: 554 }, durationSeconds: 60 });
     const helo = await RawSmtp.connect(port);
     await helo.read();
     assert.match((await helo.command('EHLO x.example')).text, /^554 5\.0\.0 /u);
     helo.close();
-    mta.chaos.clear('helo');
+    mta.chaos.remove('h');
 
-    mta.chaos.set({ stage: 'rcpt', code: 451, enhanced: '4.3.0', durationMs: 60_000 });
-    mta.chaos.set({ stage: 'mail', delayMs: 300, durationMs: 60_000 });
+    add({ id: 'r', stage: 'rcpt', reply: { code: 451, enhanced: '4.3.0' }, durationSeconds: 60 });
+    add({ id: 'm', stage: 'mail', delayMs: 300, durationSeconds: 60 });
     const client = await RawSmtp.connect(port);
     await client.read();
     await client.command('EHLO x.example');
@@ -243,15 +244,15 @@ describe('chaos rules', () => {
     assert.equal((await client.command('MAIL FROM:<a@example.org>')).code, 250);
     assert.ok(Date.now() - started >= 280, 'MAIL reply was delayed');
     assert.match((await client.command('RCPT TO:<alice@alpha.test>')).text, /^451 4\.3\.0 /u);
-    mta.chaos.clear('rcpt');
+    mta.chaos.remove('r');
     assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).code, 250);
-    mta.chaos.set({ stage: 'data', code: 552, enhanced: '5.2.2', message: 'Mailbox full (chaos)', until: Date.now() + 60_000 });
+    add({ stage: 'after-data', reply: { code: 552, enhanced: '5.2.2', text: 'Mailbox full (chaos)' }, until: new Date(Date.now() + 60_000).toISOString() });
     await client.command('DATA');
     assert.equal((await client.command(`${MESSAGE}.`)).text, '552 5.2.2 Mailbox full (chaos)');
     client.close();
 
     mta.chaos.clear();
-    mta.chaos.set({ stage: 'rcpt', code: 450, until: Date.now() - 1 });
+    assert.equal(mta.chaos.add({ stage: 'rcpt', reply: { code: 450 }, until: new Date(Date.now() - 1).toISOString() }).ok, false);
     assert.deepEqual(mta.chaos.list(), []);
   });
 });

@@ -1,107 +1,73 @@
 /**
- * Chaos for the lab and for tests (issue 4 item 7): make this MTA answer a chosen code at
- * a chosen stage of the SMTP dialogue, or delay its replies, until a given time. Off by
- * default; the admin HTTP endpoint sets and clears rules, the listeners consult them.
+ * The fault plan seen from the SMTP listeners (issue 16): each stage asks the MTA's
+ * ChaosEngine (services/mta/chaos/engine.ts) what to do with this attempt, then waits,
+ * answers the rule's reply, closes the connection, or carries on. The connection class
+ * (connection.ts) runs it for connect, HELO/EHLO, STARTTLS, AUTH, MAIL, RCPT and DATA;
+ * data.ts for the final dot (`after-data`, where a blackhole may answer 250).
  */
-import { z } from 'zod';
+import type { Logger } from '../../../shared/log.ts';
+import type { ChaosEngine, SmtpAction, SmtpAttempt } from '../chaos/engine.ts';
+import type { SmtpStage } from '../chaos/rules.ts';
 
-export const CHAOS_STAGES = ['connect', 'helo', 'mail', 'rcpt', 'data'] as const;
-export type ChaosStage = (typeof CHAOS_STAGES)[number];
+export { ChaosEngine } from '../chaos/engine.ts';
 
-/** A rule lasts this long when neither `until` nor `durationMs` is given. */
-export const DEFAULT_CHAOS_DURATION_MS = 5 * 60_000;
-/** Longest delay a rule may add to one reply (RFC 5321 §4.5.3.2 clients wait ≥ 5 min). */
-export const MAX_CHAOS_DELAY_MS = 10 * 60_000;
-
-export interface ChaosRule {
-  stage: ChaosStage;
-  /** Reply code to answer instead of the normal reply (4xx or 5xx); absent = delay only. */
-  code?: number;
-  /** RFC 3463 code, e.g. `4.3.2`; derived from `code` when absent. */
-  enhanced?: string;
-  message?: string;
-  /** Wait this long before replying (the normal reply, or `code`). */
-  delayMs?: number;
-  /** Epoch ms after which the rule no longer applies. */
-  until: number;
+/** What a stage does with the plan's decision. */
+export interface ChaosHooks {
+  /** Answer normally. */
+  proceed(): void;
+  /** Answer this instead (code, then `enhanced text`). */
+  reply(code: number, text: string): void;
+  /** Close the connection without a reply (or, for `mid-data`, after part of the message). */
+  drop(mode: true | 'mid-data'): void;
 }
 
-/** What the admin endpoint accepts: `until` (epoch ms or ISO date) or `durationMs`. */
-export const chaosRuleInputSchema = z
-  .object({
-    stage: z.enum(CHAOS_STAGES),
-    code: z.number().int().min(400).max(599).optional(),
-    enhanced: z.string().regex(/^[45]\.\d{1,3}\.\d{1,3}$/u).optional(),
-    message: z.string().max(200).regex(/^[^\r\n]*$/u).optional(),
-    delayMs: z.number().int().min(0).max(MAX_CHAOS_DELAY_MS).optional(),
-    until: z.union([z.number().int(), z.iso.datetime()]).optional(),
-    durationMs: z.number().int().positive().optional(),
-  })
-  .refine((rule) => rule.code !== undefined || (rule.delayMs ?? 0) > 0, 'a rule needs a code or a delayMs')
-  .refine((rule) => rule.enhanced === undefined || rule.code === undefined || rule.enhanced[0] === String(rule.code)[0], 'enhanced code class must match the reply code');
-export type ChaosRuleInput = z.input<typeof chaosRuleInputSchema>;
-
-/** The action a listener takes for a stage: wait, then reply with a code or carry on. */
-export interface ChaosAction {
-  delayMs: number;
-  reply?: { code: number; enhanced: string; text: string };
+/** Client addresses as rules name them: `::ffff:127.0.0.1` is 127.0.0.1. */
+export function clientAddress(address: string | undefined): string {
+  return (address ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/u, '');
 }
 
-export class ChaosControl {
-  private readonly rules = new Map<ChaosStage, ChaosRule>();
-  private readonly now: () => number;
+function logAction(logger: Logger, stage: SmtpStage, attempt: SmtpAttempt, action: SmtpAction): void {
+  logger.warn(
+    {
+      event: 'chaos.fired',
+      rule: action.ruleId,
+      stage,
+      client: attempt.client,
+      ...(attempt.sender === undefined ? {} : { sender: attempt.sender }),
+      ...(attempt.rcpts === undefined ? {} : { rcpts: attempt.rcpts }),
+      delayMs: action.delayMs,
+      ...(action.reply ? { reply: `${action.reply.code} ${action.reply.enhanced} ${action.reply.text}` } : {}),
+      ...(action.drop ? { drop: action.drop } : {}),
+      ...(action.blackhole ? { blackhole: true } : {}),
+    },
+    `chaos rule ${action.ruleId} fired at ${stage}`,
+  );
+}
 
-  constructor(options: { now?: () => number } = {}) {
-    this.now = options.now ?? Date.now;
+/** Asks the plan about one attempt at `stage` and runs its decision through `hooks`. */
+export function runChaos(chaos: ChaosEngine, stage: SmtpStage, attempt: SmtpAttempt, logger: Logger, hooks: ChaosHooks): void {
+  const action = chaos.smtp(stage, attempt);
+  if (action === undefined) {
+    hooks.proceed();
+    return;
   }
+  logAction(logger, stage, attempt, action);
+  const act = (): void => {
+    if (action.drop !== undefined) hooks.drop(action.drop);
+    else if (action.reply !== undefined) hooks.reply(action.reply.code, `${action.reply.enhanced} ${action.reply.text}`);
+    else hooks.proceed();
+  };
+  if (action.delayMs > 0) setTimeout(act, action.delayMs);
+  else act();
+}
 
-  /** Validates and sets the rule of its stage (one rule per stage); throws a ZodError when invalid. */
-  set(input: unknown): ChaosRule {
-    const parsed = chaosRuleInputSchema.parse(input);
-    const until =
-      typeof parsed.until === 'number'
-        ? parsed.until
-        : parsed.until !== undefined
-          ? Date.parse(parsed.until)
-          : this.now() + (parsed.durationMs ?? DEFAULT_CHAOS_DURATION_MS);
-    const rule: ChaosRule = { stage: parsed.stage, until };
-    if (parsed.code !== undefined) rule.code = parsed.code;
-    if (parsed.enhanced !== undefined) rule.enhanced = parsed.enhanced;
-    if (parsed.message !== undefined) rule.message = parsed.message;
-    if (parsed.delayMs !== undefined) rule.delayMs = parsed.delayMs;
-    this.rules.set(rule.stage, rule);
-    return rule;
-  }
-
-  /** Clears one stage, or every rule. */
-  clear(stage?: ChaosStage): void {
-    if (stage) this.rules.delete(stage);
-    else this.rules.clear();
-  }
-
-  /** The rules still in force. */
-  list(): ChaosRule[] {
-    this.dropExpired();
-    return [...this.rules.values()];
-  }
-
-  /** What to do at `stage` now; undefined when no rule applies (the normal case). */
-  action(stage: ChaosStage): ChaosAction | undefined {
-    this.dropExpired();
-    const rule = this.rules.get(stage);
-    if (!rule) return undefined;
-    const action: ChaosAction = { delayMs: rule.delayMs ?? 0 };
-    if (rule.code !== undefined) {
-      const enhanced = rule.enhanced ?? `${String(rule.code)[0]}.0.0`;
-      action.reply = { code: rule.code, enhanced, text: rule.message ?? `Chaos: ${stage} refused by the lab's chaos rule` };
-    }
-    return action;
-  }
-
-  private dropExpired(): void {
-    const now = this.now();
-    for (const [stage, rule] of this.rules) if (rule.until <= now) this.rules.delete(stage);
-  }
+/** The same for a stage inside an async handler (after-data): resolves to the action left to take. */
+export async function chaosDecision(chaos: ChaosEngine, stage: SmtpStage, attempt: SmtpAttempt, logger: Logger): Promise<SmtpAction | undefined> {
+  const action = chaos.smtp(stage, attempt);
+  if (action === undefined) return undefined;
+  logAction(logger, stage, attempt, action);
+  if (action.delayMs > 0) await sleep(action.delayMs);
+  return action;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -23,8 +23,28 @@ export class LimitedLines extends SMTPStream {
   private lineBytes = 0;
   /** Inside an over-long line: drop bytes up to its LF. */
   private skipping = false;
+  /** Armed by a `mid-data` chaos rule: called after half of the first chunk of message data. */
+  private cut: (() => void) | undefined;
+
+  /**
+   * The next chunk of message data is cut in half: the first half is parsed, the rest
+   * discarded, and `onCut` closes the connection. Half a chunk never holds the final
+   * `<CRLF>.<CRLF>`, which ends it, so the message is never complete.
+   */
+  cutData(onCut: () => void): void {
+    this.cut = onCut;
+  }
 
   override _write(chunk: Buffer, encoding: BufferEncoding | 'buffer', next: Next): void {
+    if (this._dataMode && this.cut !== undefined && chunk.length > 0) {
+      const onCut = this.cut;
+      this.cut = undefined;
+      super._write(chunk.subarray(0, Math.floor(chunk.length / 2)), encoding, (error) => {
+        onCut();
+        next(error);
+      });
+      return;
+    }
     if (this._dataMode || this.isClosed || chunk.length === 0) {
       this.lineBytes = 0;
       super._write(chunk, encoding, next);

@@ -1,7 +1,7 @@
 /**
  * What every listener shares: its dependencies, smtp-server options (limits, TLS,
- * greeting, logging) and the onConnect/onClose handlers (connections per address, chaos
- * at `connect`). The MX and submission modules add their own MAIL/RCPT/AUTH rules.
+ * greeting, logging) and the onConnect/onClose handlers (connections per address; the
+ * fault plan's `connect` stage runs in connection.ts). The MX and submission modules add their own MAIL/RCPT/AUTH rules.
  */
 import type { SMTPServerOptions } from 'smtp-server';
 import type { Logger } from '../../../shared/log.ts';
@@ -9,7 +9,7 @@ import type { TlsFiles } from '../../../shared/tls.ts';
 import type { Queue } from '../queue/types.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import type { CallerSettings } from './caller-client.ts';
-import type { ChaosControl } from './chaos.ts';
+import type { ChaosEngine } from './chaos.ts';
 import {
   IDLE_TIMEOUT_MS,
   MAX_CLIENTS,
@@ -20,7 +20,7 @@ import {
 import type { MailPolicy } from './policy.ts';
 import type { ResendGuard } from './resend.ts';
 import { replyError } from './replies.ts';
-import { applyChaos, settle, type ConnectionCounter, type ListenerKind } from './session.ts';
+import { settle, type ConnectionCounter, type ListenerKind } from './session.ts';
 
 export interface ListenerDeps {
   /** MTA_NAME */
@@ -30,7 +30,7 @@ export interface ListenerDeps {
   tls: TlsFiles;
   policy: MailPolicy;
   queue: Queue;
-  chaos: ChaosControl;
+  chaos: ChaosEngine;
   throttle: AuthThrottle;
   connections: ConnectionCounter;
   caller?: CallerSettings;
@@ -91,7 +91,6 @@ export function commonOptions(deps: ListenerDeps, kind: ListenerKind): SMTPServe
       const log = logger.child({ conn: session.id, client: session.remoteAddress });
       settle(callback, log, async () => {
         if (!deps.connections.admit(session)) throw replyError('tooManyConnections');
-        await applyChaos(deps.chaos, 'connect', log);
         log.info({ tls: session.secure }, 'connection');
       });
     },

@@ -2,8 +2,9 @@
  * smtp-server, with what its options cannot express, in one subclass of its connection:
  * (1) on submission, AUTH is advertised only once TLS protects the password (RFC 4954 §4,
  * Postfix smtpd_tls_auth_only) and AUTH before TLS is answered
- * `530 5.7.0 Must issue a STARTTLS command first`; (2) the chaos rule of the `helo`
- * stage, since smtp-server has no HELO hook; (3) one correct RFC 3463 code on every reply
+ * `530 5.7.0 Must issue a STARTTLS command first`; (2) the fault plan (chaos.ts) at
+ * connect, HELO/EHLO, STARTTLS, AUTH, MAIL, RCPT and DATA, here because a rule may close
+ * the connection, which smtp-server's hooks cannot; (3) one correct RFC 3463 code on every reply
  * (ours carry theirs, the library's are corrected where its table is wrong); (4) MAIL and
  * RCPT parameters we do not implement are refused (555 5.5.4, RFC 5321 §4.1.1.11), VRFY
  * and EXPN answered as Postfix does, and AUTH responses that are not base64 refused
@@ -15,12 +16,17 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ChaosControl } from './chaos.ts';
+import type { Logger } from '../../../shared/log.ts';
+import type { SmtpAttempt } from '../chaos/engine.ts';
+import type { SmtpStage } from '../chaos/rules.ts';
+import { clientAddress, runChaos, type ChaosEngine } from './chaos.ts';
 import { LimitedLines, TOO_LONG_LINE } from './command-lines.ts';
 import { MAX_ERRORS_PER_SESSION, MAX_JUNK_COMMANDS } from './limits.ts';
 
 export interface MtaServerExtras {
-  chaos: ChaosControl;
+  chaos: ChaosEngine;
+  /** The listener's logger (chaos decisions are logged here). */
+  logger: Logger;
   /** Leave AUTH out of EHLO until the session is encrypted. */
   authOnlyOverTls: boolean;
   /** MAIL FROM parameters the listener implements (upper case); any other is 555 5.5.4. */
@@ -67,13 +73,42 @@ class MtaConnection extends SMTPConnection {
   /** NOOP/VRFY/RSET so far (Postfix smtpd_junk_command_limit); a queued message clears it. */
   private junkCommands = 0;
 
+  /** The parser of the current socket (a new one after STARTTLS). */
+  private lines: LimitedLines | undefined;
+
   private get extras(): MtaServerExtras {
     return (this._server as MtaSmtpServer).extras;
+  }
+
+  /** Runs the fault plan for `stage`; `proceed` answers normally, `callback` ends the command. */
+  private chaos(stage: SmtpStage, attempt: Omit<SmtpAttempt, 'client'>, callback: () => void, proceed: () => void): void {
+    runChaos(this.extras.chaos, stage, { client: clientAddress(this.remoteAddress), ...attempt }, this.extras.logger.child({ conn: this.id }), {
+      proceed,
+      reply: (code, text) => {
+        this.send(code, text);
+        callback();
+      },
+      drop: (mode) => {
+        if (mode === 'mid-data' && this.lines !== undefined) {
+          // The socket goes once part of the message is in: the final dot never arrives.
+          this.lines.cutData(() => this._socket.destroy());
+          proceed();
+        } else {
+          this._socket.destroy();
+        }
+      },
+    });
+  }
+
+  private sender(): string | undefined {
+    const from = this.session.envelope.mailFrom;
+    return from ? from.address : undefined;
   }
 
   /** The library's parser, wired the same way, with over-long lines skipped (command-lines.ts). */
   override _createParser(): LimitedLines {
     const parser = new LimitedLines({ maxCommandLength: this._server.options.maxCommandLength });
+    this.lines = parser;
     parser.oncommand = (command, callback) => this._onCommand(command, callback);
     parser.on('error', (error: Error) => this.send(421, `Error: ${error.message}`));
     return parser;
@@ -151,13 +186,20 @@ class MtaConnection extends SMTPConnection {
   }
 
   override handler_MAIL(command: Buffer, callback: () => void): void {
-    if (this.refuseParameters('mail from', command, this.extras.mailParameters)) callback();
-    else super.handler_MAIL(command, callback);
+    if (this.refuseParameters('mail from', command, this.extras.mailParameters)) return callback();
+    const parsed = this._parseAddressCommand('mail from', command);
+    this.chaos('mail', parsed ? { sender: parsed.address } : {}, callback, () => super.handler_MAIL(command, callback));
   }
 
   override handler_RCPT(command: Buffer, callback: () => void): void {
-    if (this.refuseParameters('rcpt to', command, [])) callback();
-    else super.handler_RCPT(command, callback);
+    if (this.refuseParameters('rcpt to', command, [])) return callback();
+    const parsed = this._parseAddressCommand('rcpt to', command);
+    const sender = this.sender();
+    this.chaos('rcpt', { ...(sender === undefined ? {} : { sender }), ...(parsed ? { rcpts: [parsed.address] } : {}) }, callback, () => super.handler_RCPT(command, callback));
+  }
+
+  override handler_STARTTLS(command: Buffer, callback: () => void): void {
+    this.chaos('starttls', {}, callback, () => super.handler_STARTTLS(command, callback));
   }
 
   /** RFC 5321 §4.1.1.5: `rset = "RSET" CRLF` (Postfix: 501 5.5.4 Syntax: RSET). */
@@ -168,8 +210,12 @@ class MtaConnection extends SMTPConnection {
 
   /** RFC 5321 §4.1.1.4: `data = "DATA" CRLF`; with arguments, no 354 (Postfix: 501 5.5.4 Syntax: DATA). */
   override handler_DATA(command: Buffer, callback: () => void): void {
-    if (this.refuseArguments('DATA', command)) callback();
-    else super.handler_DATA(command, callback);
+    if (this.refuseArguments('DATA', command)) return callback();
+    // Without recipients smtp-server answers 503; the plan is asked about real transactions only.
+    if (this.session.envelope.rcptTo.length === 0) return super.handler_DATA(command, callback);
+    const sender = this.sender();
+    const rcpts = this.session.envelope.rcptTo.map((rcpt) => rcpt.address);
+    this.chaos('data', { ...(sender === undefined ? {} : { sender }), rcpts }, callback, () => super.handler_DATA(command, callback));
   }
 
   private refuseArguments(name: string, command: Buffer): boolean {
@@ -225,18 +271,12 @@ class MtaConnection extends SMTPConnection {
       callback();
       return;
     }
-    super.handler_AUTH(command, callback);
+    this.chaos('auth', {}, callback, () => super.handler_AUTH(command, callback));
   }
 
   private answerHelo(command: Buffer, callback: () => void, answer: Handler): void {
-    const extras = (this._server as MtaSmtpServer).extras;
-    const action = extras.chaos.action('helo');
-    const proceed = (): void => {
-      if (action?.reply) {
-        this.send(action.reply.code, `${action.reply.enhanced} ${action.reply.text}`);
-        callback();
-        return;
-      }
+    const extras = this.extras;
+    this.chaos('helo', {}, callback, () => {
       if (!extras.authOnlyOverTls || this.secure) {
         answer(command, callback);
         return;
@@ -249,9 +289,7 @@ class MtaConnection extends SMTPConnection {
       } finally {
         this.session.disabledCommands = saved;
       }
-    };
-    if (action && action.delayMs > 0) setTimeout(proceed, action.delayMs);
-    else proceed();
+    });
   }
 }
 
@@ -265,10 +303,22 @@ export class MtaSmtpServer extends SMTPServer {
 
   /** Same as SMTPServer.connect, with our connection class. */
   override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
-    const connection = new MtaConnection(this, socket, socketOptions);
-    this.connections.add(connection);
-    connection.on('error', (error: Error) => this._onError(error));
-    connection.on('connect', (data: Parameters<SMTPServer['_onClientConnect']>[0]) => this._onClientConnect(data));
-    connection.init();
+    const start = (): void => {
+      socket.off('error', ignore);
+      const connection = new MtaConnection(this, socket, socketOptions);
+      this.connections.add(connection);
+      connection.on('error', (error: Error) => this._onError(error));
+      connection.on('connect', (data: Parameters<SMTPServer['_onClientConnect']>[0]) => this._onClientConnect(data));
+      connection.init();
+    };
+    // The `connect` stage: a refusal is the greeting a refusing server sends (RFC 5321 §3.1), then the close.
+    // Until the connection owns the socket, a reset from the client must not go unhandled.
+    const ignore = (): void => undefined;
+    socket.on('error', ignore);
+    runChaos(this.extras.chaos, 'connect', { client: clientAddress(socket.remoteAddress) }, this.extras.logger, {
+      proceed: start,
+      reply: (code, text) => socket.end(`${code} ${text}\r\n`),
+      drop: () => socket.destroy(),
+    });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * End of DATA, the moment the MTA takes responsibility for a message: read and check the
- * stream (size, bare CR/LF, line length), apply the `data` chaos rule, complete a
+ * stream (size, bare CR/LF, line length), apply the fault plan's `after-data` stage, complete a
  * submitted message (Message-ID, Date), let the caller scan inbound mail, prepend the
  * Received header (and the caller's headers), and only once the queue has fsync'd it,
  * answer `250 2.0.0 Ok: queued as <id>`. Any failure to queue is a 451, never a 250.
@@ -14,14 +14,14 @@ import { buildReceived } from '../../../shared/received.ts';
 import type { Account } from '../../../shared/users.ts';
 import { newQueueId, type Queue } from '../queue/types.ts';
 import { decide, requestScan, type CallerSettings } from './caller-client.ts';
-import type { ChaosControl } from './chaos.ts';
+import { chaosDecision, clientAddress, type ChaosEngine } from './chaos.ts';
 import { withoutVerdictFields } from '../../../shared/verdict-fields.ts';
 import { foreignAuthor } from './author.ts';
 import { DataScanner } from './data-scanner.ts';
 import { completeSubmittedMessage, headerValue, prependHeaders } from './message.ts';
 import { replyError, SmtpReplyError } from './replies.ts';
 import { queuedReply, resendKeys, type ResendGuard } from './resend.ts';
-import { applyChaos, type ListenerKind } from './session.ts';
+import type { ListenerKind } from './session.ts';
 
 export interface DataContext {
   kind: ListenerKind;
@@ -30,7 +30,7 @@ export interface DataContext {
   /** MTA_HOSTNAME */
   hostname: string;
   queue: Queue;
-  chaos: ChaosControl;
+  chaos: ChaosEngine;
   /** Set on the MX listener when MTA_CALLER_URL is configured. */
   caller?: CallerSettings;
   logger: Logger;
@@ -62,12 +62,18 @@ export async function acceptMessage(ctx: DataContext, stream: SMTPServerDataStre
   if (problem === 'too-big' || stream.sizeExceeded) throw replyError('messageTooBig');
   if (problem === 'bare-line-ending') throw replyError('bareLineEnding');
   if (problem === 'line-too-long') throw replyError('lineTooLong');
-  await applyChaos(ctx.chaos, 'data', log);
 
   const account = session.user as Account | undefined;
   const mailFrom = session.envelope.mailFrom ? canonical(session.envelope.mailFrom.address) : '';
   // One entry per mailbox: `<Postmaster>` and `<postmaster@domain>` are the same one.
   const rcptTo = [...new Set(session.envelope.rcptTo.map((rcpt) => canonical(rcpt.address)))];
+  const chaos = await chaosDecision(ctx.chaos, 'after-data', { client: clientAddress(session.remoteAddress), sender: mailFrom, rcpts: rcptTo }, log);
+  if (chaos?.reply) throw new SmtpReplyError(chaos.reply);
+  if (chaos?.blackhole) {
+    // Asked for explicitly (blackhole: true): the 250 a sender trusts, and nothing kept.
+    log.warn({ event: 'chaos.blackhole', rule: chaos.ruleId, from: mailFrom, to: rcptTo, size: scanner.message().length }, 'message discarded after 250 (chaos blackhole)');
+    return queuedReply(newQueueId());
+  }
   let message = scanner.message();
   if (ctx.kind !== 'smtp') message = completeSubmittedMessage(message, ctx.hostname);
   if (ctx.kind !== 'smtp' && account && ctx.ownAddresses) {

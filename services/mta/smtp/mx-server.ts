@@ -8,7 +8,7 @@ import { acceptMessage } from './data.ts';
 import { commonOptions, type ListenerDeps } from './common-options.ts';
 import { MAX_RECIPIENTS } from './limits.ts';
 import { replyError } from './replies.ts';
-import { applyChaos, settle } from './session.ts';
+import { settle } from './session.ts';
 
 export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
   const logger = deps.logger.child({ listener: 'smtp' });
@@ -21,14 +21,12 @@ export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
       onMailFrom(address, session, callback) {
         const log = logger.child({ conn: session.id });
         settle(callback, log, async () => {
-          await applyChaos(deps.chaos, 'mail', log);
           deps.policy.inboundSender(address.address);
         });
       },
       onRcptTo(address, session, callback) {
         const log = logger.child({ conn: session.id });
         settle(callback, log, async () => {
-          await applyChaos(deps.chaos, 'rcpt', log);
           if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) throw replyError('tooManyRecipients');
           // The canonical form is what gets queued (an unqualified `postmaster` gets its domain).
           address.address = await deps.policy.inboundRecipient(address.address);
@@ -55,6 +53,6 @@ export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
       },
     },
     // RFC 1870 SIZE, RFC 6152 BODY; AUTH= only where AUTH is offered (RFC 4954 §5).
-    { chaos: deps.chaos, authOnlyOverTls: false, mailParameters: ['SIZE', 'BODY'] },
+    { chaos: deps.chaos, logger, authOnlyOverTls: false, mailParameters: ['SIZE', 'BODY'] },
   );
 }

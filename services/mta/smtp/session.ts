@@ -1,12 +1,10 @@
 /**
  * Per-connection plumbing shared by the listeners: the bridge from our async handlers to
  * smtp-server's callbacks (an SmtpReplyError becomes its reply, anything else is logged
- * and shown as a temporary failure), connection counting per client address, and the
- * chaos rules of the `connect`, `mail` and `rcpt` stages.
+ * and shown as a temporary failure) and connection counting per client address.
  */
 import type { SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../../../shared/log.ts';
-import { sleep, type ChaosControl, type ChaosStage } from './chaos.ts';
 import { MAX_CONNECTIONS_PER_IP } from './limits.ts';
 import { replyError, SmtpReplyError } from './replies.ts';
 
@@ -30,15 +28,6 @@ export function settle<T>(
       callback(replyError('internalError'));
     },
   );
-}
-
-/** Applies the chaos rule of `stage`: waits, then throws its reply when it has one. */
-export async function applyChaos(chaos: ChaosControl, stage: ChaosStage, logger: Logger): Promise<void> {
-  const action = chaos.action(stage);
-  if (!action) return;
-  logger.warn({ stage, delayMs: action.delayMs, reply: action.reply }, 'chaos rule applied');
-  if (action.delayMs > 0) await sleep(action.delayMs);
-  if (action.reply) throw new SmtpReplyError(action.reply);
 }
 
 /** Counts open sessions per client address across a listener (Postfix smtpd_client_connection_count_limit). */

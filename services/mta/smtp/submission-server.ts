@@ -10,7 +10,7 @@ import { acceptMessage } from './data.ts';
 import { commonOptions, type ListenerDeps } from './common-options.ts';
 import { MAX_RECIPIENTS } from './limits.ts';
 import { replyError } from './replies.ts';
-import { applyChaos, settle } from './session.ts';
+import { settle } from './session.ts';
 import type { Account } from '../../../shared/users.ts';
 
 export function createSubmissionServer(deps: ListenerDeps, options: { implicitTls: boolean }): MtaSmtpServer {
@@ -43,7 +43,6 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
       onMailFrom(address, session, callback) {
         const log = logger.child({ conn: session.id });
         settle(callback, log, async () => {
-          await applyChaos(deps.chaos, 'mail', log);
           const account = session.user as Account | undefined;
           if (!account) throw replyError('authRequired');
           await deps.policy.submissionSender(account, address.address);
@@ -52,7 +51,6 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
       onRcptTo(address, session, callback) {
         const log = logger.child({ conn: session.id });
         settle(callback, log, async () => {
-          await applyChaos(deps.chaos, 'rcpt', log);
           if (!session.user) throw replyError('authRequired');
           if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) throw replyError('tooManyRecipients');
           address.address = await deps.policy.submissionRecipient(address.address);
@@ -77,6 +75,6 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
         );
       },
     },
-    { chaos: deps.chaos, authOnlyOverTls: !options.implicitTls, mailParameters: ['SIZE', 'BODY', 'AUTH'] },
+    { chaos: deps.chaos, logger, authOnlyOverTls: !options.implicitTls, mailParameters: ['SIZE', 'BODY', 'AUTH'] },
   );
 }
