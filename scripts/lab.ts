@@ -13,11 +13,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { EXIT_WITH_PARENT_VARIABLE } from '../shared/agent.ts';
 import { parseHostPort } from '../shared/config.ts';
+import { replaceFile } from '../shared/files.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS } from '../shared/lab.ts';
 import { warmCompileCache } from './compile-cache.ts';
 import { labPlan, publishedEndpoints, type AgentPlan } from './lab-plan.ts';
@@ -237,7 +238,8 @@ function agentStatus(): { name: string; address: string; state: AgentState; runn
 
 async function writePids(): Promise<void> {
   const pids = Object.fromEntries(agentStatus().filter((agent) => agent.pid).map((agent) => [agent.name, agent.pid]));
-  await writeFile(join(stateDir, 'pids.json'), `${JSON.stringify(pids, null, 2)}\n`);
+  // Atomically: readers (tests, scripts) may read it while an agent restarts.
+  await replaceFile(join(stateDir, 'pids.json'), `${JSON.stringify(pids, null, 2)}\n`);
 }
 
 /** The control socket: GET /agents, POST /agents/<name>/stop|start|kill. */
