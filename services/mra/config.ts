@@ -1,5 +1,6 @@
 /** MRA configuration (services/ENV.md, "MRA"), read once from the environment. */
 import { z } from 'zod';
+import { clientListField } from '../../shared/client-list.ts';
 import { booleanField, listenListField, listField, loadConfig, logLevelField } from '../../shared/config.ts';
 
 export const mraConfigSchema = z.object({
@@ -16,6 +17,8 @@ export const mraConfigSchema = z.object({
   MRA_POP3_LISTEN: listenListField.default([{ host: '0.0.0.0', port: 110 }]),
   MRA_POP3S_LISTEN: listenListField.default([{ host: '0.0.0.0', port: 995 }]),
   MRA_ALLOW_PLAINTEXT_AUTH: booleanField.default(true),
+  /** Dovecot's login_trusted_networks: clients whose IMAP ID `x-originating-ip` names the real client (the web mail). */
+  MRA_TRUSTED_NETWORKS: clientListField.prefault(''),
   /** RFC 1939 §8 exclusive lock: one POP3 session per maildrop (off: several, as Dovecot). */
   MRA_POP3_LOCK: booleanField.default(false),
 });

@@ -3,6 +3,7 @@
  * the same Maildir++ store (POP3 is a view of its INBOX). `startMra` is what main.ts and the tests call.
  */
 import type { AddressInfo } from 'node:net';
+import { AuthPenalty } from '../../shared/auth-penalty.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { ensureServerCertificate } from '../../shared/tls.ts';
 import { UserDirectory } from '../../shared/users.ts';
@@ -16,6 +17,8 @@ export interface MraDeps {
   users?: UserDirectory;
   /** Base delay after a failed IMAP login (tests make it short). */
   authFailureDelayMs?: number;
+  /** The auth penalty IMAP and POP3 share (tests give short delays). */
+  penalty?: AuthPenalty;
   /** IMAP inactivity limits (tests make them short). */
   imapTimeouts?: { autologoutMs: number; preauthMs: number };
 }
@@ -33,6 +36,8 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
   const users = deps.users ?? new UserDirectory(config.MXLAB_USERS_DIR);
   const tls = await ensureServerCertificate(config.MXLAB_TLS_DIR, config.MRA_NAME, [config.MRA_HOSTNAME, ...config.MRA_TLS_NAMES]);
   const store = new MaildirStore(config.MXLAB_MAIL_ROOT, logger);
+  // One penalty per client address for IMAP and POP3 alike (shared/auth-penalty.ts).
+  const penalty = deps.penalty ?? new AuthPenalty();
   const imapServer = createImapServer({
     users,
     store,
@@ -41,6 +46,8 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
     tls: { cert: tls.cert, key: tls.key },
     allowPlaintextAuth: config.MRA_ALLOW_PLAINTEXT_AUTH,
     logger: logger.child({ proto: 'imap' }),
+    penalty,
+    trustedNetworks: config.MRA_TRUSTED_NETWORKS,
     ...(deps.authFailureDelayMs === undefined ? {} : { authFailureDelayMs: deps.authFailureDelayMs }),
     ...(deps.imapTimeouts === undefined ? {} : { timeouts: deps.imapTimeouts }),
   });
@@ -54,6 +61,7 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
     allowPlaintextAuth: config.MRA_ALLOW_PLAINTEXT_AUTH,
     domains: config.MRA_DOMAINS,
     logger: logger.child({ proto: 'pop3' }),
+    penalty,
   });
   const close = async () => {
     await Promise.all([imapServer.close(), pop3Server.close()]);

@@ -4,6 +4,7 @@
  * spool, with the delivery runner and the admin endpoint (queue, chaos) over it. Tests
  * pass a queue, a resolver or a logger and bind port 0.
  */
+import { AuthPenalty } from '../../shared/auth-penalty.ts';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { ensureServerCertificate } from '../../shared/tls.ts';
@@ -42,6 +43,8 @@ export interface MtaDeps {
   /** Default: real time, moved by `POST /queue/advance`. */
   clock?: QueueClock;
   throttle?: AuthThrottle;
+  /** Submission's auth penalty per client address (shared/auth-penalty.ts). */
+  penalty?: AuthPenalty;
   /** Overrides MTA_PREGREET_WAIT_MS (0 = no pregreet test). */
   earlyTalkerWaitMs?: number;
   /** The MX port's pregreet test with its memory of passed addresses; overrides earlyTalkerWaitMs. */
@@ -115,6 +118,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     queue,
     chaos,
     throttle: deps.throttle ?? new AuthThrottle(),
+    penalty: deps.penalty ?? new AuthPenalty(),
     connections: new ConnectionCounter(deps.maxConnectionsPerIp),
     ...(caller ? { caller } : {}),
     ...(resend ? { resend } : {}),

@@ -37,12 +37,22 @@ describe('login rate limit', () => {
     let now = 1_000_000;
     const limiter = new LoginLimiter(() => now);
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i += 1) {
-      assert.equal(limiter.retryAfter('127.0.0.1', 'alice@alpha.test'), 0);
-      limiter.fail('127.0.0.1', 'alice@alpha.test');
+      assert.equal(limiter.begin('127.0.0.1', 'alice@alpha.test'), 0);
     }
     assert.ok(limiter.retryAfter('127.0.0.1', 'Alice@alpha.test') > 0);
     assert.equal(limiter.retryAfter('127.0.0.1', 'bob@beta.test'), 0);
     now += 16 * 60_000;
     assert.equal(limiter.retryAfter('127.0.0.1', 'alice@alpha.test'), 0);
+  });
+
+  it('counts an attempt when it begins; a success or an attempt that checked nothing is uncounted', () => {
+    const limiter = new LoginLimiter(() => 1_000_000);
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT - 1; i += 1) assert.equal(limiter.begin('10.0.0.1', 'bob@beta.test'), 0);
+    assert.equal(limiter.begin('10.0.0.2', 'bob@beta.test'), 0);
+    limiter.forgive('10.0.0.2', 'bob@beta.test');
+    assert.equal(limiter.begin('10.0.0.3', 'bob@beta.test'), 0);
+    assert.ok(limiter.begin('10.0.0.4', 'bob@beta.test') > 0, 'the fifth counted attempt closes the account');
+    limiter.succeed('10.0.0.3', 'bob@beta.test');
+    assert.equal(limiter.begin('10.0.0.4', 'bob@beta.test'), 0);
   });
 });

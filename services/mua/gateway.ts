@@ -8,6 +8,8 @@ import type { Endpoint } from './discovery.ts';
 export interface Credentials {
   user: string;
   password: string;
+  /** The browser's address, named to IMAP in ID (`x-originating-ip`) for the MRA's auth penalty. */
+  client?: string;
 }
 
 export type SpecialUse = 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk';

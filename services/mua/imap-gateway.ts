@@ -224,6 +224,8 @@ export function imapflowGateway(ca: () => Promise<string>, log: Logger): ImapGat
         ...(tls.servername ? { servername: tls.servername } : {}),
         tls,
         auth: { user: credentials.user, pass: credentials.password },
+        // Dovecot's convention; the MRA believes it from MRA_TRUSTED_NETWORKS only.
+        ...(credentials.client ? { clientInfo: { 'x-originating-ip': credentials.client } } : {}),
         logger: false,
         autoIdleDelay: AUTO_IDLE_DELAY_MS,
         connectionTimeout: CONNECT_TIMEOUT_MS,

@@ -1,6 +1,9 @@
 /**
  * Login rate limit: failed logins are counted per client address and per account in a
  * sliding window; over the limit, logins are refused for a while without asking IMAP.
+ * An attempt counts from the moment it starts (begin), not once IMAP has answered, so
+ * that 20 parallel guesses meet a limit of 5 (issue 19, item 5). The MRA's auth penalty
+ * (shared/auth-penalty.ts) then slows the browser's address down on top of this.
  */
 
 export const LOGIN_WINDOW_MS = 15 * 60_000;
@@ -38,12 +41,46 @@ export class LoginLimiter {
     return wait;
   }
 
-  fail(client: string, account: string): void {
-    if (this.failures.size > MAX_KEYS) this.failures.clear();
-    for (const key of [`c:${client}`, `a:${account.toLowerCase()}`]) this.failures.set(key, [...this.recent(key), this.now()]);
+  /**
+   * Starts a login attempt: 0 and the attempt counted as a failure at once (so parallel
+   * attempts see each other), or the milliseconds to wait and nothing counted.
+   */
+  begin(client: string, account: string): number {
+    const wait = this.retryAfter(client, account);
+    if (wait > 0) return wait;
+    for (const key of this.keys(client, account)) {
+      const list = [...this.recent(key), this.now()];
+      this.failures.delete(key);
+      this.failures.set(key, list);
+    }
+    // The least recently failed keys go first, never all of them at once.
+    while (this.failures.size > MAX_KEYS) {
+      const oldest = this.failures.keys().next();
+      if (oldest.done) break;
+      this.failures.delete(oldest.value);
+    }
+    return 0;
   }
 
-  succeed(account: string): void {
+  /** The password was right: the account's count is cleared, the client's attempt uncounted. */
+  succeed(client: string, account: string): void {
     this.failures.delete(`a:${account.toLowerCase()}`);
+    this.uncount(`c:${client}`);
+  }
+
+  /** The attempt never reached a password check (discovery or IMAP down): uncounted. */
+  forgive(client: string, account: string): void {
+    for (const key of this.keys(client, account)) this.uncount(key);
+  }
+
+  private keys(client: string, account: string): [string, string] {
+    return [`c:${client}`, `a:${account.toLowerCase()}`];
+  }
+
+  private uncount(key: string): void {
+    const list = this.failures.get(key);
+    if (!list) return;
+    list.pop();
+    if (list.length === 0) this.failures.delete(key);
   }
 }

@@ -108,6 +108,18 @@ describe('MUA HTTP API with fake mail servers', () => {
     assert.match(String(limited.body.error), /Too many failed logins/u);
   });
 
+  it('counts parallel guesses before IMAP answers: 20 at once meet the limit of 5, and IMAP learns the browser address', async () => {
+    const browsers = Array.from({ length: 20 }, () => new Browser(base));
+    await Promise.all(browsers.map(async (browser) => (browser.csrf = String((await browser.json('/api/session')).body.csrf))));
+    const before = gateway.opened.length;
+    const answers = await Promise.all(browsers.map((browser) => browser.json('/api/login', { address: 'postmaster@beta.test', password: 'guess' })));
+    const statuses = answers.map((answer) => answer.status).sort();
+    assert.deepEqual(statuses, [...Array(MAX_FAILURES_PER_ACCOUNT).fill(401), ...Array(20 - MAX_FAILURES_PER_ACCOUNT).fill(429)]);
+    const asked = gateway.opened.slice(before);
+    assert.equal(asked.length, MAX_FAILURES_PER_ACCOUNT, 'only the counted attempts reached IMAP');
+    assert.equal(asked[0]?.credentials.client, '127.0.0.1');
+  });
+
   it('refuses state changes without the CSRF token (403), before and after login', async () => {
     const browser = new Browser(base);
     await browser.json('/api/session');

@@ -56,6 +56,8 @@ export interface Session {
   send(...responses: Response[]): Promise<void>;
   /** Checks credentials with the failure policy (delay, limit); undefined on failure. */
   login(username: string, password: string): Promise<Reply>;
+  /** RFC 2971 ID fields (name, value, …), read for `x-originating-ip` from a trusted client. */
+  noteClientId?(fields: readonly string[]): void;
   select(handle: MailboxHandle, readOnly: boolean): SelectedMailbox;
   unselect(): Promise<void>;
   /** The next line the client sends (AUTHENTICATE data, IDLE's DONE). */

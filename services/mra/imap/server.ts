@@ -3,6 +3,8 @@
  * implicit TLS) that hand each connection to an ImapConnection with the command table
  * and the mailbox store.
  */
+import { AuthPenalty } from '../../../shared/auth-penalty.ts';
+import type { ClientList } from '../../../shared/client-list.ts';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { HostPort } from '../../../shared/config.ts';
@@ -25,6 +27,10 @@ export interface ImapServerDeps {
   allowPlaintextAuth: boolean;
   logger: Logger;
   authFailureDelayMs?: number;
+  /** Per client address, before the password check (shared/auth-penalty.ts). */
+  penalty?: AuthPenalty;
+  /** Clients trusted to name the real client in ID (MRA_TRUSTED_NETWORKS). */
+  trustedNetworks?: ClientList;
   /** Defaults: AUTOLOGOUT_MS and PREAUTH_TIMEOUT_MS. */
   timeouts?: { autologoutMs: number; preauthMs: number };
 }
@@ -46,6 +52,8 @@ export function createImapServer(deps: ImapServerDeps): ImapServer {
     allowPlaintextAuth: deps.allowPlaintextAuth,
     logger,
     authFailureDelayMs: deps.authFailureDelayMs ?? AUTH_FAILURE_DELAY_MS,
+    penalty: deps.penalty ?? new AuthPenalty(),
+    ...(deps.trustedNetworks ? { trustedNetworks: deps.trustedNetworks } : {}),
     timeouts: deps.timeouts ?? { autologoutMs: AUTOLOGOUT_MS, preauthMs: PREAUTH_TIMEOUT_MS },
     commands: IMAP_COMMANDS,
   };

@@ -4,6 +4,9 @@
  * one writer. Also owns the session policies: STARTTLS, login failure delays, too many
  * bad commands, autologout.
  */
+import { isIP } from 'node:net';
+import type { AuthPenalty } from '../../../shared/auth-penalty.ts';
+import type { ClientList } from '../../../shared/client-list.ts';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +45,10 @@ export interface SessionOptions {
   logger: Logger;
   /** Delay after the n-th failed login is n times this. */
   authFailureDelayMs: number;
+  /** Per client address, before the password check (shared/auth-penalty.ts). */
+  penalty: AuthPenalty;
+  /** Clients trusted to name the real client in ID (MRA_TRUSTED_NETWORKS). */
+  trustedNetworks?: ClientList;
   /** Inactivity limits: after login (at least 30 min, RFC 3501 §5.4) and before. */
   timeouts: { autologoutMs: number; preauthMs: number };
   commands: ReadonlyMap<string, AnyCommand>;
@@ -56,6 +63,8 @@ export class ImapConnection implements Session {
   account: Account | undefined;
   selected: SelectedMailbox | undefined;
   private socket: Socket;
+  /** The real client's address as named by a trusted web mail (noteClientId). */
+  private originatingAddress: string | undefined;
   private userStore: UserMailStore | undefined;
   private readonly reader: CommandReader;
   private readonly options: SessionOptions;
@@ -277,9 +286,25 @@ export class ImapConnection implements Session {
     if (reply.then === 'logout') await this.end();
   }
 
+  /**
+   * The web mail names its user's address in ID before LOGIN (`x-originating-ip`, as
+   * Dovecot reads it); believed only from MRA_TRUSTED_NETWORKS, and only before login.
+   */
+  noteClientId(fields: readonly string[]): void {
+    if (this.state !== 'not-authenticated' || !this.options.trustedNetworks?.allows(this.socket.remoteAddress)) return;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1] ?? '';
+      if (fields[i]?.toLowerCase() === 'x-originating-ip' && isIP(value) !== 0) this.originatingAddress = value;
+    }
+  }
+
   async login(username: string, password: string): Promise<Reply> {
-    const account = await this.options.users.authenticate(username, password);
-    if (account && this.options.domains.includes(account.domain)) {
+    const client = this.originatingAddress ?? this.socket.remoteAddress ?? 'unknown';
+    const account = await this.options.penalty.attempt(client, async () => {
+      const found = await this.options.users.authenticate(username, password);
+      return found && this.options.domains.includes(found.domain) ? found : undefined;
+    });
+    if (account) {
       this.account = account;
       this.userStore = await this.options.store.forUser(account);
       this.state = 'authenticated';

@@ -15,9 +15,12 @@ function canSendPassword(context: Pop3Context): boolean {
 const NEEDS_TLS = err('plain-text login is disabled without TLS; use STLS first', 'AUTH');
 
 export async function login(context: Pop3Context, username: string, password: string): Promise<Reply> {
-  const { users, maildrops, delay, domains } = context.services;
-  const found = await users.authenticate(username, password);
-  const account = found && (!domains || domains.has(found.domain)) ? found : undefined;
+  const { users, maildrops, delay, domains, penalty } = context.services;
+  const check = async () => {
+    const found = await users.authenticate(username, password);
+    return found && (!domains || domains.has(found.domain)) ? found : undefined;
+  };
+  const account = penalty ? await penalty.attempt(context.remoteAddress ?? 'unknown', check) : await check();
   if (!account) {
     context.authFailures += 1;
     context.log.info({ user: username, failures: context.authFailures }, 'login failed');

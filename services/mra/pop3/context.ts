@@ -3,6 +3,7 @@
  * an entry in the command table. Handlers change the session only through these fields
  * and return a Reply; they never touch the socket.
  */
+import type { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Account, UserDirectory } from '../../../shared/users.ts';
 import type { Maildrop, MaildropStore } from './maildrop.ts';
@@ -21,6 +22,8 @@ export interface Pop3Services {
   tlsAvailable: boolean;
   /** Waits before a failed login is answered (RFC 1939 §13); a parameter so tests need not sleep. */
   delay(ms: number): Promise<void>;
+  /** Per client address, before the password check, shared with IMAP (shared/auth-penalty.ts). */
+  penalty?: AuthPenalty;
 }
 
 export interface Pop3Context {
@@ -36,6 +39,8 @@ export interface Pop3Context {
   /** Indices (message-number - 1) marked by DELE; applied only in the UPDATE state. */
   deleted: Set<number>;
   authFailures: number;
+  /** The client's address: the auth penalty's key. */
+  remoteAddress?: string;
   /** Set by a handler that expects a SASL continuation line next (RFC 5034 §4). */
   continuation?: (line: string) => Promise<Reply>;
 }

@@ -3,6 +3,7 @@
  * PLAIN) over the INBOX of the MRA's mailbox store. Listeners (plain with STLS offered
  * when a certificate is given, or implicit TLS on 995) come from the line-protocol base.
  */
+import type { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +31,8 @@ export interface Pop3ServerDeps {
   logger: Logger;
   /** MRA_DOMAINS: when given, users of other domains cannot log in here. */
   domains?: readonly string[];
+  /** The auth penalty shared with IMAP (shared/auth-penalty.ts). */
+  penalty?: AuthPenalty;
 }
 
 export interface Pop3Server {
@@ -47,6 +50,7 @@ export function createPop3Server(deps: Pop3ServerDeps): Pop3Server {
     ...(deps.domains ? { domains: new Set(deps.domains.map((domain) => domain.toLowerCase())) } : {}),
     tlsAvailable: secureContext !== undefined,
     delay: (ms) => sleep(ms, undefined, { ref: false }),
+    ...(deps.penalty ? { penalty: deps.penalty } : {}),
   };
   const logger = deps.logger.child({ protocol: 'pop3' });
   return createLineServer({

@@ -51,6 +51,7 @@ export class Pop3Session {
       secure: options.secure,
       deleted: new Set(),
       authFailures: 0,
+      ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
     };
     this.closed = new Promise((resolve) => {
       socket.once('close', () => {

@@ -1,4 +1,5 @@
 /** Test harness: an MRA on port 0 over a temporary mail root, lab users, and an MDA-like delivery helper. */
+import { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import { rmSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { ensureLabUsers } from '../../../shared/users.ts';
 import { loadMraConfig, type MraConfig } from '../config.ts';
 import { startMra, type MraDeps, type RunningMra } from '../server.ts';
+
+/** The auth penalty's steps, short: tests that fail logins on purpose need not wait seconds. */
+export const fastPenalty = () => new AuthPenalty({ initMs: 20, maxMs: 100 });
 
 export interface Lab {
   dir: string;
@@ -51,7 +55,7 @@ export async function startLab(env: Record<string, string> = {}, deps: MraDeps =
   const lab: Lab = {
     dir,
     config,
-    mra: await startMra(config, { authFailureDelayMs: 10, ...deps }),
+    mra: await startMra(config, { authFailureDelayMs: 10, penalty: fastPenalty(), ...deps }),
     imapPort: 0,
     imapsPort: 0,
     maildir: (address) => {
@@ -61,7 +65,7 @@ export async function startLab(env: Record<string, string> = {}, deps: MraDeps =
     async restart() {
       await lab.mra.close();
       const again = loadMraConfig({ ...process.env, ...flatten(config, lab.imapPort, lab.imapsPort) });
-      lab.mra = await startMra(again, { authFailureDelayMs: 10, ...deps });
+      lab.mra = await startMra(again, { authFailureDelayMs: 10, penalty: fastPenalty(), ...deps });
     },
     async close() {
       await lab.mra.close();

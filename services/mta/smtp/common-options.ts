@@ -3,6 +3,7 @@
  * greeting, logging) and the onConnect/onClose handlers (connections per address; the
  * fault plan's `connect` stage runs in connection.ts). The MX and submission modules add their own MAIL/RCPT/AUTH rules.
  */
+import type { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { Logger } from '../../../shared/log.ts';
 import type { TlsFiles } from '../../../shared/tls.ts';
@@ -32,6 +33,8 @@ export interface ListenerDeps {
   queue: Queue;
   chaos: ChaosEngine;
   throttle: AuthThrottle;
+  /** Delays attempts after failures per client address, counted before the check. */
+  penalty: AuthPenalty;
   connections: ConnectionCounter;
   caller?: CallerSettings;
   logger: Logger;

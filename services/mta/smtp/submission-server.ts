@@ -28,7 +28,10 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
           if (deps.throttle.isLockedOut(session.remoteAddress)) throw replyError('authLockedOut');
           // RFC 4616: an authzid other than the authcid asks to act as someone else; nobody may.
           const actsAsOther = auth.method === 'PLAIN' && !!auth.authzid && !!auth.authcid && auth.authzid.toLowerCase() !== auth.authcid.toLowerCase();
-          const account = actsAsOther ? undefined : await deps.policy.authenticate(auth.username ?? '', auth.password ?? '');
+          // Counted before the check (shared/auth-penalty.ts), so parallel guesses queue up.
+          const account = await deps.penalty.attempt(session.remoteAddress, async () =>
+            actsAsOther ? undefined : deps.policy.authenticate(auth.username ?? '', auth.password ?? ''),
+          );
           if (!account) {
             const { delayMs, lockedOut } = deps.throttle.recordFailure(session.remoteAddress);
             log.warn({ user: auth.username, method: auth.method, delayMs, lockedOut }, 'authentication failed');

@@ -4,6 +4,7 @@ import { runPython as runProcessPython } from '../../../shared/testing/processes
 import nodemailer from 'nodemailer';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
+import { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { authPlain, createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
 
@@ -12,7 +13,15 @@ async function runPython(script: string, args: string[]): Promise<{ code: number
   return { ...result, stdout: result.stdout.toString() };
 }
 
+/** A penalty of short steps that records each delay: what the tests check instead of clocks. */
+function recordingPenalty() {
+  const delays: number[] = [];
+  const penalty = new AuthPenalty({ initMs: 20, maxMs: 80, sleep: async (ms) => void delays.push(ms) });
+  return { penalty, taken: () => delays.splice(0) };
+}
+
 describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
+  const { penalty, taken } = recordingPenalty();
   let lab: TestLab;
   let mta: MtaHandle;
   let queue: MemoryQueue;
@@ -28,6 +37,7 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
       // Beyond RawSmtp's reply timeout: a submission greeting that arrives was not delayed.
       earlyTalkerWaitMs: 60_000,
       throttle: new AuthThrottle({ failureDelayMs: 10, lockoutFailures: 1000 }),
+      penalty,
     });
     ca = await readLabCa(lab.tlsDir);
     port587 = mta.submission[0]?.port ?? 0;
@@ -186,6 +196,25 @@ describe('submission listeners (587 STARTTLS, 465 implicit TLS)', () => {
     assert.equal(queue.requests.length, before + 1);
   });
 
+  it('counts parallel AUTH guesses on separate connections before checking them (auth penalty)', async () => {
+    taken();
+    const guess = async (i: number) => {
+      const client = await RawSmtp.connect(port465, { tls: { ca } });
+      try {
+        await client.read();
+        await client.command('EHLO client.test');
+        return (await client.command(`AUTH PLAIN ${authPlain('alice@alpha.test', `guess${i}`)}`)).code;
+      } finally {
+        client.close();
+      }
+    };
+    assert.deepEqual(await Promise.all([0, 1, 2, 3].map(guess)), [535, 535, 535, 535]);
+    assert.deepEqual(taken().sort((a, b) => a - b), [20, 40, 80], 'every guess but the first waited, longer and longer');
+    const info = await transport(port465, true).sendMail({ from: 'alice@alpha.test', to: 'bob@beta.test', subject: 'after the guesses', text: 'x' });
+    assert.match(info.response, /^250 /u);
+    assert.deepEqual(taken(), [80], 'the right password waits too, then clears the address');
+  });
+
   it('refuses the 101st recipient with 452 4.5.3', async () => {
     const client = await RawSmtp.connect(port465, { tls: { ca } });
     await client.read();
@@ -207,6 +236,7 @@ describe('AUTH lockout', () => {
     const mta = await startMta(lab.config({ MTA_SMTP_LISTEN: '', MTA_SUBMISSION_LISTEN: '' }), {
       queue: new MemoryQueue(),
       throttle: new AuthThrottle({ failureDelayMs: 150, lockoutFailures: 3, lockoutMs: 60_000 }),
+      penalty: recordingPenalty().penalty,
     });
     try {
       const ca = await readLabCa(lab.tlsDir);

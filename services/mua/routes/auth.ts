@@ -42,7 +42,8 @@ export function authRoutes(ctx: MuaContext): Router {
     if (!parsed.ok) throw new UserError(400, `That is not a mail address (${parsed.reason}).`);
     const address = `${parsed.address.local}@${parsed.address.domain}`;
     const client = clientOf(req);
-    const wait = ctx.limiter.retryAfter(client, address);
+    // Counted before IMAP is asked, so that parallel guesses cannot all pass the check.
+    const wait = ctx.limiter.begin(client, address);
     if (wait > 0) {
       res.set('Retry-After', String(Math.ceil(wait / 1000)));
       throw new UserError(429, `Too many failed logins. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
@@ -51,24 +52,25 @@ export function authRoutes(ctx: MuaContext): Router {
     try {
       servers = await ctx.discovery.servers(parsed.address.domain);
     } catch (error) {
+      ctx.limiter.forgive(client, address);
       if (error instanceof DiscoveryError) throw new UserError(400, `No mail service found for ${parsed.address.domain}.`);
       throw error;
     }
-    const credentials = { user: address, password: body.data.password };
+    const credentials = { user: address, password: body.data.password, client };
     let store;
     try {
       store = await ctx.gateway.open(servers.imap, credentials);
     } catch (error) {
       if (error instanceof AuthFailure) {
-        ctx.limiter.fail(client, address);
         ctx.log.info({ user: address, client }, 'login refused');
         res.status(401).json({ loggedIn: false, error: 'Wrong address or password.' });
         return;
       }
+      ctx.limiter.forgive(client, address);
       ctx.log.warn({ err: error, user: address, imap: servers.imap }, 'IMAP server unreachable');
       throw new UserError(502, `The mail server of ${parsed.address.domain} (${servers.imap.servername}) cannot be reached right now.`);
     }
-    ctx.limiter.succeed(address);
+    ctx.limiter.succeed(client, address);
     const id = ctx.signer.newId();
     const relay = new EventEmitter();
     const now = Date.now();

@@ -47,6 +47,7 @@ export const id = defineCommand({
   },
   async handle(session, fields) {
     if (fields.length > 0) session.logger.info({ clientId: fields }, 'client ID');
+    session.noteClientId?.(fields);
     const info: ImapValue[] = [str('name'), str('mxlab'), str('vendor'), str('mxlab'), str('support-url'), str('https://example.invalid/mxlab')];
     await session.send(untagged('ID', info));
     return ok('ID completed');

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AuthPenalty } from './auth-penalty.ts';
+
+function recording(options: { maxAddresses?: number } = {}) {
+  let clock = 0;
+  const slept: number[] = [];
+  const penalty = new AuthPenalty({
+    ...options,
+    now: () => clock,
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+  });
+  return { penalty, slept, advance: (ms: number) => (clock += ms) };
+}
+
+const fail = async () => undefined;
+const succeed = async () => 'alice';
+
+describe('AuthPenalty', () => {
+  it('delays each attempt after a failure from the same address: 2, 4, 8, 15, 15 s', async () => {
+    const { penalty, slept } = recording();
+    for (let i = 0; i < 6; i += 1) assert.equal(await penalty.attempt('192.0.2.1', fail), undefined);
+    assert.deepEqual(slept, [2000, 4000, 8000, 15000, 15000]);
+  });
+
+  it('counts before the check: parallel guesses queue up behind growing delays', async () => {
+    const { penalty, slept } = recording();
+    let checking = 0;
+    let most = 0;
+    const guess = async () => {
+      checking += 1;
+      most = Math.max(most, checking);
+      await new Promise((resolve) => setImmediate(resolve));
+      checking -= 1;
+      return undefined;
+    };
+    await Promise.all(Array.from({ length: 20 }, () => penalty.attempt('192.0.2.1', guess)));
+    assert.equal(slept.length, 19, 'every guess but the first waited');
+    assert.deepEqual(slept.slice(0, 4), [2000, 4000, 8000, 15000]);
+    assert.equal(penalty.failures('192.0.2.1'), 20);
+  });
+
+  it('penalises the address, not the user: another address logs in at once, and a success clears', async () => {
+    const { penalty, slept } = recording();
+    await penalty.attempt('192.0.2.1', fail);
+    await penalty.attempt('192.0.2.1', fail);
+    assert.equal(await penalty.attempt('198.51.100.7', succeed), 'alice');
+    assert.deepEqual(slept, [2000]);
+    assert.equal(await penalty.attempt('192.0.2.1', succeed), 'alice');
+    assert.equal(penalty.failures('192.0.2.1'), 0);
+  });
+
+  it('forgets a penalty after its timeout, and only the least recently seen address when full', async () => {
+    const { penalty, advance } = recording({ maxAddresses: 2 });
+    await penalty.attempt('a', fail);
+    await penalty.attempt('b', fail);
+    await penalty.attempt('a', fail);
+    await penalty.attempt('c', fail);
+    assert.equal(penalty.failures('a'), 2);
+    assert.equal(penalty.failures('b'), 0, 'b was the least recently seen');
+    assert.equal(penalty.failures('c'), 1);
+    advance(60 * 60_000 + 1);
+    assert.equal(penalty.failures('a'), 0);
+  });
+});
