@@ -6,6 +6,8 @@
  * a copy that came round by the backup MX carries the same origin, so the next hop (MTA or
  * MDA) finds the same key.
  */
+import { fieldValues, readHeader } from './message/headers.ts';
+
 const QUEUE_ID = /^[0-9A-F]{12,40}$/u;
 
 /** Only the start of the header section is searched for the top Received field. */
@@ -20,26 +22,13 @@ const OUR_TRACE = /\bby\s+([a-z0-9.-]+)\s+\(mxlab [a-z0-9-]+\)\s+with\s+[A-Z]+\s
  * beta-mx2 → beta-mx1 after a timeout) has the same origin, so the second copy is known.
  */
 export function traceIdOf(message: Buffer): { by: string; id: string } | undefined {
-  const head = message.subarray(0, MAX_TRACE_SCAN_BYTES).toString('latin1');
-  const end = head.indexOf('\r\n\r\n');
-  const section = end === -1 ? head : head.slice(0, end + 2);
   let origin: { by: string; id: string } | undefined;
-  for (const field of receivedFields(section)) {
+  for (const field of fieldValues(readHeader(message, MAX_TRACE_SCAN_BYTES), 'received')) {
     const match = OUR_TRACE.exec(field);
     if (!match?.[1] || !match[2] || !QUEUE_ID.test(match[2])) break;
     origin = { by: match[1], id: match[2] };
   }
   return origin;
-}
-
-/** The Received fields of a header section, top first, unfolded (RFC 5322 §2.2.3). */
-function* receivedFields(section: string): Generator<string> {
-  const starts = /(?:^|\r\n)Received:/giu;
-  for (let start = starts.exec(section); start; start = starts.exec(section)) {
-    const from = start.index + start[0].length;
-    const next = /\r\n(?![ \t])/u.exec(section.slice(from));
-    yield section.slice(from, next ? from + next.index : undefined).replace(/\r\n[ \t]+/gu, ' ');
-  }
 }
 
 export function transactionKey(trace: { by: string; id: string }, recipient: string): string {

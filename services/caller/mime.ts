@@ -2,8 +2,9 @@
  * A small MIME walker (RFC 2045–2047): headers, multipart bodies, message/rfc822
  * parts, and base64 / quoted-printable decoding. It keeps every part's decoded bytes so
  * the engines can look inside them; it never throws on malformed mail — a broken part is
- * kept as its raw bytes.
+ * kept as its raw bytes. Header fields come from the one header reader (shared/message/).
  */
+import { headerBounds, parseFields } from '../../shared/message/headers.ts';
 
 /** Guards against hostile nesting (multipart inside message/rfc822 inside …). */
 export const MAX_MIME_DEPTH = 16;
@@ -102,22 +103,11 @@ function parseEntity(text: string, depth: number, state: WalkState): MimePart {
   return part;
 }
 
+/** The entity's header (from the one header reader, no size cap: the scan limits come first) and body. */
 function splitHeaders(text: string): { headers: MimeHeader[]; body: string } {
-  const match = /\r?\n\r?\n/.exec(text);
-  const headerText = match === null ? text : text.slice(0, match.index);
-  const body = match === null ? '' : text.slice(match.index + match[0].length);
-  const headers: MimeHeader[] = [];
-  for (const line of headerText.split(/\r?\n/)) {
-    const last = headers[headers.length - 1];
-    if (/^[ \t]/.test(line) && last !== undefined) {
-      last.value += ` ${line.trim()}`;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    headers.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
-  }
-  return { headers, body };
+  const bounds = headerBounds(text, Number.POSITIVE_INFINITY);
+  const headers = parseFields(text.slice(0, bounds.end)).map((field) => ({ name: field.key, value: field.value }));
+  return { headers, body: text.slice(bounds.body) };
 }
 
 function parseContentType(value: string | undefined): [string, Record<string, string>] {

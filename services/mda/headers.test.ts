@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
+import { parseFields, readHeader } from '../../shared/message/headers.ts';
+import { deliveryHeaders, withCrlf, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
 
 const message = Buffer.from(
   [
@@ -19,23 +20,23 @@ const message = Buffer.from(
 
 describe('MDA header reading', () => {
   it('finds the header section and unfolds fields', () => {
-    const fields = headerFields(headerSection(message));
+    const fields = readHeader(message);
     assert.equal(fields.length, 5);
     assert.match(fields[0]?.value ?? '', /^from mx1\.beta\.test .* id Q7abc123; Mon/u);
   });
 
   it('reads the spam flag, Message-ID and the top Received id', () => {
-    const fields = headerFields(headerSection(message));
+    const fields = readHeader(message);
     assert.equal(isSpamFlagged(fields), true);
     assert.equal(messageIdOf(fields), '<m1@alpha.test>');
     assert.equal(queueIdOf(fields), 'Q7abc123');
   });
 
   it('ignores a spam flag in the body or set to NO', () => {
-    const body = headerFields(headerSection(Buffer.from('Subject: x\n\nX-Spam-Flag: YES\n')));
+    const body = readHeader(Buffer.from('Subject: x\n\nX-Spam-Flag: YES\n'));
     assert.equal(isSpamFlagged(body), false);
-    assert.equal(isSpamFlagged(headerFields('X-Spam-Flag: NO')), false);
-    assert.equal(isSpamFlagged(headerFields('x-spam-flag:   yes')), true);
+    assert.equal(isSpamFlagged(parseFields('X-Spam-Flag: NO')), false);
+    assert.equal(isSpamFlagged(parseFields('x-spam-flag:   yes')), true);
     assert.equal(queueIdOf(body), undefined);
   });
 

@@ -1,58 +1,23 @@
 /**
  * What the MDA reads from and adds to a message's header (RFC 5322 §2.2): the header
  * fields it looks at (X-Spam-Flag, Message-ID, the top Received header's id) and the
- * delivery trace it prepends per recipient (Return-Path, Delivered-To, Received).
+ * delivery trace it prepends per recipient (Return-Path, Delivered-To, Received). The
+ * fields come from the one header reader, shared/message/headers.ts.
  */
-
-/** A header section larger than this is not searched further (RFC 5322 has no limit; ours). */
-export const MAX_HEADER_SCAN_BYTES = 256 * 1024;
-
-export interface HeaderField {
-  /** Lower-cased field name. */
-  name: string;
-  /** Unfolded value, trimmed. */
-  value: string;
-}
-
-/** The header section of a raw message: everything before the first empty line. */
-export function headerSection(message: Buffer): string {
-  const head = message.subarray(0, MAX_HEADER_SCAN_BYTES).toString('latin1');
-  const match = /\r?\n\r?\n/u.exec(head);
-  return match ? head.slice(0, match.index) : head;
-}
-
-/** Splits a header section into fields, unfolding continuation lines (RFC 5322 §2.2.3). */
-export function headerFields(section: string): HeaderField[] {
-  const fields: HeaderField[] = [];
-  for (const line of section.split(/\r?\n/u)) {
-    const last = fields[fields.length - 1];
-    if (/^[ \t]/u.test(line)) {
-      if (last) last.value = `${last.value} ${line.trim()}`.trim();
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    fields.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
-  }
-  return fields;
-}
-
-function first(fields: readonly HeaderField[], name: string): string | undefined {
-  return fields.find((field) => field.name === name)?.value;
-}
+import { fieldValue, type HeaderField } from '../../shared/message/headers.ts';
 
 /** SpamAssassin's and the caller's tag: `X-Spam-Flag: YES` files the message into Junk. */
 export function isSpamFlagged(fields: readonly HeaderField[]): boolean {
-  return fields.some((field) => field.name === 'x-spam-flag' && /^yes\b/iu.test(field.value));
+  return fields.some((field) => field.key === 'x-spam-flag' && /^yes\b/iu.test(field.value));
 }
 
 export function messageIdOf(fields: readonly HeaderField[]): string | undefined {
-  return first(fields, 'message-id');
+  return fieldValue(fields, 'message-id');
 }
 
 /** The `id` clause of the topmost Received header: the queue id of the MTA that handed it over. */
 export function queueIdOf(fields: readonly HeaderField[]): string | undefined {
-  const received = first(fields, 'received');
+  const received = fieldValue(fields, 'received');
   if (received === undefined) return undefined;
   return /(?:^|\s)id\s+([^\s;]+)/u.exec(received)?.[1];
 }

@@ -11,7 +11,8 @@ import { buildReceived } from '../../shared/received.ts';
 import { withOnlyDeliveringVerdict } from '../../shared/verdict-fields.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MdaConfig } from './config.ts';
-import { deliveryHeaders, withCrlf, headerFields, headerSection, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
+import { readHeader } from '../../shared/message/headers.ts';
+import { deliveryHeaders, withCrlf, isSpamFlagged, messageIdOf, queueIdOf } from './headers.ts';
 import { deliverToMaildir } from '../../shared/maildir/deliver.ts';
 import { traceIdOf, transactionKey } from '../../shared/trace-id.ts';
 import { finishPending, openMdaTransactionLog } from './resend.ts';
@@ -142,7 +143,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
     if (!received) return new LmtpReply(552, 'message too big');
     // Only the delivering MTA's own verdict counts (shared/verdict-fields.ts).
     const message = withOnlyDeliveringVerdict(received);
-    const fields = headerFields(headerSection(message));
+    const fields = readHeader(message);
     const id = connectionId();
     const log = logger.child({ conn: session.id, lmtpId: id, queueId: queueIdOf(fields), messageId: messageIdOf(fields) });
     const sender = traceIdOf(message);

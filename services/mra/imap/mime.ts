@@ -3,6 +3,7 @@
  * into parts by boundary without decoding anything, so every section is served byte for
  * byte as stored, and builds ENVELOPE and BODYSTRUCTURE from the raw headers.
  */
+import { parseFields as readFields, unfold } from '../../../shared/message/headers.ts';
 import addressparser from 'nodemailer/lib/addressparser';
 import { str, type ImapValue } from './encode.ts';
 
@@ -30,21 +31,9 @@ function headerEnd(data: Buffer): number {
   return end === -1 ? data.length : end + 4;
 }
 
-/** Header lines unfolded: [name as written, value]. */
+/** Header fields unfolded (RFC 5322 §2.2.3, exactly, as ENVELOPE needs): [name as written, value]. */
 export function parseFields(header: Buffer): Array<[string, string]> {
-  const fields: Array<[string, string]> = [];
-  for (const line of header.toString('latin1').split('\r\n')) {
-    if (line === '') continue;
-    if ((line.startsWith(' ') || line.startsWith('\t')) && fields.length > 0) {
-      const last = fields[fields.length - 1];
-      if (last) last[1] += line;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    fields.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
-  }
-  return fields;
+  return readFields(header).map((field) => [field.name, unfold(field.raw)]);
 }
 
 export function fieldValue(fields: ReadonlyArray<[string, string]>, name: string): string | undefined {

@@ -5,6 +5,7 @@
  * MAILER-DAEMON with the null sender (RFC 5321 §4.5.5), so no DSN is ever answered by
  * another one.
  */
+import { headerSection as readSection } from '../../../shared/message/headers.ts';
 import { randomBytes } from 'node:crypto';
 import { rfc5322Date } from '../../../shared/received.ts';
 
@@ -43,9 +44,7 @@ function oneLine(text: string): string {
 
 /** The header section of a message (up to the first empty line), bytes kept, ending in CRLF. */
 export function headerSection(message: Buffer): Buffer {
-  const text = message.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/u);
-  const header = end === -1 ? text : text.slice(0, end);
+  const header = readSection(message, Number.POSITIVE_INFINITY).toString('latin1');
   return Buffer.from(`${header.replace(/\r?\n/gu, '\r\n')}\r\n`, 'latin1');
 }
 

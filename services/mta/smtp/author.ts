@@ -7,19 +7,17 @@
  */
 import addressparser from 'nodemailer/lib/addressparser';
 import { parseAddress } from '../../../shared/address.ts';
-import { splitMessage } from './message.ts';
+import { readHeader, unfold } from '../../../shared/message/headers.ts';
 
 /** The author fields checked; Resent-* fields are not used by our clients. */
 const AUTHOR_FIELDS = new Set(['from', 'sender']);
 
 /** Every address in the message's From and Sender fields, canonical where it parses. */
 export function authorAddresses(message: Buffer): string[] {
-  const unfolded = splitMessage(message).header.replace(/\r\n(?=[ \t])/gu, '');
   const found: string[] = [];
-  for (const line of unfolded.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0 || !AUTHOR_FIELDS.has(line.slice(0, colon).trimEnd().toLowerCase())) continue;
-    for (const entry of addressparser(line.slice(colon + 1), { flatten: true })) {
+  for (const field of readHeader(message, Number.POSITIVE_INFINITY)) {
+    if (!AUTHOR_FIELDS.has(field.key)) continue;
+    for (const entry of addressparser(unfold(field.raw), { flatten: true })) {
       const parsed = parseAddress(entry.address ?? '');
       found.push(parsed.ok ? parsed.address.canonical : (entry.address ?? entry.name ?? ''));
     }

@@ -4,27 +4,22 @@
  * trace and verdict headers. The body is never touched.
  */
 import { randomBytes } from 'node:crypto';
+import { headerBounds, readHeader, unfold } from '../../../shared/message/headers.ts';
 import { rfc5322Date } from '../../../shared/received.ts';
-
-const HEADER_END = Buffer.from('\r\n\r\n');
 
 /** Header block (without the blank line) and the rest (blank line and body). */
 export function splitMessage(message: Buffer): { header: string; rest: Buffer } {
-  if (message.subarray(0, 2).toString('latin1') === '\r\n') return { header: '', rest: message };
-  const end = message.indexOf(HEADER_END);
-  if (end === -1) return { header: message.toString('latin1').replace(/\r\n$/u, ''), rest: Buffer.from('\r\n') };
-  return { header: message.subarray(0, end).toString('latin1'), rest: message.subarray(end + 2) };
+  const bounds = headerBounds(message, Number.POSITIVE_INFINITY);
+  if (!bounds.complete) return { header: message.subarray(0, bounds.end).toString('latin1'), rest: Buffer.from('\r\n') };
+  if (bounds.end === 0) return { header: '', rest: message };
+  return { header: message.subarray(0, bounds.end).toString('latin1'), rest: message.subarray(bounds.end + (message[bounds.end] === 0x0d ? 2 : 1)) };
 }
 
-/** First value of header `name`, unfolded and trimmed; undefined when absent. */
+/** First value of header `name`, unfolded (RFC 5322 §2.2.3) and trimmed; undefined when absent. */
 export function headerValue(message: Buffer, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  const unfolded = splitMessage(message).header.replace(/\r\n(?=[ \t])/gu, '');
-  for (const line of unfolded.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && line.slice(0, colon).trimEnd().toLowerCase() === wanted) return line.slice(colon + 1).trim();
-  }
-  return undefined;
+  const key = name.toLowerCase();
+  const field = readHeader(message, Number.POSITIVE_INFINITY).find((candidate) => candidate.key === key);
+  return field && unfold(field.raw);
 }
 
 /** Prepends header lines (each without CRLF, or whole folded fields ending in CRLF). */
