@@ -271,6 +271,42 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await row(bob.page, LUNCH).waitFor();
   });
 
+  it('an inline image referenced 180 times loads once by URL in the sandboxed frame; the document stays small', async () => {
+    const subject = `Logos ${TAG}`;
+    const pixel = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+    // 2 MiB after the PNG's end: as big as the issue's image, still a valid picture.
+    const image = Buffer.concat([pixel, Buffer.alloc(2 * 1024 * 1024)]);
+    const mx = createTransport({ host: betaMx.host, port: betaMx.port, secure: false, ignoreTLS: true, name: 'mx.alpha.test' });
+    await mx.sendMail({
+      from: 'alice@alpha.test',
+      to: 'bob@beta.test',
+      subject,
+      text: 'logos',
+      html: `<p>Logos</p>${'<img src="cid:logo@alpha.test" alt="logo" width="8" height="8">'.repeat(180)}`,
+      attachments: [{ filename: 'logo.png', content: image, contentType: 'image/png', cid: 'logo@alpha.test' }],
+    });
+    mx.close();
+    const partRequests: string[] = [];
+    bob.page.on('request', (request) => {
+      if (request.url().includes('/api/part/')) partRequests.push(request.url());
+    });
+    const frameResponse = bob.page.waitForResponse((response) => response.url().includes('/api/message/frame'));
+    await row(bob.page, subject).waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(bob.page, subject).click();
+    const document = await (await frameResponse).text();
+    assert.ok(document.length < 64 * 1024, `the frame document is ${document.length} characters`);
+    const frame = bob.page.frameLocator('iframe.message-frame');
+    await frame.locator('img[alt="logo"]').first().waitFor();
+    const logos = frame.locator('img[alt="logo"]');
+    assert.equal(await logos.count(), 180);
+    // The image's own size says it loaded (through the part URL, under the frame's CSP).
+    for (let i = 0; i < 50 && (await logos.first().evaluate((img) => (img as { naturalWidth: number }).naturalWidth)) === 0; i += 1) await bob.page.waitForTimeout(100);
+    assert.equal(await logos.first().evaluate((img) => (img as { naturalWidth: number }).naturalWidth), 1, 'the inline image loaded');
+    assert.equal(await logos.last().evaluate((img) => (img as { naturalWidth: number }).naturalWidth), 1);
+    assert.equal(new Set(partRequests).size, 1, `one part URL for 180 references: ${partRequests.length} requests`);
+    await shot(bob.page, 'inline-images');
+  });
+
   it('refuses a POST without the CSRF token with 403', async () => {
     const before = (await (await bob.page.request.get(`${muaUrl}/api/messages?folder=INBOX`)).json()) as { total: number };
     const response = await bob.page.request.post(`${muaUrl}/api/message/delete`, { data: { folder: 'INBOX', uid: 1 } });

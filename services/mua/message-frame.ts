@@ -1,18 +1,35 @@
 /**
  * The document shown in the reading pane's sandboxed iframe (no allow-scripts, no
  * allow-same-origin) and its own Content-Security-Policy: nothing runs, nothing loads
- * except inline data: images, and remote images only after the person asked.
+ * except data: images, the message's own inline parts (inline-parts.ts), and remote
+ * images only after the person asked. The policy sandboxes the document too, so it is
+ * just as confined when opened on its own, outside the iframe.
  */
+import { INLINE_PART_PATH } from './inline-parts.ts';
 import type { SanitizedHtml } from './sanitize.ts';
 
-export function frameCsp(remoteImages: boolean): string {
+/** The iframe's own sandbox flags (public/app.js), repeated in the frame's CSP. */
+export const FRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
+/**
+ * Sanitized HTML larger than this is not shown: the lab's messages are small, and a
+ * newsletter is well under it; a bigger document only costs the browser memory.
+ */
+export const MAX_FRAME_HTML_CHARS = 2 * 1024 * 1024;
+
+/**
+ * `appOrigin` (`http://host:port`, from the request) lets the frame load inline parts from
+ * the app; a sandboxed document's own origin is opaque, so 'self' is not relied on.
+ */
+export function frameCsp(remoteImages: boolean, appOrigin?: string): string {
+  const parts = appOrigin === undefined ? '' : ` ${appOrigin}${INLINE_PART_PATH}/`;
   return [
     "default-src 'none'",
     "style-src 'unsafe-inline'",
-    `img-src data:${remoteImages ? ' http: https:' : ''}`,
+    `img-src data:${parts}${remoteImages ? ' http: https:' : ''}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'self'",
+    `sandbox ${FRAME_SANDBOX}`,
   ].join('; ');
 }
 
@@ -29,6 +46,11 @@ const FRAME_STYLE = `
 `;
 
 export function frameDocument(content: SanitizedHtml): string {
+  const body =
+    content.html.length > MAX_FRAME_HTML_CHARS
+      ? `<p class="too-large">This message's formatted part is too large to show here (${Math.ceil(content.html.length / 1024 / 1024)} MB). ` +
+        'Its plain text is above; the whole message is under "Source".</p>'
+      : content.html;
   return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">` +
-    `<style>${FRAME_STYLE}</style></head><body>${content.html}</body></html>`;
+    `<style>${FRAME_STYLE}</style></head><body>${body}</body></html>`;
 }

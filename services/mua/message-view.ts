@@ -5,6 +5,7 @@
  */
 import { simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
 import type { AddressView } from './gateway.ts';
+import { contentIdKey } from './inline-parts.ts';
 import { sanitizeMessageHtml, type SanitizedHtml } from './sanitize.ts';
 
 export interface AttachmentView {
@@ -52,7 +53,8 @@ export function listedAttachments(parsed: ParsedMail): Attachment[] {
 }
 
 export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
-  return simpleParser(raw.subarray(0, MAX_PARSE_BYTES), { skipHtmlToText: false, skipTextToHtml: true, skipTextLinks: true });
+  // keepCidLinks: mailparser would paste each inline image as a data: URI for every reference (issue 19).
+  return simpleParser(raw.subarray(0, MAX_PARSE_BYTES), { skipHtmlToText: false, skipTextToHtml: true, skipTextLinks: true, keepCidLinks: true });
 }
 
 export function messageView(parsed: ParsedMail): MessageView {
@@ -78,10 +80,22 @@ export function messageView(parsed: ParsedMail): MessageView {
   return view;
 }
 
-export function sanitizedHtml(parsed: ParsedMail, remoteImages: boolean): SanitizedHtml {
+/** Parts an HTML body can show as `cid:` images: image types with a Content-ID, in message order. */
+export function inlineImages(parsed: ParsedMail): Attachment[] {
+  return parsed.attachments.filter((attachment) => attachment.contentId && INLINE_IMAGE_TYPE.test(attachment.contentType));
+}
+
+const INLINE_IMAGE_TYPE = /^image\/[\w.+-]+$/u;
+
+/** `partUrl(index)`: where inline image `index` (of inlineImages) is served; without it cid: images show as missing. */
+export function sanitizedHtml(parsed: ParsedMail, remoteImages: boolean, partUrl?: (index: number) => string): SanitizedHtml {
   const html = typeof parsed.html === 'string' ? parsed.html : '';
-  const inline = parsed.attachments
-    .filter((attachment) => attachment.contentId)
-    .map((attachment) => ({ contentId: attachment.contentId ?? '', contentType: attachment.contentType, content: attachment.content }));
+  const inline = new Map<string, string>();
+  if (partUrl !== undefined) {
+    inlineImages(parsed).forEach((attachment, index) => {
+      const key = contentIdKey(attachment.contentId ?? '');
+      if (!inline.has(key)) inline.set(key, partUrl(index));
+    });
+  }
   return sanitizeMessageHtml(html, { remoteImages, inline });
 }

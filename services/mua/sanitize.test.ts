@@ -37,14 +37,15 @@ describe('sanitizeMessageHtml', () => {
     assert.equal(shown.blockedImages, 0);
   });
 
-  it('drops image sources that point nowhere, keeps inline cid: images as data: URIs', () => {
-    const { html } = sanitizeMessageHtml('<img src="x"><img src="cid:logo@x"><img src="data:text/html;base64,PHNjcmlwdD4=">', {
+  it('drops image sources that point nowhere, points inline cid: images at their part URL', () => {
+    const { html } = sanitizeMessageHtml('<img src="x"><img src="cid:Logo@x"><img src="cid:other@x"><img src="/api/part/guess/0"><img src="data:text/html;base64,PHNjcmlwdD4=">', {
       remoteImages: false,
-      inline: [{ contentId: '<logo@x>', contentType: 'image/png', content: Buffer.from('png') }],
+      inline: new Map([['logo@x', '/api/part/t0k3n/0']]),
     });
     assert.ok(!html.includes('src="x"'));
     assert.ok(!html.includes('text/html'));
-    assert.match(html, /src="data:image\/png;base64,cG5n"/u);
+    assert.ok(!html.includes('guess'), 'a message cannot point at parts itself');
+    assert.match(html, /<img src="\/api\/part\/t0k3n\/0" \/><img alt="\[missing inline image\]" \/>/u);
   });
 
   it('the frame policy allows no scripts and remote images only when asked', () => {
@@ -52,5 +53,7 @@ describe('sanitizeMessageHtml', () => {
     assert.match(frameCsp(false), /img-src data:;/u);
     assert.doesNotMatch(frameCsp(false), /script-src/u);
     assert.match(frameCsp(true), /img-src data: http: https:/u);
+    assert.match(frameCsp(false, 'http://127.0.0.1:8080'), /img-src data: http:\/\/127\.0\.0\.1:8080\/api\/part\/;/u);
+    assert.match(frameCsp(false), /; sandbox allow-popups allow-popups-to-escape-sandbox$/u);
   });
 });

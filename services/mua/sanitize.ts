@@ -1,30 +1,23 @@
 /**
  * Server-side HTML sanitizing for reading mail (sanitize-html): no scripts, no event
- * handlers, no forms, no frames; links open outside the app; inline `cid:` images become
- * data: URIs; remote images are blocked (the URL moves to `data-blocked-src`) unless the
+ * handlers, no forms, no frames; links open outside the app; inline `cid:` images point at
+ * their part's URL (inline-parts.ts), never a copy of the image; remote images are blocked (the URL moves to `data-blocked-src`) unless the
  * person asked to see them. The iframe's CSP (message-frame.ts) is the second wall.
  */
 import sanitizeHtml from 'sanitize-html';
-
-export interface InlineImage {
-  contentId: string;
-  contentType: string;
-  content: Buffer;
-}
+import { contentIdKey } from './inline-parts.ts';
 
 export interface SanitizeOptions {
   /** Let http(s) images load (the person clicked "show images"). */
   remoteImages: boolean;
-  inline?: InlineImage[];
+  /** URL of each inline image by Content-ID key (inline-parts.ts contentIdKey). */
+  inline?: ReadonlyMap<string, string>;
 }
 
 export interface SanitizedHtml {
   html: string;
   blockedImages: number;
 }
-
-/** Inline images larger than this stay out of the page (it is a data: URI). */
-export const MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024;
 
 /** Style values without parentheses or escapes, so no url(), expression() or image-set(). */
 const SAFE_STYLE_VALUE = [/^[-#%.,\w\s"'!/]+$/u];
@@ -40,17 +33,22 @@ const ALLOWED_TAGS = [
   'img', 'center', 'font', 'span', 'del', 'ins', 'sub', 'sup', 'u', 's',
 ];
 
+/** RFC 2392: a cid: URL is the Content-ID, %-encoded. */
+function decodeCid(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function isRemote(src: string): boolean {
   return /^(https?:)?\/\//iu.test(src.trim());
 }
 
 export function sanitizeMessageHtml(input: string, options: SanitizeOptions): SanitizedHtml {
   let blockedImages = 0;
-  const inline = new Map<string, string>();
-  for (const image of options.inline ?? []) {
-    if (image.content.length > MAX_INLINE_IMAGE_BYTES || !/^image\/[\w.+-]+$/u.test(image.contentType)) continue;
-    inline.set(image.contentId.replace(/^<|>$/gu, '').toLowerCase(), `data:${image.contentType};base64,${image.content.toString('base64')}`);
-  }
+  const inline = options.inline ?? new Map<string, string>();
   const html = sanitizeHtml(input, {
     allowedTags: ALLOWED_TAGS,
     disallowedTagsMode: 'discard',
@@ -73,8 +71,8 @@ export function sanitizeMessageHtml(input: string, options: SanitizeOptions): Sa
         const { src = '', ...rest } = attribs;
         delete rest['data-blocked-src'];
         if (/^cid:/iu.test(src)) {
-          const data = inline.get(src.slice(4).replace(/^<|>$/gu, '').toLowerCase());
-          return { tagName, attribs: data ? { ...rest, src: data } : { ...rest, alt: rest.alt ?? '[missing inline image]' } };
+          const url = inline.get(contentIdKey(decodeCid(src.slice(4))));
+          return { tagName, attribs: url ? { ...rest, src: url } : { ...rest, alt: rest.alt ?? '[missing inline image]' } };
         }
         if (isRemote(src) && !options.remoteImages) {
           blockedImages += 1;

@@ -215,7 +215,7 @@ describe('MUA HTTP API with fake mail servers', () => {
     const store = gateway.stores.get('bob@beta.test');
     store?.deliver('INBOX', 'Subject: html\r\nContent-Type: text/html\r\n\r\n<p>hi</p><img src="http://evil.test/x.png"><script>x()</script>\r\n');
     const frame = await browser.request('/api/message/frame?folder=INBOX&uid=1');
-    assert.match(frame.headers.get('content-security-policy') ?? '', /default-src 'none'.*img-src data:;/u);
+    assert.match(frame.headers.get('content-security-policy') ?? '', /default-src 'none'.*img-src data: http:\/\/127\.0\.0\.1:\d+\/api\/part\/;/u);
     const html = await frame.text();
     assert.doesNotMatch(html, /<script|(?<!-)src="http/u);
 
@@ -235,4 +235,50 @@ describe('MUA HTTP API with fake mail servers', () => {
     assert.equal(store?.closed, true);
     assert.equal((await browser.json('/api/folders')).status, 401);
   });
+
+  it('serves inline images once by URL, not as a data: URI per reference: the 180-reference message stays small (issue 19, High 3)', async () => {
+    const browser = new Browser(base);
+    await browser.login('erin@beta.test');
+    const store = gateway.stores.get('erin@beta.test');
+    const image = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(2 * 1024 * 1024, 7)]);
+    store?.deliver('INBOX', inlineImageMessage(image, 180));
+    const frame = await browser.request('/api/message/frame?folder=INBOX&uid=1');
+    assert.equal(frame.status, 200);
+    const html = await frame.text();
+    assert.ok(html.length < 64 * 1024, `the frame document is ${html.length} characters`);
+    assert.doesNotMatch(html, /data:image/u);
+    const urls = [...html.matchAll(/<img src="(\/api\/part\/[\w-]+\/0)"/gu)].map((match) => match[1]);
+    assert.equal(urls.length, 180);
+    assert.equal(new Set(urls).size, 1, 'one URL for every reference');
+    // The sandboxed frame's request carries no cookie: the token alone opens the part.
+    const part = await fetch(`${base}${urls[0]}`);
+    assert.equal(part.status, 200);
+    assert.equal(part.headers.get('content-type'), 'image/png');
+    assert.match(part.headers.get('content-security-policy') ?? '', /sandbox/u);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), image);
+    assert.equal((await fetch(`${base}/api/part/not-a-token/0`)).status, 404);
+    assert.equal((await fetch(`${base}${urls[0]?.replace(/0$/u, '1')}`)).status, 404);
+    await browser.json('/api/logout', {});
+    assert.equal((await fetch(`${base}${urls[0]}`)).status, 404, 'a token dies with its session');
+  });
+
+  it('does not show a frame document over the size bound', async () => {
+    const browser = new Browser(base);
+    await browser.login('frank@beta.test');
+    const store = gateway.stores.get('frank@beta.test');
+    store?.deliver('INBOX', `Subject: huge\r\nContent-Type: text/html\r\n\r\n${'<p>spam spam spam spam</p>\r\n'.repeat(110_000)}`);
+    const html = await (await browser.request('/api/message/frame?folder=INBOX&uid=1')).text();
+    assert.ok(html.length < 64 * 1024, `the frame document is ${html.length} characters`);
+    assert.match(html, /too large to show here \(3 MB\)/u);
+  });
 });
+
+/** multipart/related: HTML that references one inline PNG `references` times. */
+function inlineImageMessage(image: Buffer, references: number): string {
+  return [
+    'From: Bob <bob@beta.test>', 'Subject: logo', 'MIME-Version: 1.0', 'Content-Type: multipart/related; boundary=r', '',
+    '--r', 'Content-Type: text/html; charset=utf-8', '', '<p>logos</p>' + '<img src="cid:logo@beta.test">'.repeat(references),
+    '--r', 'Content-Type: image/png', 'Content-ID: <logo@beta.test>', 'Content-Transfer-Encoding: base64', '',
+    (image.toString('base64').match(/.{1,76}/gu) ?? []).join('\r\n'), '--r--', '',
+  ].join('\r\n');
+}

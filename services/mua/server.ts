@@ -14,11 +14,12 @@ import { csrfGuard, Signer } from './csrf.ts';
 import { Discovery, labResolver, type LabResolver } from './discovery.ts';
 import type { ImapGateway, Submitter } from './gateway.ts';
 import { imapflowGateway } from './imap-gateway.ts';
+import { InlineLinks } from './inline-parts.ts';
 import { LoginLimiter } from './rate-limit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { UserError, type MuaContext } from './routes/context.ts';
 import { eventRoutes } from './routes/events.ts';
-import { mailRoutes } from './routes/mail.ts';
+import { inlinePartRoutes, mailRoutes } from './routes/mail.ts';
 import { sendRoutes } from './routes/send.ts';
 import { SessionStore } from './sessions.ts';
 import { smtpSubmitter } from './submitter.ts';
@@ -74,7 +75,7 @@ export function createMuaApp(ctx: MuaContext): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders);
   app.use('/api', express.json({ limit: JSON_LIMIT }), csrfGuard(ctx.signer));
-  app.use('/api', authRoutes(ctx), eventRoutes(ctx), sendRoutes(ctx), mailRoutes(ctx));
+  app.use('/api', authRoutes(ctx), inlinePartRoutes(ctx), eventRoutes(ctx), sendRoutes(ctx), mailRoutes(ctx));
   app.use('/api', (_req: Request, res: Response) => {
     res.status(404).json({ error: 'Not found.' });
   });
@@ -108,6 +109,7 @@ export async function startMua(config: MuaConfig, deps: MuaDeps = {}): Promise<M
     gateway: deps.gateway ?? imapflowGateway(ca, log),
     submitter: deps.submitter ?? smtpSubmitter(ca),
     limiter: new LoginLimiter(),
+    inlineLinks: new InlineLinks(),
     log,
     secureCookies: false,
   };

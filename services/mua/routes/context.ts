@@ -8,6 +8,7 @@ import type { Signer } from '../csrf.ts';
 import { readCookies, SESSION_COOKIE } from '../csrf.ts';
 import type { Discovery } from '../discovery.ts';
 import type { ImapGateway, MailStore, Submitter } from '../gateway.ts';
+import type { InlineLinks } from '../inline-parts.ts';
 import type { LoginLimiter } from '../rate-limit.ts';
 import type { Session, SessionStore } from '../sessions.ts';
 
@@ -18,6 +19,8 @@ export interface MuaContext {
   gateway: ImapGateway;
   submitter: Submitter;
   limiter: LoginLimiter;
+  /** Tokens of open message frames, for their inline images. */
+  inlineLinks: InlineLinks;
   log: Logger;
   /** Add `Secure` to cookies (behind HTTPS). */
   secureCookies: boolean;

@@ -6,8 +6,9 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { draftFor } from '../compose.ts';
 import { journeyOf } from '../journey/journey.ts';
+import { INLINE_PART_PATH } from '../inline-parts.ts';
 import { frameCsp, frameDocument } from '../message-frame.ts';
-import { listedAttachments, messageView, parseMessage, sanitizedHtml } from '../message-view.ts';
+import { inlineImages, listedAttachments, messageView, parseMessage, sanitizedHtml } from '../message-view.ts';
 import type { Session } from '../sessions.ts';
 import { currentSession, folderParam, requireSession, storeOf, uidParam, UserError, type MuaContext } from './context.ts';
 
@@ -30,6 +31,36 @@ function body<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new UserError(400, 'The request was incomplete.');
   return parsed.data;
+}
+
+/** `http://host:port` of this request, for the frame's CSP; undefined for a Host that is not a plain name. */
+function appOrigin(req: Request): string | undefined {
+  const host = req.get('host') ?? '';
+  if (!/^(?:[\w.-]+|\[[\da-f:.]+\])(?::\d{1,5})?$/iu.test(host)) return undefined;
+  return `${req.protocol}://${host}`;
+}
+
+/**
+ * Inline images of a message frame, by the frame's token (inline-parts.ts): the sandboxed
+ * frame sends no cookie, so the token names the session, which must still be live.
+ * Mounted before the routers that require a session cookie.
+ */
+export function inlinePartRoutes(ctx: MuaContext): Router {
+  const router = Router();
+  router.get(`${INLINE_PART_PATH.replace(/^\/api/u, '')}/:token/:index`, async (req: Request, res: Response) => {
+    const link = ctx.inlineLinks.resolve(String(req.params.token));
+    const session = link === undefined ? undefined : ctx.sessions.get(link.sessionId);
+    if (link === undefined || session === undefined) throw new UserError(404, 'This image link has expired. Open the message again.');
+    const store = await storeOf(ctx, session);
+    const raw = await store.fetchSource(link.folder, link.uid);
+    if (!raw) throw new UserError(404, 'This message is no longer there.');
+    const part = inlineImages(await parseMessage(raw))[Number(req.params.index)];
+    if (!part) throw new UserError(404, 'No such inline image.');
+    res.set('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.set('Cache-Control', 'private, max-age=600');
+    res.type(part.contentType).send(part.content);
+  });
+  return router;
 }
 
 export function mailRoutes(ctx: MuaContext): Router {
@@ -58,11 +89,19 @@ export function mailRoutes(ctx: MuaContext): Router {
   });
 
   router.get('/message/frame', async (req: Request, res: Response) => {
-    const parsed = await parseMessage(await source(ctx, currentSession(res), req));
+    const session = currentSession(res);
+    const parsed = await parseMessage(await source(ctx, session, req));
     const remote = req.query.images === '1';
-    res.set('Content-Security-Policy', frameCsp(remote));
+    // One token per frame; each cid: reference points at its part, which the browser loads once.
+    let token: string | undefined;
+    const partUrl = (index: number): string => {
+      token ??= ctx.inlineLinks.issue({ sessionId: session.id, folder: folderParam(req.query.folder), uid: uidParam(req.query.uid) });
+      return `${INLINE_PART_PATH}/${token}/${index}`;
+    };
+    const document = frameDocument(sanitizedHtml(parsed, remote, partUrl));
+    res.set('Content-Security-Policy', frameCsp(remote, appOrigin(req)));
     res.set('X-Frame-Options', 'SAMEORIGIN');
-    res.type('html').send(frameDocument(sanitizedHtml(parsed, remote)));
+    res.type('html').send(document);
   });
 
   router.get('/message/attachment', async (req: Request, res: Response) => {
