@@ -24,7 +24,9 @@ export function mailbox(token: Token | undefined): string {
   return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
 }
 
+/** An atom; `NIL` is one too where the grammar asks for an atom (a keyword, a search key). */
 export function atom(token: Token | undefined, what: string): string {
+  if (token?.type === 'nil') return token.text;
   if (token?.type !== 'atom') throw new ArgumentError(`${what} must be an atom`);
   return token.value;
 }
@@ -54,9 +56,11 @@ export function flags(token: Token | undefined): string[] {
   const items = token?.type === 'list' ? token.items : token ? [token] : [];
   if (!token) throw new ArgumentError('missing flag list');
   return items.map((item) => {
-    if (item.type !== 'atom' || !FLAG.test(item.value)) throw new ArgumentError('invalid flag');
-    const canonical = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].find((flag) => flag.toLowerCase() === item.value.toLowerCase());
-    if (item.value.startsWith('\\') && canonical === undefined) throw new ArgumentError(`${item.value} cannot be stored`);
-    return canonical ?? item.value;
+    // A keyword named NIL is an atom like any other (Dovecot stores it).
+    const value = item.type === 'atom' ? item.value : item.type === 'nil' ? item.text : undefined;
+    if (value === undefined || !FLAG.test(value)) throw new ArgumentError('invalid flag');
+    const canonical = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].find((flag) => flag.toLowerCase() === value.toLowerCase());
+    if (value.startsWith('\\') && canonical === undefined) throw new ArgumentError(`${value} cannot be stored`);
+    return canonical ?? value;
   });
 }

@@ -133,10 +133,22 @@ function countLines(body: Buffer): number {
   return lines;
 }
 
+export type ParsedAddress = { name?: string; address?: string; group?: Array<{ name?: string; address?: string }> };
+
+/** addressparser makes a lone comment (`group: (foo) ;`) a name without an address: it is no address. */
+export function onlyComment(value: string, name: string, address: string): boolean {
+  return address.trim() === '' && name.trim() !== '' && value.includes(`(${name.trim()})`);
+}
+
 function addressList(value: string | undefined): ImapValue {
   if (value === undefined || value.trim() === '') return null;
   const result: ImapValue[] = [];
+  // addressparser drops an obsolete source route (`<@a.org,@b.org:user@domain>`, RFC 5322
+  // §4.4); ENVELOPE keeps it as the address's adl (RFC 3501 §7.4.2), as Dovecot does.
+  const routes = new Map<string, string>();
+  for (const match of value.matchAll(/<\s*(@[^<>:"]*?)\s*:\s*([^<>\s]+)\s*>/gu)) routes.set((match[2] ?? '').toLowerCase(), (match[1] ?? '').replace(/\s+/gu, ''));
   const push = (rawName: string, rawAddress: string) => {
+    if (onlyComment(value, rawName, rawAddress)) return;
     let name = rawName.trim();
     let address = rawAddress.trim();
     // A bare word (`To: root`) is parsed as a display name; it is the mailbox.
@@ -146,9 +158,10 @@ function addressList(value: string | undefined): ImapValue {
     const mailbox = at === -1 ? address : address.slice(0, at);
     const host = at === -1 ? '' : address.slice(at + 1);
     // A NIL host marks group syntax (RFC 3501 §7.4.2), so a missing part gets Dovecot's placeholder.
-    result.push([name === '' ? null : str(name), null, str(mailbox === '' ? 'MISSING_MAILBOX' : mailbox), str(host === '' ? 'MISSING_DOMAIN' : host)]);
+    const route = routes.get(address.toLowerCase());
+    result.push([name === '' ? null : str(name), route === undefined ? null : str(route), str(mailbox === '' ? 'MISSING_MAILBOX' : mailbox), str(host === '' ? 'MISSING_DOMAIN' : host)]);
   };
-  for (const item of addressparser(value) as Array<{ name?: string; address?: string; group?: Array<{ name?: string; address?: string }> }>) {
+  for (const item of addressparser(value) as ParsedAddress[]) {
     if (item.group) {
       result.push([null, null, str(item.name ?? ''), null]);
       for (const member of item.group) push(member.name ?? '', member.address ?? '');

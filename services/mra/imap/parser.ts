@@ -9,7 +9,8 @@ export type Token =
   | { type: 'atom'; value: string }
   | { type: 'string'; value: Buffer; literal: boolean }
   | { type: 'list'; items: Token[] }
-  | { type: 'nil' };
+  /** `text` is the atom as sent: NIL where the grammar has nstring, the atom "NIL" where it has astring. */
+  | { type: 'nil'; text: string };
 
 export interface ParsedCommand {
   tag: string;
@@ -126,10 +127,15 @@ export class TokenStream {
       else if (byte < 0x20 || byte === 0x7f) throw new ImapSyntaxError('control character in an atom');
       this.pos += 1;
     }
-    if (depth > 0) throw new ImapSyntaxError('unterminated [');
+    if (depth > 0) {
+      // `[` is an ATOM-CHAR (a mailbox may be named `a[b`): a bracket that never closes
+      // was no FETCH section, so the atom ends at the first atom-special, as Dovecot reads it.
+      this.pos = start;
+      while (this.pos < this.data.length && !ATOM_STOP.has(this.data[this.pos] ?? 0)) this.pos += 1;
+    }
     if (this.pos === start) throw new ImapSyntaxError(`unexpected character at offset ${start}`);
     const value = this.data.subarray(start, this.pos).toString('latin1');
-    return value.toUpperCase() === 'NIL' ? { type: 'nil' } : { type: 'atom', value };
+    return value.toUpperCase() === 'NIL' ? { type: 'nil', text: value } : { type: 'atom', value };
   }
 }
 
@@ -164,10 +170,11 @@ export function parseCommand(raw: Buffer): ParsedCommand {
   }
 }
 
-/** Token → text for astring-like arguments (atom or string); undefined for lists and NIL. */
+/** Token → text for astring-like arguments (atom, NIL as the atom it is, or string); undefined for lists. */
 export function tokenText(token: Token | undefined): string | undefined {
   if (!token) return undefined;
   if (token.type === 'atom') return token.value;
+  if (token.type === 'nil') return token.text;
   if (token.type === 'string') return token.value.toString('utf8');
   return undefined;
 }

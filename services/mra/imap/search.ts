@@ -8,7 +8,8 @@ import { atom, number, sequenceSet, astring } from './args.ts';
 import { ArgumentError } from './command.ts';
 import { dayOf, parseSearchDate, sentDay } from './dates.ts';
 import { bodyText, decodeWords } from './decode.ts';
-import { fieldValue, parseMime, type MimePart } from './mime.ts';
+import addressparser from 'nodemailer/lib/addressparser';
+import { fieldValue, onlyComment, parseMime, type MimePart, type ParsedAddress } from './mime.ts';
 import type { Token } from './parser.ts';
 import { inSequenceSet, type SequenceRange } from './sequence.ts';
 
@@ -23,6 +24,8 @@ export type SearchKey =
   | { op: 'date'; sent: boolean; cmp: 'before' | 'on' | 'since'; day: number }
   | { op: 'size'; larger: boolean; n: number }
   | { op: 'header'; name: string; value: string }
+  /** FROM, TO, CC, BCC: matched against the parsed addresses, not the raw field. */
+  | { op: 'address'; name: string; value: string }
   | { op: 'body' | 'text'; value: string }
   | { op: 'modseq'; n: number };
 
@@ -37,7 +40,7 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   ANSWERED: ['\\Answered', true], DELETED: ['\\Deleted', true], DRAFT: ['\\Draft', true], FLAGGED: ['\\Flagged', true], SEEN: ['\\Seen', true],
   UNANSWERED: ['\\Answered', false], UNDELETED: ['\\Deleted', false], UNDRAFT: ['\\Draft', false], UNFLAGGED: ['\\Flagged', false], UNSEEN: ['\\Seen', false],
 };
-const HEADER_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT']);
+const ADDRESS_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC']);
 const DATE_KEYS: Record<string, [boolean, 'before' | 'on' | 'since']> = {
   BEFORE: [false, 'before'], ON: [false, 'on'], SINCE: [false, 'since'], SENTBEFORE: [true, 'before'], SENTON: [true, 'on'], SENTSINCE: [true, 'since'],
 };
@@ -79,7 +82,8 @@ class KeyReader {
       if (day === undefined) throw new ArgumentError('invalid date (expected d-Mon-yyyy)');
       return { op: 'date', sent: date[0], cmp: date[1], day };
     }
-    if (HEADER_KEYS.has(upper)) return { op: 'header', name: upper.toLowerCase(), value: astring(this.next('string'), 'string') };
+    if (ADDRESS_KEYS.has(upper)) return { op: 'address', name: upper.toLowerCase(), value: astring(this.next('string'), 'string') };
+    if (upper === 'SUBJECT') return { op: 'header', name: 'subject', value: astring(this.next('string'), 'string') };
     switch (upper) {
       case 'ALL': return { op: 'all' };
       case 'RECENT': return { op: 'recent' };
@@ -124,7 +128,7 @@ export function needsContent(key: SearchKey): boolean {
     case 'and': return key.keys.some(needsContent);
     case 'or': return needsContent(key.a) || needsContent(key.b);
     case 'not': return needsContent(key.key);
-    case 'header': case 'body': case 'text': return true;
+    case 'header': case 'address': case 'body': case 'text': return true;
     case 'date': return key.sent;
     default: return false;
   }
@@ -138,6 +142,23 @@ export interface SearchTarget {
   content: Buffer | undefined;
   size(): Promise<number>;
   mime?: MimePart;
+}
+
+/**
+ * An address header as SEARCH FROM/TO/CC/BCC match it (Dovecot writes the parsed
+ * addresses back, RFC 3501 §6.4.4): `Name <local@domain>` or `local@domain` per address,
+ * groups as `group: members;`, comments gone except where they name the address.
+ */
+function addressSearchText(value: string): string {
+  const one = (name: string | undefined, address: string | undefined): string => {
+    const text = (address ?? '').trim();
+    const display = decodeWords((name ?? '').trim());
+    if (onlyComment(value, name ?? '', text)) return '';
+    return display === '' ? text : text === '' ? display : `${display} <${text}>`;
+  };
+  return (addressparser(value) as ParsedAddress[])
+    .map((item) => (item.group ? `${decodeWords(item.name ?? '')}: ${item.group.map((member) => one(member.name, member.address)).filter((text) => text !== '').join(', ')};` : one(item.name, item.address)))
+    .join(', ');
 }
 
 function contains(haystack: string, needle: string): boolean {
@@ -182,6 +203,11 @@ export async function evaluate(key: SearchKey, target: SearchTarget): Promise<bo
       const values = mimeOf(target).fields.filter(([name]) => name.toLowerCase() === key.name).map(([, value]) => value);
       if (key.value === '') return values.length > 0;
       return values.some((value) => contains(value, key.value) || contains(decodeWords(value), key.value));
+    }
+    case 'address': {
+      const values = mimeOf(target).fields.filter(([name]) => name.toLowerCase() === key.name).map(([, value]) => value);
+      if (key.value === '') return values.length > 0;
+      return values.some((value) => contains(addressSearchText(value), key.value));
     }
     case 'body': return contains(bodyText(mimeOf(target)), key.value);
     case 'text': {

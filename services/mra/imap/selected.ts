@@ -20,6 +20,11 @@ export class SelectedMailbox {
   private readonly stopListening: () => void;
   /** Keywords the client was told of in FLAGS (RFC 3501 §7.2.6), in the order told. */
   private readonly keywords = new Set<string>();
+  /** Keywords another session's change brought into the mailbox, not told yet. */
+  private readonly pendingKeywords = new Set<string>();
+  /** The records as of the last update (UID order), and newer ones of changed messages: what an expunged message last was. */
+  private snapshot: readonly MessageRecord[];
+  private readonly changedRecords = new Map<number, MessageRecord>();
   /** Whether to show MODSEQ in FETCH responses (RFC 7162 §3.1.4: once CONDSTORE is in use). */
   condstore: boolean;
 
@@ -27,11 +32,20 @@ export class SelectedMailbox {
     this.handle = handle;
     this.readOnly = readOnly;
     this.condstore = condstore;
-    this.uids = handle.messages().map((message) => message.uid);
-    this.recent = readOnly ? new Set() : new Set(handle.claimRecent());
+    this.snapshot = handle.messages();
+    this.uids = this.snapshot.map((message) => message.uid);
+    // RFC 3501 §6.3.2: EXAMINE shows \Recent as SELECT does, but claims nothing (Dovecot).
+    this.recent = new Set(readOnly ? handle.peekRecent() : handle.claimRecent());
     this.stopListening = handle.onChange((change) => {
       for (const uid of change.expunged) this.expunged.add(uid);
-      for (const uid of change.flagged) this.flagged.add(uid);
+      for (const uid of change.flagged) {
+        this.flagged.add(uid);
+        const record = handle.get(uid);
+        if (record) this.changedRecords.set(uid, record);
+        // A keyword is the mailbox's from its first use on (Dovecot keeps it in the index):
+        // told at the next update even if it is gone from the message again by then.
+        for (const flag of handle.get(uid)?.flags ?? []) if (!flag.startsWith('\\') && !this.keywords.has(flag)) this.pendingKeywords.add(flag);
+      }
     });
   }
 
@@ -72,6 +86,26 @@ export class SelectedMailbox {
   /** The message, unless it was expunged by someone else and not yet reported. */
   record(uid: number): MessageRecord | undefined {
     return this.handle.get(uid);
+  }
+
+  /**
+   * The message, or what it last was when another session expunged it and this client
+   * was not told yet (its flags can still be reported, as Dovecot reports them from its index).
+   */
+  lastKnown(uid: number): MessageRecord | undefined {
+    const current = this.handle.get(uid) ?? this.changedRecords.get(uid);
+    if (current) return current;
+    let low = 0;
+    let high = this.snapshot.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const record = this.snapshot[mid];
+      if (!record) break;
+      if (record.uid === uid) return record;
+      if (record.uid < uid) low = mid + 1;
+      else high = mid - 1;
+    }
+    return undefined;
   }
 
   flagsOf(record: MessageRecord): ImapValue[] {
@@ -131,10 +165,19 @@ export class SelectedMailbox {
       this.expunged.clear();
     }
     const last = this.uids[this.uids.length - 1] ?? 0;
-    const added = this.handle.messages().filter((message) => message.uid > last).map((message) => message.uid);
+    const current = this.handle.messages();
+    // Kept while expunges are still to be told: the client may still name those messages.
+    if (this.expunged.size === 0) {
+      this.snapshot = current;
+      this.changedRecords.clear();
+    }
+    const addedRecords = current.filter((message) => message.uid > last);
+    const added = addedRecords.map((message) => message.uid);
+    responses.push(...this.keywordUpdates([...this.pendingKeywords, ...addedRecords.flatMap((record) => record.flags)]));
+    this.pendingKeywords.clear();
     if (added.length > 0) {
       this.uids.push(...added);
-      if (!this.readOnly) for (const uid of this.handle.claimRecent()) this.recent.add(uid);
+      for (const uid of this.readOnly ? this.handle.peekRecent() : this.handle.claimRecent()) if (uid > last) this.recent.add(uid);
       responses.push(untagged(this.uids.length, 'EXISTS'), untagged(this.recent.size, 'RECENT'));
     }
     for (const uid of this.flagged) {

@@ -201,9 +201,11 @@ export class MaildirFolder implements MailboxHandle {
     return recent;
   }
 
-  /** How many messages no session has claimed as \Recent yet (STATUS RECENT). */
-  peekRecent(): number {
-    return this.messages().filter((entry) => entry.uid > this.recentFloor).length;
+  /** The messages no session has claimed as \Recent yet, left unclaimed (STATUS RECENT, EXAMINE). */
+  peekRecent(): ReadonlySet<number> {
+    const recent = new Set<number>();
+    for (const entry of this.messages()) if (entry.uid > this.recentFloor) recent.add(entry.uid);
+    return recent;
   }
 
   onChange(listener: (change: MailboxChange) => void): () => void {

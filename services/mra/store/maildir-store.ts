@@ -272,7 +272,7 @@ class UserMaildir implements UserMailStore {
       const messages = folder.messages();
       let unseen = 0;
       for (const message of messages) if (!message.flags.includes('\\Seen')) unseen += 1;
-      const recent = folder.peekRecent();
+      const recent = folder.peekRecent().size;
       return { messages: messages.length, recent, uidNext: folder.uidNext(), uidValidity: folder.uidValidity, unseen, highestModseq: folder.highestModseq() };
     } finally {
       await folder.release();

@@ -83,6 +83,8 @@ export interface MailboxHandle {
   copyTo(uids: readonly number[], target: string): Promise<{ uidValidity: number; uids: number[] }>;
   /** Claims the messages not yet seen by any session as `\Recent` for the caller (RFC 3501 §2.3.2). */
   claimRecent(): ReadonlySet<number>;
+  /** The same messages without claiming them: a read-only session (EXAMINE) shows them \Recent and leaves them so. */
+  peekRecent(): ReadonlySet<number>;
   onChange(listener: (change: MailboxChange) => void): () => void;
   /** Releases this user of the handle (watchers stop with the last one). */
   release(): Promise<void>;

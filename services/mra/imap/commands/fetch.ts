@@ -1,5 +1,5 @@
 /** FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8) with CHANGEDSINCE and MODSEQ (RFC 7162 §3.1.4). */
-import { SELECTED, ArgumentError, defineCommand, no, ok, type Session } from '../command.ts';
+import { SELECTED, ArgumentError, defineCommand, ok, type Session } from '../command.ts';
 import { atom, count, list, number, sequenceSet } from '../args.ts';
 import { formatDateTime } from '../dates.ts';
 import { untagged, type ImapValue, type Response } from '../encode.ts';
@@ -8,6 +8,7 @@ import { resolveSet } from '../message-set.ts';
 import { bodyStructure, envelope, parseMime, type MimePart } from '../mime.ts';
 import type { Token } from '../parser.ts';
 import type { SequenceRange } from '../sequence.ts';
+import { MailStoreError } from '../../store/types.ts';
 
 interface FetchArgs {
   ranges: SequenceRange[];
@@ -88,7 +89,17 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
       flagsChanged = changed.length > 0;
     }
     const onlyCachedEnvelope = needsHeader && cache.has(uid) && wanted.every((item) => !headerOnly(item) || (item.kind === 'simple' && item.name === 'ENVELOPE'));
-    const content = needsContent ? await handle.read(uid) : needsHeader && !onlyCachedEnvelope ? await handle.readHeader(uid) : undefined;
+    let content: Buffer | undefined;
+    let size: number | undefined;
+    try {
+      content = needsContent ? await handle.read(uid) : needsHeader && !onlyCachedEnvelope ? await handle.readHeader(uid) : undefined;
+      if (has('RFC822.SIZE')) size = needsContent && content ? content.length : await handle.size(uid);
+    } catch (error) {
+      // Expunged by another session after this one looked: skipped like the others.
+      if (!(error instanceof MailStoreError && error.code === 'NONEXISTENT')) throw error;
+      gone = true;
+      continue;
+    }
     let mime: MimePart | undefined;
     const parsed = () => (mime ??= parseMime(content ?? Buffer.alloc(0)));
     const values: ImapValue[] = [];
@@ -102,7 +113,7 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
         case 'UID': values.push('UID', uid); break;
         case 'FLAGS': values.push('FLAGS', selected.flagsOf(record)); break;
         case 'INTERNALDATE': values.push('INTERNALDATE', { quoted: formatDateTime(new Date(record.internalDateMs)) }); break;
-        case 'RFC822.SIZE': values.push('RFC822.SIZE', needsContent && content ? content.length : await handle.size(uid)); break;
+        case 'RFC822.SIZE': values.push('RFC822.SIZE', size ?? 0); break;
         case 'ENVELOPE': {
           let value = cache.get(uid);
           if (value === undefined) {
@@ -127,8 +138,9 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   }
   await session.send(...batch);
   // A message another session expunged is still in this client's view (its EXPUNGE cannot
-  // be sent during FETCH); its data is gone: RFC 5530 EXPUNGEISSUED, as Dovecot answers.
-  if (gone && !byUid) return no('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
+  // be sent during FETCH) but its data is gone: it is left out and the command succeeds
+  // (RFC 2180 §4.1.3), with RFC 5530's EXPUNGEISSUED as Dovecot answers.
+  if (gone) return ok('Some messages were already expunged', 'EXPUNGEISSUED');
   return ok(`${byUid ? 'UID ' : ''}FETCH completed`);
 }
 

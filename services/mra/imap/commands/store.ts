@@ -35,6 +35,15 @@ function parseStore(args: readonly Token[]): StoreArgs {
   return { ranges, unchangedSince, mode, silent: item[2] !== undefined, flags };
 }
 
+/** The flags a STORE would leave (`\Recent` is never among them: RFC 3501 §2.3.2). */
+function applyMode(current: readonly string[], mode: FlagMode, flags: readonly string[]): string[] {
+  const lower = new Set(flags.map((flag) => flag.toLowerCase()));
+  if (mode === 'set') return [...flags];
+  if (mode === 'remove') return current.filter((flag) => !lower.has(flag.toLowerCase()));
+  const have = new Set(current.map((flag) => flag.toLowerCase()));
+  return [...current, ...flags.filter((flag) => !have.has(flag.toLowerCase()))];
+}
+
 async function store(session: Session, args: StoreArgs, byUid: boolean) {
   const selected = session.selected;
   if (!selected) throw new Error('no mailbox selected');
@@ -48,11 +57,20 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
   const changedUids = new Set(changed.map((change) => change.uid));
   const modifiedUids = new Set(modified);
   const responses: Response[] = [];
-  let gone = false;
   for (const { seq, uid } of targets) {
     const record = selected.record(uid);
-    gone ||= record === undefined;
-    if (!record || modifiedUids.has(uid)) continue;
+    if (!record) {
+      // Expunged by another session, still in this client's view: nothing is stored, but
+      // the client hears the flags it asked for (RFC 2180 §4.2.1), as Dovecot answers.
+      const last = selected.lastKnown(uid);
+      if (!last || args.silent || args.unchangedSince !== undefined) continue;
+      const values: ImapValue[] = [];
+      if (byUid) values.push('UID', uid);
+      values.push('FLAGS', selected.flagsOf({ ...last, flags: applyMode(last.flags, args.mode, args.flags) }));
+      responses.push(untagged(seq, 'FETCH', values));
+      continue;
+    }
+    if (modifiedUids.has(uid)) continue;
     if (changedUids.has(uid)) selected.markReported(uid, record.modseq);
     responses.push(...selected.keywordUpdates(record.flags));
     // .SILENT still reports the new MODSEQ under CONDSTORE (RFC 7162 §3.2).
@@ -69,7 +87,8 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
     const names = byUid ? modified : targets.filter((t) => modifiedUids.has(t.uid)).map((t) => t.seq);
     return ok(`Conditional ${verb} failed for some messages`, `MODIFIED ${formatSequenceSet(names)}`);
   }
-  if (gone && !byUid) return no('Some of the messages no longer exist', 'EXPUNGEISSUED');
+  // A message another session expunged has no flags left to change: it is skipped and
+  // the others are stored (RFC 2180 §4.2.1), as Dovecot answers: plain OK.
   return ok(`${verb} completed`);
 }
 
