@@ -20,7 +20,9 @@ export interface MraDeps {
   /** The auth penalty IMAP and POP3 share (tests give short delays). */
   penalty?: AuthPenalty;
   /** IMAP inactivity limits (tests make them short). */
-  imapTimeouts?: { autologoutMs: number; preauthMs: number };
+  imapTimeouts?: { autologoutMs: number; preauthMs: number; loginDeadlineMs?: number };
+  /** IMAP connections not logged in per client address (imap/prelogin.ts; tests make it small). */
+  preloginPerAddress?: number;
 }
 
 export interface RunningMra {
@@ -50,6 +52,7 @@ export async function startMra(config: MraConfig, deps: MraDeps = {}): Promise<R
     trustedNetworks: config.MRA_TRUSTED_NETWORKS,
     ...(deps.authFailureDelayMs === undefined ? {} : { authFailureDelayMs: deps.authFailureDelayMs }),
     ...(deps.imapTimeouts === undefined ? {} : { timeouts: deps.imapTimeouts }),
+    ...(deps.preloginPerAddress === undefined ? {} : { preloginPerAddress: deps.preloginPerAddress }),
   });
   const pop3Server = createPop3Server({
     users,

@@ -21,6 +21,8 @@ export interface ReaderEvents {
   /** A synchronizing literal was announced and accepted: send a continuation. */
   continuation(): void;
   problem(problem: ReaderProblem): void;
+  /** The largest literal accepted now (smaller before login, prelogin.ts); MAX_LITERAL_BYTES when absent. */
+  maxLiteralBytes?(): number;
 }
 
 const LITERAL_AT_END = /\{(\d{1,10})(\+?)\}$/u;
@@ -104,7 +106,8 @@ export class CommandReader {
     }
     const size = Number(literal[1]);
     const synchronizing = literal[2] !== '+';
-    if (size > MAX_LITERAL_BYTES || this.pendingBytes + size > MAX_COMMAND_BYTES) {
+    const maxLiteral = this.events.maxLiteralBytes?.() ?? MAX_LITERAL_BYTES;
+    if (size > maxLiteral || this.pendingBytes + size > MAX_COMMAND_BYTES) {
       const tag = tagOf(this.pending[0] ?? line);
       this.pending = [];
       this.pendingBytes = 0;

@@ -3,6 +3,7 @@
  * implicit TLS) that hand each connection to an ImapConnection with the command table
  * and the mailbox store.
  */
+import { PreloginSlots } from './prelogin.ts';
 import { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import type { ClientList } from '../../../shared/client-list.ts';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +33,9 @@ export interface ImapServerDeps {
   /** Clients trusted to name the real client in ID (MRA_TRUSTED_NETWORKS). */
   trustedNetworks?: ClientList;
   /** Defaults: AUTOLOGOUT_MS and PREAUTH_TIMEOUT_MS. */
-  timeouts?: { autologoutMs: number; preauthMs: number };
+  timeouts?: { autologoutMs: number; preauthMs: number; loginDeadlineMs?: number };
+  /** Not-yet-logged-in connections per client address (prelogin.ts; tests make it small). */
+  preloginPerAddress?: number;
 }
 
 export interface ImapServer {
@@ -57,13 +60,20 @@ export function createImapServer(deps: ImapServerDeps): ImapServer {
     timeouts: deps.timeouts ?? { autologoutMs: AUTOLOGOUT_MS, preauthMs: PREAUTH_TIMEOUT_MS },
     commands: IMAP_COMMANDS,
   };
+  const prelogin = new PreloginSlots(deps.preloginPerAddress);
   return createLineServer({
     name: 'imap',
     secureContext,
     logger,
     tooMany: '* BYE Too many connections\r\n',
     start(socket, secure) {
-      const connection = new ImapConnection(socket, options, secure);
+      const release = prelogin.admit(socket.remoteAddress);
+      if (!release) {
+        logger.warn({ remote: socket.remoteAddress }, 'too many connections not logged in from one address');
+        socket.end('* BYE Too many connections from your address that have not logged in\r\n');
+        return { shutdown: async () => void socket.destroy() };
+      }
+      const connection = new ImapConnection(socket, options, secure, release);
       connection.greet().catch((error: unknown) => logger.warn({ err: error }, 'greeting failed'));
       return connection;
     },

@@ -4,6 +4,7 @@
  * one writer. Also owns the session policies: STARTTLS, login failure delays, too many
  * bad commands, autologout.
  */
+import { LOGIN_DEADLINE_MS, PRELOGIN_MAX_LITERAL_BYTES } from './prelogin.ts';
 import { isIP } from 'node:net';
 import type { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import type { ClientList } from '../../../shared/client-list.ts';
@@ -50,7 +51,7 @@ export interface SessionOptions {
   /** Clients trusted to name the real client in ID (MRA_TRUSTED_NETWORKS). */
   trustedNetworks?: ClientList;
   /** Inactivity limits: after login (at least 30 min, RFC 3501 §5.4) and before. */
-  timeouts: { autologoutMs: number; preauthMs: number };
+  timeouts: { autologoutMs: number; preauthMs: number; loginDeadlineMs?: number };
   commands: ReadonlyMap<string, AnyCommand>;
 }
 
@@ -75,8 +76,10 @@ export class ImapConnection implements Session {
   private authFailures = 0;
   private lineWaiter: ((line: Buffer) => void) | undefined;
   private readonly closeWaiters = new Set<() => void>();
+  private readonly releasePrelogin: (() => void) | undefined;
+  private readonly loginDeadline: NodeJS.Timeout;
 
-  constructor(socket: Socket, options: SessionOptions, secure: boolean) {
+  constructor(socket: Socket, options: SessionOptions, secure: boolean, releasePrelogin?: () => void) {
     this.socket = socket;
     this.options = options;
     this.secure = secure;
@@ -85,8 +88,21 @@ export class ImapConnection implements Session {
       command: (raw) => this.onCommand(raw),
       continuation: () => void this.send({ kind: 'continuation', text: 'Ready for literal data' }),
       problem: (problem) => void this.onReaderProblem(problem),
+      maxLiteralBytes: () => (this.state === 'not-authenticated' ? PRELOGIN_MAX_LITERAL_BYTES : MAX_LITERAL_BYTES),
     });
     this.attach(socket);
+    this.releasePrelogin = releasePrelogin;
+    // Not the idle timer: this one does not restart when the client sends something.
+    this.loginDeadline = setTimeout(() => {
+      if (this.state === 'not-authenticated') void this.bye('Login time is over');
+    }, options.timeouts.loginDeadlineMs ?? LOGIN_DEADLINE_MS);
+    this.loginDeadline.unref();
+  }
+
+  /** Logged in or gone: the pre-login slot and deadline are given back. */
+  private leavePrelogin(): void {
+    clearTimeout(this.loginDeadline);
+    this.releasePrelogin?.();
   }
 
   get hostname(): string {
@@ -308,6 +324,7 @@ export class ImapConnection implements Session {
       this.account = account;
       this.userStore = await this.options.store.forUser(account);
       this.state = 'authenticated';
+      this.leavePrelogin();
       this.logger.info({ user: account.address }, 'imap login');
       return { status: 'OK', code: `CAPABILITY ${this.capabilities().join(' ')}`, text: 'Logged in' };
     }
@@ -372,6 +389,7 @@ export class ImapConnection implements Session {
 
   private async cleanup(): Promise<void> {
     this.closed = true;
+    this.leavePrelogin();
     for (const waiter of this.closeWaiters) waiter();
     this.closeWaiters.clear();
     if (this.cleaned) return;
