@@ -66,7 +66,9 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
       if (!last || args.silent || args.unchangedSince !== undefined) continue;
       const values: ImapValue[] = [];
       if (byUid) values.push('UID', uid);
-      values.push('FLAGS', selected.flagsOf({ ...last, flags: applyMode(last.flags, args.mode, args.flags) }));
+      const shown = applyMode(last.flags, args.mode, args.flags);
+      responses.push(...selected.keywordUpdates(shown));
+      values.push('FLAGS', selected.flagsOf({ ...last, flags: shown }));
       responses.push(untagged(seq, 'FETCH', values));
       continue;
     }
