@@ -14,6 +14,8 @@ import { startLabProcess, type LabProcess } from '../lab-process.ts';
 import { listExercises } from './registry.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+/** This file's own loopback network (the guide's range is 127.45-127.59). */
+const NET = '127.45';
 let lab: LabProcess;
 
 async function run(command: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -77,7 +79,7 @@ function swaksAsAlice(to: string, subject: string, extra: string[] = []) {
 describe('the lab guide\'s exercises', () => {
   before(async () => {
     // At info level, as `npm start` runs: some checks read the agents' logs.
-    lab = await startLabProcess({ loopbackNet: '127.45', env: { LOG_LEVEL: 'info' } });
+    lab = await startLabProcess({ loopbackNet: NET, env: { LOG_LEVEL: 'info' } });
   });
   after(async () => {
     await lab?.stop();
@@ -198,6 +200,18 @@ describe('the lab guide\'s exercises', () => {
     } finally {
       await npmRun('lab', 'start', 'beta-mx1');
     }
+  });
+
+  it('9: an MTA keeps DNS answers for their TTL', async () => {
+    assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 9')).code, 0);
+    const admin = `http://${NET}.0.10:8026/dns`;
+    const ttl = await until('beta.test MX in alpha-mta\'s cache', async () => {
+      const cache = await run('curl', ['-s', admin]);
+      const entries = (JSON.parse(cache.stdout) as { entries: { name: string; type: string; ttl: number }[] }).entries;
+      return entries.find((entry) => entry.name === 'beta.test' && entry.type === 'MX')?.ttl;
+    });
+    const out = await eventuallyPasses(9, () => String(ttl));
+    assert.match(out, /✔ bob has alice's "exercise 9"/u);
   });
 
   it('11: an MX is no open relay; SASL is the way in', async () => {

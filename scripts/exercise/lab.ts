@@ -37,6 +37,8 @@ export interface LabTarget {
   ca?: string;
   /** The lab users' password (MXLAB_PASSWORD, default `secret`). */
   password: string;
+  /** MXLAB_ADMIN_TOKEN, when the MTAs' admin endpoints ask for one. */
+  adminToken?: string;
 }
 
 const sideOf = (domain: string): MailSide => (domain.endsWith('alpha.test') ? 'alpha' : 'beta');
@@ -49,6 +51,7 @@ function readCa(dir: string): string | undefined {
 
 export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
   const password = env.MXLAB_PASSWORD || LAB_DEFAULT_PASSWORD;
+  const token = env.MXLAB_ADMIN_TOKEN ? { adminToken: env.MXLAB_ADMIN_TOKEN } : {};
   const mode = env.MXLAB_EXERCISE_TARGET ?? 'local';
   if (mode === 'compose') {
     const at = (agent: keyof typeof AGENT_ADDRESSES, port: number): Endpoint => ({ host: AGENT_ADDRESSES[agent], port });
@@ -65,6 +68,7 @@ export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
       adminUrl: (mta) => `http://${AGENT_ADDRESSES[mta]}:${SERVICE_PORTS.mtaAdmin}`,
       mua: `http://${AGENT_ADDRESSES.mua}:${SERVICE_PORTS.mua}`,
       ...(ca ? { ca } : {}),
+      ...token,
       password,
     };
   }
@@ -85,6 +89,7 @@ export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
     mua: `http://127.0.0.1:${hostPort('mua', env)}`,
     logsDir: join(stateDir, 'logs'),
     ...(ca ? { ca } : {}),
+    ...token,
     password,
   };
 }

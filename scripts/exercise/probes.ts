@@ -150,7 +150,8 @@ export async function admin<T>(lab: LabTarget, mta: MtaName, path: string): Prom
   const url = `${lab.adminUrl(mta)}${path}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(IMAP_TIMEOUT_MS) });
+    const headers: Record<string, string> = lab.adminToken ? { authorization: `Bearer ${lab.adminToken}` } : {};
+    response = await fetch(url, { headers, signal: AbortSignal.timeout(IMAP_TIMEOUT_MS) });
   } catch (error) {
     throw new Error(`cannot reach ${mta}'s admin endpoint ${url} (${(error as Error).message}); is ${mta} running?`, { cause: error });
   }
