@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests drive as real peers and clients: swaks and curl (SMTP, POP3),
-# dig, Chromium for the browser tests, clamd and spamd for the caller's real engines.
+# dig, Chromium for the browser tests, clamd and spamd for the caller's real engines,
+# tcpdump for the lab guide's capture exercise (docs/lab/12-plaintext.md).
 # Quick when they are installed already.
 set -euo pipefail
-packages=(swaks curl bind9-dnsutils chromium clamav-daemon spamassassin spamd python3)
+packages=(swaks curl bind9-dnsutils chromium clamav-daemon spamassassin spamd python3 tcpdump)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
