@@ -15,6 +15,8 @@ import { listenAdmin, type AdminServerHandle } from './admin/listen.ts';
 import { startDelivery, type DeliveryRunner } from './delivery/runner.ts';
 import { Spool } from './queue/spool.ts';
 import type { Queue } from './queue/types.ts';
+import { DnsCache } from './routing/dns-cache.ts';
+import { hasNullMx } from './routing/null-mx.ts';
 import { createLabResolver, type MxResolver } from './routing/resolver.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import type { CallerSettings } from './smtp/caller-client.ts';
@@ -96,6 +98,8 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
   const queue = deps.queue ?? (await Spool.open({ dir: config.MTA_QUEUE_DIR, logger: logger.child({ component: 'queue' }), now: clock.now }));
   const tls = await ensureServerCertificate(config.MXLAB_TLS_DIR, config.MTA_NAME, [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES]);
   const caller = callerSettings(config);
+  // One DNS cache for the MTA: delivery routes by it, submission checks null MXes with it, GET /dns shows it.
+  const dns = new DnsCache(deps.resolver ?? createLabResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS));
   const resend: ResendGuard | undefined =
     queue instanceof Spool && config.MTA_PEER_ADDRESSES.length > 0
       ? await openResendGuard({
@@ -122,6 +126,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     connections: new ConnectionCounter(deps.maxConnectionsPerIp),
     ...(caller ? { caller } : {}),
     ...(resend ? { resend } : {}),
+    nullMx: (domain) => hasNullMx(domain, dns),
     logger,
     ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
   };
@@ -162,7 +167,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
       delivery = startDelivery({
         queue,
         config,
-        resolver: deps.resolver ?? createLabResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS),
+        resolver: dns,
         hostname: config.MTA_HOSTNAME,
         localDomains: config.MTA_LOCAL_DOMAINS,
         relayDomains: config.MTA_RELAY_DOMAINS,
@@ -174,7 +179,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
       });
       if (config.MTA_ADMIN_LISTEN.length > 0) {
         const guard = { names: [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES], token: config.MXLAB_ADMIN_TOKEN };
-        const app = createAdminApp({ queue, runner: delivery, chaos, clock, dns: delivery.dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
+        const app = createAdminApp({ queue, runner: delivery, chaos, clock, dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
         try {
           admin = await listenAdmin(app, config.MTA_ADMIN_LISTEN);
         } catch (error) {

@@ -45,11 +45,18 @@ function parseServer(server: HostPort | string): HostPort {
   return { host: server, port: 53 };
 }
 
-/** One exchange over UDP: resolves with the reply that answers `id`, undefined on timeout. */
+/**
+ * One exchange over UDP on a connected socket: only the server's datagrams arrive, and an
+ * ICMP "port unreachable" (nothing listening there) fails at once with ECONNREFUSED
+ * instead of waiting out the timeout. Resolves with the reply to `id`, undefined on timeout.
+ */
 function udpExchange(server: HostPort, query: Buffer, id: number, timeoutMs: number): Promise<DecodedPacket | undefined> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    let done = false;
     const finish = (result: DecodedPacket | undefined, error?: Error) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       socket.close();
       if (error) reject(error);
@@ -57,8 +64,7 @@ function udpExchange(server: HostPort, query: Buffer, id: number, timeoutMs: num
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.on('error', (error) => finish(undefined, error));
-    socket.on('message', (message, peer) => {
-      if (peer.port !== server.port) return;
+    socket.on('message', (message) => {
       let packet: DecodedPacket;
       try {
         packet = dnsPacket.decode(message);
@@ -67,8 +73,10 @@ function udpExchange(server: HostPort, query: Buffer, id: number, timeoutMs: num
       }
       if (packet.id === id && packet.type === 'response') finish(packet);
     });
-    socket.send(query, server.port, server.host, (error) => {
-      if (error) finish(undefined, error);
+    socket.connect(server.port, server.host, () => {
+      socket.send(query, (error) => {
+        if (error) finish(undefined, error);
+      });
     });
   });
 }

@@ -40,6 +40,8 @@ export interface ListenerDeps {
   logger: Logger;
   /** Overrides MAX_MESSAGE_BYTES (tests). */
   maxMessageBytes?: number;
+  /** Submission: true when a recipient's domain publishes a null MX (routing/null-mx.ts). */
+  nullMx?: (domain: string) => Promise<boolean>;
   /** Resent transactions of the lab's MTAs (MX listener only). */
   resend?: ResendGuard;
 }

@@ -19,6 +19,8 @@ export const REPLIES = {
   /** Unknown local recipient, refused at RCPT, never accepted and bounced later. */
   unknownUser: { code: 550, enhanced: '5.1.1', text: 'Recipient address rejected: User unknown in local recipient table' },
   badRecipient: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax' },
+  /** RFC 7505 §4.1: the recipient's domain publishes a null MX; refused at RCPT on submission, never queued. */
+  nullMx: { code: 556, enhanced: '5.1.10', text: 'Recipient address rejected: the domain accepts no mail (null MX, RFC 7505)' },
   badSender: { code: 501, enhanced: '5.1.7', text: 'Bad sender address syntax' },
   /** RFC 4954 §6: MAIL before AUTH on submission. */
   authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' },

@@ -57,6 +57,8 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
           if (!session.user) throw replyError('authRequired');
           if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) throw replyError('tooManyRecipients');
           address.address = await deps.policy.submissionRecipient(address.address);
+          const domain = address.address.slice(address.address.lastIndexOf('@') + 1);
+          if (!deps.policy.isLocalDomain(domain) && (await deps.nullMx?.(domain))) throw replyError('nullMx', domain);
         });
       },
       onData(stream, session, callback) {

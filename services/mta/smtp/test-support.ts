@@ -56,6 +56,8 @@ export async function createTestLab(): Promise<TestLab> {
         MTA_SUBMISSIONS_LISTEN: '127.0.0.1:0',
         MTA_ADMIN_LISTEN: '',
         MTA_QUEUE_DIR: join(dir, 'queue'),
+        // A closed port: DNS lookups (the null-MX check at RCPT) fail at once, not after a timeout.
+        MTA_DNS_SERVER: '127.0.0.1:9',
         ...env,
       }),
     remove: () => rm(dir, { recursive: true, force: true }),
