@@ -5,7 +5,20 @@
  */
 import { join } from 'node:path';
 import { compileCacheDir, nodeOptionsOf } from './compile-cache.ts';
-import { AGENT_ADDRESSES, hostPort, loopbackNet, MTA_HOSTNAMES, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../shared/lab.ts';
+import {
+  AGENT_ADDRESSES,
+  HOST_ENDPOINTS,
+  hostPort,
+  labProfiles,
+  loopbackNet,
+  MTA_HOSTNAMES,
+  profileOf,
+  SERVICE_PORTS,
+  toLoopback,
+  type AgentName,
+  type HostEndpoint,
+  type LabProfile,
+} from '../shared/lab.ts';
 
 export interface AgentPlan {
   name: AgentName;
@@ -47,9 +60,27 @@ export const ENDPOINT_DESCRIPTIONS: Record<HostEndpoint, string> = {
   betaImaps: 'beta IMAPS',
   betaPop3: 'beta POP3                STLS',
   betaPop3s: 'beta POP3S',
+  gammaMx1a: 'gamma-mx1a MX (port 25)  mx1.gamma.test, first A record',
+  gammaMx1b: 'gamma-mx1b MX (port 25)  mx1.gamma.test, second A record',
+  gammaMx2: 'gamma-mx2 MX (port 25)   backup MX 20',
+  gammaMx3: 'gamma-mx3 MX (port 25)   backup MX 20; direct.gamma.test (implicit MX)',
+  gammaImap: 'gamma IMAP               STARTTLS (gamma.test, direct.gamma.test, delta.test)',
+  gammaImaps: 'gamma IMAPS',
+  gammaPop3: 'gamma POP3               STLS',
+  gammaPop3s: 'gamma POP3S',
+  deltaMx: 'delta-mx MX (port 25)    delta.test primary; backup is beta-mx2',
 };
 
+/** The profile a host endpoint belongs to, if any (published only while it is on). */
+function endpointProfile(name: HostEndpoint): LabProfile | undefined {
+  const endpoint = HOST_ENDPOINTS[name];
+  return 'profile' in endpoint ? endpoint.profile : undefined;
+}
+
 type PlannedAgent = Omit<AgentPlan, 'nodeOptions'>;
+
+/** gamma-mda and gamma-mra keep the mailboxes of the cluster profile's domains. */
+const GAMMA_MAILBOX_DOMAINS = ['gamma.test', 'direct.gamma.test', 'delta.test'] as const;
 
 export function labPlan(options: LabOptions): AgentPlan[] {
   const env = options.env ?? process.env;
@@ -73,7 +104,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
   const mtaPeers = (Object.keys(MTA_HOSTNAMES) as AgentName[]).map(at).join(',');
 
   const mta = (
-    name: 'alpha-mta' | 'beta-mx1' | 'beta-mx2',
+    name: keyof typeof MTA_HOSTNAMES,
     hostname: string,
     extra: Record<string, string>,
   ): PlannedAgent => ({
@@ -96,29 +127,29 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     },
   });
   // LMTP only from the MTAs that deliver there (each sends from its own address, MTA_SOURCE_ADDRESS).
-  const mda = (name: 'alpha-mda' | 'beta-mda', domain: string, mtas: readonly AgentName[]): PlannedAgent => ({
+  const mda = (name: 'alpha-mda' | 'beta-mda' | 'gamma-mda', domains: readonly string[], mtas: readonly AgentName[]): PlannedAgent => ({
     name,
     entry: 'services/mda/main.ts',
     ready: { host: at(name), port: SERVICE_PORTS.lmtp },
     env: {
       ...common,
       MDA_NAME: name,
-      MDA_HOSTNAME: `lmtp.${domain}`,
-      MDA_DOMAINS: domain,
+      MDA_HOSTNAME: `lmtp.${domains[0]}`,
+      MDA_DOMAINS: domains.join(','),
       MDA_LMTP_LISTEN: listen(name, SERVICE_PORTS.lmtp),
       MDA_LMTP_CLIENTS: mtas.map(at).join(','),
     },
   });
-  const mra = (name: 'alpha-mra' | 'beta-mra', domain: string, side: 'alpha' | 'beta'): PlannedAgent => ({
+  const mra = (name: 'alpha-mra' | 'beta-mra' | 'gamma-mra', domains: readonly string[], side: 'alpha' | 'beta' | 'gamma'): PlannedAgent => ({
     name,
     entry: 'services/mra/main.ts',
     ready: { host: at(name), port: SERVICE_PORTS.imap },
     env: {
       ...common,
       MRA_NAME: name,
-      MRA_HOSTNAME: `imap.${domain}`,
-      MRA_TLS_NAMES: `pop.${domain},localhost,127.0.0.1,${at(name)}`,
-      MRA_DOMAINS: domain,
+      MRA_HOSTNAME: `imap.${domains[0]}`,
+      MRA_TLS_NAMES: `pop.${domains[0]},localhost,127.0.0.1,${at(name)}`,
+      MRA_DOMAINS: domains.join(','),
       MRA_IMAP_LISTEN: listen(name, SERVICE_PORTS.imap, `${side}Imap`),
       MRA_IMAPS_LISTEN: listen(name, SERVICE_PORTS.imaps, `${side}Imaps`),
       MRA_POP3_LISTEN: listen(name, SERVICE_PORTS.pop3, `${side}Pop3`),
@@ -135,7 +166,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       env: {
         ...common,
         DNS_LISTEN: `${dns},${pub('dns')}`,
-        DNS_ZONES_DIR: join(options.root, 'services', 'dns', 'zones'),
+        DNS_ZONES_DIR: env.MXLAB_ZONES_DIR ?? join(options.root, 'services', 'dns', 'zones'),
         DNS_ADDRESS_MODE: 'loopback',
       },
     },
@@ -151,10 +182,12 @@ export function labPlan(options: LabOptions): AgentPlan[] {
         CALLER_CLIENTS: mtaPeers,
       },
     },
-    mda('alpha-mda', 'alpha.test', ['alpha-mta']),
-    mda('beta-mda', 'beta.test', ['beta-mx1', 'beta-mx2']),
-    mra('alpha-mra', 'alpha.test', 'alpha'),
-    mra('beta-mra', 'beta.test', 'beta'),
+    mda('alpha-mda', ['alpha.test'], ['alpha-mta']),
+    mda('beta-mda', ['beta.test'], ['beta-mx1', 'beta-mx2']),
+    mda('gamma-mda', GAMMA_MAILBOX_DOMAINS, ['gamma-mx1a', 'gamma-mx1b', 'gamma-mx3', 'delta-mx']),
+    mra('alpha-mra', ['alpha.test'], 'alpha'),
+    mra('beta-mra', ['beta.test'], 'beta'),
+    mra('gamma-mra', GAMMA_MAILBOX_DOMAINS, 'gamma'),
     mta('alpha-mta', 'mx.alpha.test', {
       MTA_TLS_NAMES: `smtp.alpha.test,localhost,127.0.0.1,${at('alpha-mta')}`,
       MTA_LOCAL_DOMAINS: 'alpha.test',
@@ -173,12 +206,54 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       MTA_SUBMISSION_LISTEN: listen('beta-mx1', SERVICE_PORTS.submission, 'betaSubmission'),
       MTA_SUBMISSIONS_LISTEN: listen('beta-mx1', SERVICE_PORTS.submissions, 'betaSubmissions'),
     }),
+    // Backup MX of beta.test, and of delta.test: another organisation's server ("ISP as backup").
     mta('beta-mx2', 'mx2.beta.test', {
       MTA_TLS_NAMES: `localhost,127.0.0.1,${at('beta-mx2')}`,
       MTA_LOCAL_DOMAINS: '',
-      MTA_RELAY_DOMAINS: 'beta.test',
+      MTA_RELAY_DOMAINS: 'beta.test,delta.test',
       MTA_LMTP: `${at('beta-mda')}:${SERVICE_PORTS.lmtp}`,
       MTA_SMTP_LISTEN: listen('beta-mx2', SERVICE_PORTS.smtp, 'betaMx2'),
+      MTA_SUBMISSION_LISTEN: '',
+      MTA_SUBMISSIONS_LISTEN: '',
+    }),
+    // Profile `cluster`: mx1.gamma.test is two MTAs (one per A record), mx2 and mx3 its equal backups.
+    ...(['gamma-mx1a', 'gamma-mx1b'] as const).map((name) =>
+      mta(name, 'mx1.gamma.test', {
+        MTA_TLS_NAMES: `localhost,127.0.0.1,${at(name)}`,
+        MTA_LOCAL_DOMAINS: 'gamma.test',
+        MTA_RELAY_DOMAINS: '',
+        MTA_LMTP: `${at('gamma-mda')}:${SERVICE_PORTS.lmtp}`,
+        MTA_SMTP_LISTEN: listen(name, SERVICE_PORTS.smtp, name === 'gamma-mx1a' ? 'gammaMx1a' : 'gammaMx1b'),
+        MTA_SUBMISSION_LISTEN: '',
+        MTA_SUBMISSIONS_LISTEN: '',
+      }),
+    ),
+    mta('gamma-mx2', 'mx2.gamma.test', {
+      MTA_TLS_NAMES: `localhost,127.0.0.1,${at('gamma-mx2')}`,
+      MTA_LOCAL_DOMAINS: '',
+      MTA_RELAY_DOMAINS: 'gamma.test',
+      MTA_LMTP: `${at('gamma-mda')}:${SERVICE_PORTS.lmtp}`,
+      MTA_SMTP_LISTEN: listen('gamma-mx2', SERVICE_PORTS.smtp, 'gammaMx2'),
+      MTA_SUBMISSION_LISTEN: '',
+      MTA_SUBMISSIONS_LISTEN: '',
+    }),
+    // Also the host of direct.gamma.test's A record: that domain has no MX (implicit MX).
+    mta('gamma-mx3', 'mx3.gamma.test', {
+      MTA_TLS_NAMES: `direct.gamma.test,localhost,127.0.0.1,${at('gamma-mx3')}`,
+      MTA_LOCAL_DOMAINS: 'direct.gamma.test',
+      MTA_RELAY_DOMAINS: 'gamma.test',
+      MTA_LMTP: `${at('gamma-mda')}:${SERVICE_PORTS.lmtp}`,
+      MTA_SMTP_LISTEN: listen('gamma-mx3', SERVICE_PORTS.smtp, 'gammaMx3'),
+      MTA_SUBMISSION_LISTEN: '',
+      MTA_SUBMISSIONS_LISTEN: '',
+    }),
+    // Profile `cluster`: delta.test's own primary, delivering into gamma-mda.
+    mta('delta-mx', 'mx.delta.test', {
+      MTA_TLS_NAMES: `localhost,127.0.0.1,${at('delta-mx')}`,
+      MTA_LOCAL_DOMAINS: 'delta.test',
+      MTA_RELAY_DOMAINS: '',
+      MTA_LMTP: `${at('gamma-mda')}:${SERVICE_PORTS.lmtp}`,
+      MTA_SMTP_LISTEN: listen('delta-mx', SERVICE_PORTS.smtp, 'deltaMx'),
       MTA_SUBMISSION_LISTEN: '',
       MTA_SUBMISSIONS_LISTEN: '',
     }),
@@ -189,11 +264,23 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       env: { ...common, MUA_LISTEN: `${pub('mua')},${at('mua')}:${SERVICE_PORTS.mua}`, MUA_DNS_SERVER: dns },
     },
   ];
-  return agents.map((agent) => ({ ...agent, nodeOptions: nodeOptionsOf(agent.entry) }));
+  const profiles = labProfiles(env);
+  return agents
+    .filter((agent) => {
+      const profile = profileOf(agent.name);
+      return profile === undefined || profiles.has(profile);
+    })
+    .map((agent) => ({ ...agent, nodeOptions: nodeOptionsOf(agent.entry) }));
 }
 
+/** The endpoints on 127.0.0.1 of the running profiles. */
 export function publishedEndpoints(env: NodeJS.ProcessEnv = process.env): PublishedEndpoint[] {
-  return (Object.keys(ENDPOINT_DESCRIPTIONS) as HostEndpoint[]).map((name) => ({
+  const profiles = labProfiles(env);
+  const published = (name: HostEndpoint) => {
+    const profile = endpointProfile(name);
+    return profile === undefined || profiles.has(profile);
+  };
+  return (Object.keys(ENDPOINT_DESCRIPTIONS) as HostEndpoint[]).filter(published).map((name) => ({
     name,
     port: hostPort(name, env),
     what: ENDPOINT_DESCRIPTIONS[name],

@@ -19,7 +19,8 @@ import { join, resolve } from 'node:path';
 import { EXIT_WITH_PARENT_VARIABLE } from '../shared/agent.ts';
 import { parseHostPort } from '../shared/config.ts';
 import { replaceFile } from '../shared/files.ts';
-import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS } from '../shared/lab.ts';
+import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS, labProfiles } from '../shared/lab.ts';
+import { ensureLabUsers } from '../shared/users.ts';
 import { warmCompileCache } from './compile-cache.ts';
 import { labPlan, publishedEndpoints, type AgentPlan } from './lab-plan.ts';
 import { nextRestartDelay } from './restart-policy.ts';
@@ -291,12 +292,15 @@ async function main(): Promise<void> {
   await checkPortsFree(plan);
   await mkdir(join(stateDir, 'logs'), { recursive: true });
   await warmCompileCache(root);
+  // The lab users once, here, rather than by every agent at once on a fresh state (scrypt is slow on purpose).
+  await ensureLabUsers(join(stateDir, 'users'), process.env.MXLAB_PASSWORD ?? LAB_DEFAULT_PASSWORD);
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  const order: AgentPlan['name'][][] = [['dns', 'caller'], ['alpha-mda', 'beta-mda', 'alpha-mra', 'beta-mra'], ['alpha-mta', 'beta-mx1', 'beta-mx2'], ['mua']];
-  for (const group of order) {
-    const agents = plan.filter((agent) => group.includes(agent.name));
+  // dns and caller, then the MDAs and MRAs, then the MTAs (which deliver into them), then the web mail.
+  const stages: AgentPlan['entry'][][] = [['services/dns/main.ts', 'services/caller/main.ts'], ['services/mda/main.ts', 'services/mra/main.ts'], ['services/mta/main.ts'], ['services/mua/main.ts']];
+  for (const stage of stages) {
+    const agents = plan.filter((agent) => stage.includes(agent.entry));
     try {
       await Promise.all(agents.map((agent) => startAgent(agent, true)));
     } catch (error) {
@@ -310,7 +314,7 @@ async function main(): Promise<void> {
   say('');
   say('mxlab is up (no-Docker mode): every agent on its own loopback address.');
   say('');
-  for (const agent of plan) say(`  ${agent.name.padEnd(10)} ${agent.ready.host}`);
+  for (const agent of plan) say(`  ${agent.name.padEnd(11)} ${agent.ready.host}`);
   say('');
   say('Endpoints on 127.0.0.1:');
   for (const endpoint of publishedEndpoints()) say(`  ${String(endpoint.port).padStart(5)}  ${endpoint.what.replace('PORT', String(endpoint.port))}`);
@@ -320,6 +324,11 @@ async function main(): Promise<void> {
   say('');
   say(`Lab CA (trust it in clients): ${join(stateDir, 'tls', 'ca.crt')}`);
   say(`Logs: ${join(stateDir, 'logs')}/<agent>.log   Stop: Ctrl-C`);
+  say(
+    labProfiles().has('cluster')
+      ? 'Profile cluster is on: gamma.test (mx1 twice, mx2 and mx3 at equal preference), direct.gamma.test, delta.test.'
+      : 'Add gamma.test, direct.gamma.test and delta.test: MXLAB_PROFILES=cluster npm start',
+  );
   say('Take an agent down and up: npm run lab -- stop beta-mx1 | start beta-mx1 | kill beta-mx1 | status');
   say('An agent that dies on its own is restarted with backoff, as compose\'s restart: unless-stopped.');
 }

@@ -8,8 +8,28 @@
  * of 127.0.0.0/8 to lo). `toLoopback` is the only rule that maps one to the other.
  */
 
-export const LAB_DOMAINS = ['alpha.test', 'beta.test'] as const;
+/**
+ * The mail domains with users. beta.test: primary + backup MX. gamma.test (profile
+ * `cluster`): MX 10 mx1 (two A records, two MTAs), MX 20 mx2 and MX 20 mx3 (equal
+ * backups). direct.gamma.test: no MX, an A record whose host (gamma-mx3) takes its mail
+ * (implicit MX). delta.test (profile `cluster`): its own primary and beta-mx2, another
+ * organisation's server, as backup. null.test publishes a null MX and has no users.
+ */
+export const LAB_DOMAINS = ['alpha.test', 'beta.test', 'gamma.test', 'direct.gamma.test', 'delta.test'] as const;
 export type LabDomain = (typeof LAB_DOMAINS)[number];
+
+/** Optional parts of the lab: `npm start` with MXLAB_PROFILES=cluster, compose with COMPOSE_PROFILES=cluster. */
+export const LAB_PROFILES = ['cluster'] as const;
+export type LabProfile = (typeof LAB_PROFILES)[number];
+
+/** The profiles MXLAB_PROFILES turns on (comma-separated; unknown names are an error). */
+export function labProfiles(env: NodeJS.ProcessEnv = process.env): Set<LabProfile> {
+  const names = (env.MXLAB_PROFILES ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) {
+    if (!(LAB_PROFILES as readonly string[]).includes(name)) throw new Error(`MXLAB_PROFILES: unknown profile ${JSON.stringify(name)} (known: ${LAB_PROFILES.join(', ')})`);
+  }
+  return new Set(names as LabProfile[]);
+}
 
 export const LAB_DEFAULT_PASSWORD = 'secret';
 
@@ -17,6 +37,9 @@ export const LAB_DEFAULT_PASSWORD = 'secret';
 export const LAB_USERS: Record<LabDomain, readonly string[]> = {
   'alpha.test': ['alice'],
   'beta.test': ['bob', 'carol'],
+  'gamma.test': ['dave', 'erin'],
+  'direct.gamma.test': ['frank'],
+  'delta.test': ['grace'],
 };
 
 export const COMPOSE_SUBNET = '172.28.0.0/24';
@@ -51,7 +74,14 @@ export type AgentName =
   | 'beta-mx1'
   | 'beta-mx2'
   | 'beta-mda'
-  | 'beta-mra';
+  | 'beta-mra'
+  | 'gamma-mx1a'
+  | 'gamma-mx1b'
+  | 'gamma-mx2'
+  | 'gamma-mx3'
+  | 'gamma-mda'
+  | 'gamma-mra'
+  | 'delta-mx';
 
 /** Compose address of each agent (the zones' A records point here). */
 export const AGENT_ADDRESSES: Record<AgentName, string> = {
@@ -68,13 +98,38 @@ export const AGENT_ADDRESSES: Record<AgentName, string> = {
   'beta-mx2': '172.28.0.21',
   'beta-mda': '172.28.0.22',
   'beta-mra': '172.28.0.23',
+  /** Profile `cluster`: the two A records of mx1.gamma.test, its two backups, gamma's MDA and MRA. */
+  'gamma-mx1a': '172.28.0.30',
+  'gamma-mx1b': '172.28.0.31',
+  'gamma-mx2': '172.28.0.32',
+  'gamma-mx3': '172.28.0.33',
+  /** Mailboxes of gamma.test, direct.gamma.test and delta.test. */
+  'gamma-mda': '172.28.0.34',
+  'gamma-mra': '172.28.0.35',
+  /** Profile `cluster`: delta.test's primary MX (its backup is beta-mx2). */
+  'delta-mx': '172.28.0.40',
 };
+
+/** The agents of each profile; every other agent always runs. */
+export const PROFILE_AGENTS: Record<LabProfile, readonly AgentName[]> = {
+  cluster: ['gamma-mx1a', 'gamma-mx1b', 'gamma-mx2', 'gamma-mx3', 'gamma-mda', 'gamma-mra', 'delta-mx'],
+};
+
+/** The profile an agent belongs to, if any. */
+export function profileOf(agent: AgentName): LabProfile | undefined {
+  return LAB_PROFILES.find((profile) => PROFILE_AGENTS[profile].includes(agent));
+}
 
 /** Host names of the MTAs as they appear in MX records and Received headers. */
 export const MTA_HOSTNAMES = {
   'alpha-mta': 'mx.alpha.test',
   'beta-mx1': 'mx1.beta.test',
   'beta-mx2': 'mx2.beta.test',
+  'gamma-mx1a': 'mx1.gamma.test',
+  'gamma-mx1b': 'mx1.gamma.test',
+  'gamma-mx2': 'mx2.gamma.test',
+  'gamma-mx3': 'mx3.gamma.test',
+  'delta-mx': 'mx.delta.test',
 } as const;
 
 /**
@@ -97,7 +152,10 @@ export const SERVICE_PORTS = {
   mua: 8080,
 } as const;
 
-/** DESIGN.md's host endpoints, the same in both modes; each movable by its variable. */
+/**
+ * DESIGN.md's host endpoints, the same in both modes; each movable by its variable. Those
+ * with a `profile` are published only while it is on.
+ */
 export const HOST_ENDPOINTS = {
   mua: { env: 'MXLAB_MUA_PORT', port: 8080 },
   dns: { env: 'MXLAB_DNS_PORT', port: 5353 },
@@ -116,7 +174,16 @@ export const HOST_ENDPOINTS = {
   betaImaps: { env: 'MXLAB_BETA_IMAPS_PORT', port: 2993 },
   betaPop3: { env: 'MXLAB_BETA_POP3_PORT', port: 2110 },
   betaPop3s: { env: 'MXLAB_BETA_POP3S_PORT', port: 2995 },
-} as const;
+  gammaMx1a: { env: 'MXLAB_GAMMA_MX1A_PORT', port: 4025, profile: 'cluster' },
+  gammaMx1b: { env: 'MXLAB_GAMMA_MX1B_PORT', port: 4125, profile: 'cluster' },
+  gammaMx2: { env: 'MXLAB_GAMMA_MX2_PORT', port: 4225, profile: 'cluster' },
+  gammaMx3: { env: 'MXLAB_GAMMA_MX3_PORT', port: 4325, profile: 'cluster' },
+  gammaImap: { env: 'MXLAB_GAMMA_IMAP_PORT', port: 4143, profile: 'cluster' },
+  gammaImaps: { env: 'MXLAB_GAMMA_IMAPS_PORT', port: 4993, profile: 'cluster' },
+  gammaPop3: { env: 'MXLAB_GAMMA_POP3_PORT', port: 4110, profile: 'cluster' },
+  gammaPop3s: { env: 'MXLAB_GAMMA_POP3S_PORT', port: 4995, profile: 'cluster' },
+  deltaMx: { env: 'MXLAB_DELTA_MX_PORT', port: 5025, profile: 'cluster' },
+} as const satisfies Record<string, { env: string; port: number; profile?: LabProfile }>;
 export type HostEndpoint = keyof typeof HOST_ENDPOINTS;
 
 export function hostPort(name: HostEndpoint, env: NodeJS.ProcessEnv = process.env): number {

@@ -76,7 +76,16 @@ export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
   const net = loopbackNet(env);
   const stateDir = resolve(env.MXLAB_STATE_DIR ?? join(import.meta.dirname, '..', '..', '.lab'));
   const host = (name: HostEndpoint): Endpoint => ({ host: '127.0.0.1', port: hostPort(name, env) });
-  const mxEndpoint: Record<MtaName, HostEndpoint> = { 'alpha-mta': 'alphaMx', 'beta-mx1': 'betaMx1', 'beta-mx2': 'betaMx2' };
+  const mxEndpoint: Record<MtaName, HostEndpoint> = {
+    'alpha-mta': 'alphaMx',
+    'beta-mx1': 'betaMx1',
+    'beta-mx2': 'betaMx2',
+    'gamma-mx1a': 'gammaMx1a',
+    'gamma-mx1b': 'gammaMx1b',
+    'gamma-mx2': 'gammaMx2',
+    'gamma-mx3': 'gammaMx3',
+    'delta-mx': 'deltaMx',
+  };
   const ca = readCa(join(stateDir, 'tls'));
   return {
     mode: 'local',
