@@ -51,10 +51,10 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
   });
   app.use('/queue', queueRoutes({ queue, runner, logger, ...(clock === undefined ? {} : { clock }) }));
   if (chaos !== undefined) app.use('/chaos', chaosRoutes({ chaos, logger }));
-  // The MX/A/AAAA answers this MTA routes by, each with the seconds it is still kept.
+  // The MX/A/AAAA answers this MTA routes by, each with the seconds it is still kept, and the plan's DNS faults over them.
   app.get('/dns', (_req: Request, res: Response) => {
     if (dns === undefined) return void res.status(404).json({ error: 'no DNS cache on this MTA' });
-    res.json({ entries: dns.entries() });
+    res.json({ entries: dns.entries(), ...(chaos === undefined ? {} : { faults: chaos.list(['dns']) }) });
   });
 
   app.use((req: Request, res: Response) => {

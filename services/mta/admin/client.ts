@@ -22,18 +22,73 @@ export class AdminError extends Error {
 /** An admin endpoint: its URL, and its token when it asks for one (MXLAB_ADMIN_TOKEN). */
 export type AdminTarget = string | { url: string; token?: string | undefined };
 
-async function request<T>(target: AdminTarget, method: string, path: string): Promise<T> {
+async function request<T>(target: AdminTarget, method: string, path: string, json?: unknown): Promise<T> {
   const { url: baseUrl, token } = typeof target === 'string' ? { url: target, token: undefined } : target;
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (json !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(new URL(path, baseUrl), { method, headers, signal: AbortSignal.timeout(ADMIN_REQUEST_TIMEOUT_MS) });
+    res = await fetch(new URL(path, baseUrl), {
+      method,
+      headers,
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+      signal: AbortSignal.timeout(ADMIN_REQUEST_TIMEOUT_MS),
+    });
   } catch (error) {
     throw new AdminError(0, `cannot reach the MTA admin endpoint at ${baseUrl}: ${(error as Error).message}`);
   }
   const body = (await res.json().catch(() => ({}))) as T & { error?: string };
   if (!res.ok) throw new AdminError(res.status, body.error ?? `HTTP ${res.status}`);
   return body;
+}
+
+/** A fault plan rule as the MTA shows it (services/mta/chaos/engine.ts RuleView). */
+export interface ChaosRuleView {
+  id: string;
+  stage: string;
+  matched: number;
+  fired: number;
+  expiresAt: string;
+  [field: string]: unknown;
+}
+
+export async function listRules(target: AdminTarget): Promise<ChaosRuleView[]> {
+  return (await request<{ rules: ChaosRuleView[] }>(target, 'GET', '/chaos/rules')).rules;
+}
+
+export async function addRule(target: AdminTarget, rule: unknown): Promise<ChaosRuleView> {
+  return request<ChaosRuleView>(target, 'POST', '/chaos/rules', rule);
+}
+
+/** Replaces the MTA's whole plan (`{"rules": [...]}`); nothing changes when it is refused. */
+export async function replacePlan(target: AdminTarget, plan: unknown): Promise<ChaosRuleView[]> {
+  return (await request<{ rules: ChaosRuleView[] }>(target, 'PUT', '/chaos/rules', plan)).rules;
+}
+
+/** Removes one rule, or every rule; resolves to how many went. */
+export async function clearRules(target: AdminTarget, id?: string): Promise<number> {
+  if (id !== undefined) {
+    await request(target, 'DELETE', `/chaos/rules/${encodeURIComponent(id)}`);
+    return 1;
+  }
+  return (await request<{ deleted: number }>(target, 'DELETE', '/chaos/rules')).deleted;
+}
+
+export interface AdvanceResult {
+  advancedSeconds: number;
+  offsetSeconds: number;
+  now: string;
+  /** Queue ids bounced because the new time is past their deadline. */
+  expired: string[];
+}
+
+/** Moves the MTA's queue clock forward (lab only). */
+export async function advanceQueue(target: AdminTarget, seconds: number): Promise<AdvanceResult> {
+  return request<AdvanceResult>(target, 'POST', '/queue/advance', { seconds });
+}
+
+export async function retryMessage(target: AdminTarget, queueId: string): Promise<void> {
+  await request(target, 'POST', `/queue/${encodeURIComponent(queueId)}/retry`);
 }
 
 export async function listQueue(baseUrl: AdminTarget): Promise<QueueEntryView[]> {

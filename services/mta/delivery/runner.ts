@@ -18,6 +18,7 @@ import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome
 import { SmtpClient } from './smtp-client.ts';
 import { lmtpTransport, mxTransport } from './transports.ts';
 import type { ChaosEngine } from '../chaos/engine.ts';
+import { chaosResolver } from '../chaos/dns-faults.ts';
 
 /** setTimeout's ceiling; the scheduler wakes up at least this often anyway. */
 const MAX_SLEEP_MS = 60_000;
@@ -113,7 +114,8 @@ export function startDelivery(options: StartDeliveryOptions): DeliveryRunner {
     options.transports?.remote ??
     mxTransport({
       client,
-      resolver: dns,
+      // The plan's DNS faults sit in front of the cache: they act at once and are never cached.
+      resolver: options.chaos === undefined ? dns : chaosResolver(dns, options.chaos, logger),
       ownHostnames: [hostname],
       outboundPort,
       ...(options.portFor === undefined ? {} : { portFor: options.portFor }),
