@@ -88,7 +88,10 @@ export class TransactionLog {
     return [...this.entries].filter(([, entry]) => entry.pending !== undefined);
   }
 
-  /** Records the keys durably: resolves once they are fsync'd. */
+  /**
+   * Records the keys durably: resolves once they are fsync'd, and only then are they
+   * found by get() (a failed write, a full disk, leaves nothing behind in memory).
+   */
   async remember(items: readonly { key: string; reply: string; pending?: { from: string; to: string } }[]): Promise<void> {
     if (items.length === 0) return;
     const at = this.now();
@@ -96,12 +99,12 @@ export class TransactionLog {
     for (const item of items) {
       const line: Line = { k: item.key, t: at, r: item.reply, ...(item.pending ? { p: item.pending } : {}) };
       text += `${JSON.stringify(line)}\n`;
-      this.set(item.key, { at, reply: item.reply, ...(item.pending ? { pending: item.pending } : {}) });
     }
     await new Promise<void>((resolve, reject) => {
       this.pending.push({ text, resolve, reject });
       this.flushing ??= this.flush();
     });
+    for (const item of items) this.set(item.key, { at, reply: item.reply, ...(item.pending ? { pending: item.pending } : {}) });
   }
 
   /**

@@ -93,6 +93,19 @@ describe('resent LMTP transactions', () => {
     assert.equal((await inbox('cut')).length, 1);
   });
 
+  it('delivers again when the log names a delivery whose file is nowhere (a write that failed after its log line)', async () => {
+    await mda?.close();
+    const maildir = join(root, 'beta.test', 'bob');
+    const key = 'mx1.beta.test 019AB3C1F2E4A7F3C2C4 bob@beta.test';
+    const path = transactionLogPath(root, 'beta-mda');
+    const pending = { from: join(maildir, 'tmp', '1764748801.M2P1Q1.lmtp.beta.test'), to: join(maildir, 'new', '1764748801.M2P1Q1.lmtp.beta.test,S=40') };
+    await appendFile(path, `${JSON.stringify({ k: key, t: Date.now(), r: '<bob@beta.test> delivered to INBOX as X2', p: pending })}\n`);
+    await start();
+    const info = await deliver(`${fromMx1('019AB3C1F2E4A7F3C2C4')}Subject: nowhere\r\n\r\nbody\r\n`);
+    assert.deepEqual(info.accepted, ['bob@beta.test']);
+    assert.equal((await inbox('nowhere')).length, 1, 'delivered, not lost');
+  });
+
   it('counts recipients apart: a second recipient of the same MTA transaction is delivered', async () => {
     const raw = `${fromMx1('019AB3C1F2E4A7F3C2C3')}Subject: two\r\n\r\nbody\r\n`;
     await deliver(raw, ['bob@beta.test']);

@@ -7,9 +7,11 @@
  * written) or one a crash cut between the two steps, which it finishes by doing the rename.
  * Only the lab's MTAs reach LMTP (MDA_LMTP_CLIENTS), so every trace id here is theirs.
  */
-import { rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fsyncDirectory } from '../../shared/maildir/deliver.ts';
+import { pathExists } from '../../shared/maildir/layout.ts';
+import { INFO_SEPARATOR } from '../../shared/maildir/names.ts';
 import { TransactionLog, type Remembered } from '../../shared/transaction-log.ts';
 
 /** Pending steps younger than this are checked at start (a crash leaves only the last few). */
@@ -28,16 +30,31 @@ export async function openMdaTransactionLog(options: { mailRoot: string; name: s
   return log;
 }
 
-/** Completes a delivery a crash stopped between its log entry and its rename; a no-op when it was done. */
-export async function finishPending(entry: Remembered): Promise<'finished' | 'was-done'> {
+/**
+ * Completes a delivery a crash stopped between its log entry and its rename. `was-done`:
+ * the file is in the Maildir (in new/, or in cur/ with flags once a reader saw it);
+ * `missing`: neither the tmp file nor the delivered one is there (the log line outlived a
+ * write that failed, or the user already deleted the message): deliver it again, as
+ * Postfix would, rather than risk losing it.
+ */
+export async function finishPending(entry: Remembered): Promise<'finished' | 'was-done' | 'missing'> {
   if (!entry.pending) return 'was-done';
+  const { from, to } = entry.pending;
   try {
-    await rename(entry.pending.from, entry.pending.to);
+    await rename(from, to);
   } catch (error) {
-    // The tmp file is gone: renamed before the crash (or later moved by the user).
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'was-done';
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return (await isInMaildir(to)) ? 'was-done' : 'missing';
   }
-  await fsyncDirectory(dirname(entry.pending.to));
+  await fsyncDirectory(dirname(to));
   return 'finished';
+}
+
+/** `<folder>/new/<name>`, or `<folder>/cur/<name>:2,<flags>` after a reader moved it. */
+async function isInMaildir(path: string): Promise<boolean> {
+  if (await pathExists(path)) return true;
+  const name = basename(path);
+  const cur = join(dirname(dirname(path)), 'cur');
+  const names = await readdir(cur).catch(() => [] as string[]);
+  return names.some((file) => file === name || file.startsWith(`${name}${INFO_SEPARATOR}`));
 }

@@ -88,6 +88,7 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
       const seen = transactions.get(key);
       if (!seen) return writeOne(message, rcpt, session, trace, target, key);
       const how = await finishPending(seen);
+      if (how === 'missing') return writeOne(message, rcpt, session, trace, target, key);
       trace.log.info({ event: 'resend.recognised', rcpt: rcpt.address, finished: how === 'finished' }, 'transaction sent again after a lost reply: not written twice');
       return seen.reply;
     });
@@ -132,8 +133,11 @@ export async function startMda(config: MdaConfig, deps: MdaDeps = {}): Promise<R
       log.info({ folder: folder ?? 'INBOX', file: result.uniqueName, size: result.size }, 'delivered');
       return reply;
     } catch (error) {
-      log.error({ err: error }, 'delivery failed');
-      return new LmtpReply(451, `<${rcpt.address}>: local error in processing, try again later`);
+      const code = (error as NodeJS.ErrnoException).code;
+      const full = code === 'ENOSPC' || code === 'EDQUOT';
+      log.error({ err: error }, full ? 'delivery failed: the mail volume is full' : 'delivery failed');
+      // A temporary failure either way (the MTA keeps the message and retries); nothing is left in tmp/.
+      return new LmtpReply(451, `<${rcpt.address}>: ${full ? 'insufficient system storage' : 'local error in processing'}, try again later`);
     }
   }
 

@@ -176,9 +176,16 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
       ...(taken.transactionKeys ? { transactionKeys: taken.transactionKeys } : {}),
     }));
   } catch (error) {
-    qlog.error({ err: error }, 'enqueue failed, answering 451');
-    throw replyError('queueFailed', undefined, error);
+    const full = isDiskFull(error);
+    qlog.error({ err: error }, full ? 'queue disk full, answering 452' : 'enqueue failed, answering 451');
+    throw replyError(full ? 'queueFull' : 'queueFailed', undefined, error);
   }
   // The spool's `queue.enqueued` line (with this conn id) is the message's log line here.
   return queuedReply(queued);
+}
+
+/** No room on the queue's file system (or over its quota): a 452 4.3.1, the sender retries later. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

@@ -42,6 +42,8 @@ export const REPLIES = {
   lineTooLong: { code: 554, enhanced: '5.6.0', text: 'Message refused: line longer than 1000 octets (RFC 5321 section 4.5.3.1.6)' },
   /** Enqueue failed: the client must retry, we never said 250. */
   queueFailed: { code: 451, enhanced: '4.3.0', text: 'Temporary failure: message not queued, try again later' },
+  /** RFC 3463 4.3.1 "mail system full": the queue's disk is full (ENOSPC, EDQUOT), as Postfix's 452 4.3.1. */
+  queueFull: { code: 452, enhanced: '4.3.1', text: 'Insufficient system storage, try again later' },
   /** Caller down, slow, or tempfail verdict (issue 6: 451 4.7.1 unless fail-open). */
   scanUnavailable: { code: 451, enhanced: '4.7.1', text: 'Message could not be scanned, try again later' },
   virusFound: { code: 554, enhanced: '5.7.1', text: 'Message refused: virus found' },
