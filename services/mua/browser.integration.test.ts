@@ -307,6 +307,32 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await shot(bob.page, 'inline-images');
   });
 
+  it('refuses attachments over the limit in plain words, in the dialog and from the server (413)', async () => {
+    const carol = await person();
+    await logIn(carol, 'carol@beta.test');
+    await carol.page.waitForSelector('#app-view:not([hidden])');
+    await carol.page.click('#compose-button');
+    await compose(carol.page, 'bob@beta.test', `Too big ${TAG}`, 'see attached');
+    await carol.page.setInputFiles('#compose-files', { name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(21 * 1024 * 1024) });
+    await carol.page.click('#compose-send');
+    await carol.page.waitForSelector('#compose-error:not([hidden])');
+    assert.equal(await carol.page.textContent('#compose-error'), 'The attachments are too large: at most 20 MB together.');
+    await shot(carol.page, 'compose-too-large');
+    await carol.page.click('#compose-cancel');
+    // The server's own check, for a client that does not look first (the page's fetch, its token).
+    const answer = await carol.page.evaluate(async () => {
+      const session = (await (await fetch('/api/session')).json()) as { csrf: string };
+      const form = new FormData();
+      form.append('to', 'bob@beta.test');
+      form.append('attachments', new Blob([new Uint8Array(30 * 1024 * 1024)]), 'big.bin');
+      const response = await fetch('/api/send', { method: 'POST', headers: { 'X-CSRF-Token': session.csrf }, body: form });
+      return { status: response.status, body: (await response.json()) as { error: string } };
+    });
+    assert.deepEqual(answer, { status: 413, body: { error: 'The attachments are too large: at most 20 MB together.' } });
+    await carol.context.close();
+    assert.deepEqual(carol.problems.filter((line) => !/status of 413\b/u.test(line)), []);
+  });
+
   it('refuses a POST without the CSRF token with 403', async () => {
     const before = (await (await bob.page.request.get(`${muaUrl}/api/messages?folder=INBOX`)).json()) as { total: number };
     const response = await bob.page.request.post(`${muaUrl}/api/message/delete`, { data: { folder: 'INBOX', uid: 1 } });

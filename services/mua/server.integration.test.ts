@@ -1,11 +1,31 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createLogger } from '../../shared/log.ts';
 import type { LabResolver } from './discovery.ts';
 import { SubmitRefused } from './gateway.ts';
 import { startMua, type MuaHandle } from './server.ts';
 import { MAX_FAILURES_PER_ACCOUNT } from './rate-limit.ts';
+import { MAX_FORM_BYTES } from './routes/multipart.ts';
 import { FakeGateway, FakeSubmitter } from './test/fakes.ts';
+
+const run = promisify(execFile);
+const MIB = 1024 * 1024;
+
+/** curl -F to /api/send as `browser`'s session: `{ status, body }` as curl printed them. */
+async function curlSend(browser: Browser, args: string[]): Promise<{ status: number; body: string }> {
+  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const { stdout } = await run('curl', [
+    '-sS', '-o', '-', '-w', '\n%{http_code}', '-H', `cookie: ${cookie}`, '-H', `x-csrf-token: ${browser.csrf}`,
+    '-F', 'to=bob@beta.test', '-F', 'subject=big', ...args, `${browser.base}/api/send`,
+  ], { maxBuffer: MIB });
+  const cut = stdout.lastIndexOf('\n');
+  return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
+}
 
 const resolver: LabResolver = {
   async resolveSrv(name) {
@@ -160,6 +180,67 @@ describe('MUA HTTP API with fake mail servers', () => {
     assert.doesNotMatch(raw, /^bcc:/imu);
     assert.match(raw, /filename=data\.csv/u);
     assert.equal(gateway.stores.get('alice@alpha.test')?.folders.get('Sent')?.at(-1)?.raw.toString(), raw);
+  });
+
+  it('refuses attachments over the limit with 413 and a sentence, before or while reading them (issue 19, Medium 8)', async () => {
+    const browser = new Browser(base);
+    await browser.login('alice@alpha.test');
+    const dir = await mkdtemp(join(tmpdir(), 'mua-upload-'));
+    try {
+      const big = join(dir, 'big.bin');
+      await writeFile(big, '');
+      await truncate(big, 25 * MIB);
+      const before = submitter.sent.length;
+      // Declared Content-Length over the limit: refused before the body is read.
+      const declared = await curlSend(browser, ['-F', `attachments=@${big}`]);
+      assert.equal(declared.status, 413, declared.body);
+      assert.match((JSON.parse(declared.body) as { error: string }).error, /^The attachments are too large: at most 20 MB together\.$/u);
+      // Chunked, so no length is known: cut off where the body crosses the limit.
+      const chunked = await curlSend(browser, ['-H', 'transfer-encoding: chunked', '-F', `attachments=@${big}`]);
+      assert.equal(chunked.status, 413, chunked.body);
+      assert.match(chunked.body, /too large/u);
+      // Two files under the per-file size but over it together.
+      const half = join(dir, 'half.bin');
+      await writeFile(half, '');
+      await truncate(half, 12 * MIB);
+      const together = await curlSend(browser, ['-H', 'transfer-encoding: chunked', '-F', `attachments=@${half}`, '-F', `attachments=@${half};filename=again.bin`]);
+      assert.equal(together.status, 413, together.body);
+      assert.equal(submitter.sent.length, before, 'nothing was sent');
+      // The session still works after the refused uploads.
+      const small = await curlSend(browser, ['-F', 'text=hi']);
+      assert.equal(small.status, 200, small.body);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops reading an endless upload near the limit instead of buffering it', async () => {
+    const browser = new Browser(base);
+    await browser.login('alice@alpha.test');
+    const boundary = 'endless';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="zero.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    const chunk = Buffer.alloc(256 * 1024);
+    let pulled = 0;
+    let headSent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = headSent ? chunk : head;
+        headSent = true;
+        pulled += next.length;
+        // 1 GiB if nobody stops reading.
+        if (pulled > 1024 * MIB) controller.close();
+        else controller.enqueue(new Uint8Array(next));
+      },
+    }, { highWaterMark: 0 });
+    const outcome = await browser
+      .request('/api/send', { method: 'POST', body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, duplex: 'half' } as RequestInit)
+      .then(async (response) => ({ status: response.status, text: await response.text() }), (error: unknown) => ({ status: 0, text: String(error) }));
+    // Either the 413 arrives, or the connection is closed under the upload (the client's choice): never a 200.
+    if (outcome.status !== 0) {
+      assert.equal(outcome.status, 413, outcome.text);
+      assert.match(outcome.text, /too large/u);
+    }
+    assert.ok(pulled < MAX_FORM_BYTES + 16 * MIB, `the server read ${Math.round(pulled / MIB)} MiB of a 1 GiB upload`);
   });
 
   it('lists and downloads attachments, and forwards them with the message', async () => {

@@ -83,6 +83,8 @@ export function createMuaApp(ctx: MuaContext): express.Express {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     void _next;
     if (error instanceof UserError) {
+      // A refused upload is not read to its end: close the connection after the answer.
+      if (!req.complete) res.set('Connection', 'close');
       res.status(error.status).json({ error: error.message, ...(error.code !== undefined ? { code: error.code } : {}) });
       return;
     }

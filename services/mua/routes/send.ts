@@ -15,6 +15,8 @@ const MAX_SUBJECT_LENGTH = 998;
 const MAX_RECIPIENTS = 100;
 /** The lab zones name the web mail host `mail.<domain>`; the MUA greets as that. */
 const WEBMAIL_HOST = 'mail';
+/** Each send holds its form (up to MAX_FORM_BYTES) and the built message in memory. */
+export const MAX_CONCURRENT_SENDS = 4;
 
 function addressField(fields: Map<string, string>, name: string, label: string) {
   const result = parseAddressField(fields.get(name) ?? '');
@@ -31,8 +33,22 @@ export function refusalText(error: SubmitRefused): string {
 export function sendRoutes(ctx: MuaContext): Router {
   const router = Router();
   router.use(requireSession(ctx));
+  let sending = 0;
 
   router.post('/send', async (req: Request, res: Response) => {
+    if (sending >= MAX_CONCURRENT_SENDS) {
+      res.set('Retry-After', '5');
+      throw new UserError(503, 'The web mail is busy sending other messages. Try again in a few seconds.');
+    }
+    sending += 1;
+    try {
+      await send(req, res);
+    } finally {
+      sending -= 1;
+    }
+  });
+
+  async function send(req: Request, res: Response): Promise<void> {
     const session = currentSession(res);
     const form = await readComposeForm(req);
     const to = addressField(form.fields, 'to', 'To');
@@ -95,7 +111,7 @@ export function sendRoutes(ctx: MuaContext): Router {
       }
     }
     res.json({ ok: true, messageId, savedTo: savedTo ?? null });
-  });
+  }
 
   return router;
 }

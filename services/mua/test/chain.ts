@@ -45,7 +45,8 @@ function privateOnly(agent: AgentPlan): Record<string, string> {
 
 export async function startChain(): Promise<Chain> {
   const stateDir = await mkdtemp(join(tmpdir(), 'mxlab-mua-chain-'));
-  const net = `127.${randomInt(100, 200)}`;
+  // MXLAB_TEST_NET pins the loopback net (`127.X`) when several people share a machine.
+  const net = process.env.MXLAB_TEST_NET ?? `127.${randomInt(100, 200)}`;
   const plan = labPlan({ root, stateDir, env: { MXLAB_LOOPBACK_NET: net } });
   const closers: (() => Promise<void>)[] = [];
   // The lab DNS maps A records to the loopback net named in the process environment.

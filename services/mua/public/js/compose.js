@@ -3,6 +3,9 @@ import { get, postForm } from './api.js';
 import { $, formatSize, h, replace, toast } from './dom.js';
 import { icon } from './icons.js';
 
+// The server's limit (routes/multipart.ts MAX_UPLOAD_BYTES), checked here before uploading.
+const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+
 let context = {};
 let afterSend = () => {};
 
@@ -65,6 +68,11 @@ async function send(event) {
   if (!$('#compose-to').value.trim() && !$('#compose-cc').value.trim() && !$('#compose-bcc').value.trim()) {
     showError('Add at least one recipient.');
     $('#compose-to').focus();
+    return;
+  }
+  const size = [...$('#compose-files').files].reduce((sum, file) => sum + file.size, 0);
+  if (size > MAX_UPLOAD_BYTES) {
+    showError(`The attachments are too large: at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB together.`);
     return;
   }
   button.disabled = true;
