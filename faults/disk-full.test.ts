@@ -20,7 +20,8 @@ describe('fault suite: the mail volume full', () => {
 
   before(async () => {
     if (process.getuid?.() !== 0) throw new Error('this scenario mounts a tmpfs: run it as root (CI does)');
-    lab = await startLabProcess({ loopbackNet: '127.96' });
+    // keepState: the state folder holds the mount point, removed only once it is unmounted.
+    lab = await startLabProcess({ loopbackNet: '127.96', keepState: true });
     volume = join(lab.stateDir, 'mail');
     await mkdir(volume, { recursive: true });
     const mounted = await runProcess('mount', ['-t', 'tmpfs', '-o', `size=${VOLUME_BYTES}`, 'mxlab-faults-mail', volume]);
@@ -29,6 +30,7 @@ describe('fault suite: the mail volume full', () => {
   after(async () => {
     await lab?.stop();
     if (volume) await runProcess('umount', ['-l', volume]);
+    if (lab) await rm(lab.stateDir, { recursive: true, force: true });
   });
 
   it('defers while the volume is full, leaves nothing half-written, and delivers each message once when room returns', async () => {
