@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { hostPortField, listenListField, logLevelField, loadConfig, parseHostPort, type HostPort } from '../../shared/config.ts';
 import { normalizeDomain } from '../../shared/address.ts';
+import { clientListField, type ClientList } from '../../shared/client-list.ts';
 
 export interface FallbackServers {
   imap?: HostPort;
@@ -52,6 +53,8 @@ export const muaConfigSchema = z.object({
   /** Empty (compose's `MUA_SESSION_SECRET:`) means unset: a random key per start. */
   MUA_SESSION_SECRET: z.union([z.literal(''), z.string().min(16, 'use at least 16 characters')]).optional(),
   MXLAB_TLS_DIR: z.string().min(1).default('/var/lib/mxlab/tls'),
+  /** Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (TLS in front of the MUA). */
+  MUA_TRUST_PROXY: clientListField.optional(),
 });
 
 export interface MuaConfig {
@@ -62,6 +65,8 @@ export interface MuaConfig {
   /** Key for cookie signatures and CSRF tokens. */
   sessionSecret: string;
   tlsDir: string;
+  /** A TLS-terminating proxy in front: cookies become `Secure` when it says https. */
+  trustProxy?: ClientList;
 }
 
 export function loadMuaConfig(env: NodeJS.ProcessEnv = process.env): MuaConfig {
@@ -73,5 +78,6 @@ export function loadMuaConfig(env: NodeJS.ProcessEnv = process.env): MuaConfig {
     fallback: raw.MUA_FALLBACK,
     sessionSecret: raw.MUA_SESSION_SECRET || randomBytes(32).toString('base64url'),
     tlsDir: raw.MXLAB_TLS_DIR,
+    ...(raw.MUA_TRUST_PROXY ? { trustProxy: raw.MUA_TRUST_PROXY } : {}),
   };
 }

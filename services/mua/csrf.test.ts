@@ -30,6 +30,13 @@ describe('session cookies and CSRF tokens', () => {
     assert.match(header, /SameSite=Strict/u);
     assert.equal(readCookies('a=1; mua_session=abc.def').get('mua_session'), 'abc.def');
   });
+
+  it('ignores a cookie it cannot decode and keeps the others (RFC 6265 §5.2)', () => {
+    const cookies = readCookies('mua_session=%E0%A4%A; other=%; mua_pre=x.y');
+    assert.equal(cookies.get('mua_session'), undefined);
+    assert.equal(cookies.get('other'), undefined);
+    assert.equal(cookies.get('mua_pre'), 'x.y');
+  });
 });
 
 describe('login rate limit', () => {

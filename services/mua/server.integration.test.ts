@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createLogger } from '../../shared/log.ts';
 import type { LabResolver } from './discovery.ts';
 import { SubmitRefused } from './gateway.ts';
+import { loadMuaConfig } from './config.ts';
 import { startMua, type MuaHandle } from './server.ts';
 import { MAX_FAILURES_PER_ACCOUNT } from './rate-limit.ts';
 import { MAX_FORM_BYTES } from './routes/multipart.ts';
@@ -243,6 +244,33 @@ describe('MUA HTTP API with fake mail servers', () => {
     assert.ok(pulled < MAX_FORM_BYTES + 16 * MIB, `the server read ${Math.round(pulled / MIB)} MiB of a 1 GiB upload`);
   });
 
+  it('answers a malformed cookie as no cookie, never 500', async () => {
+    for (const cookie of ['mua_session=%E0%A4%A', 'mua_pre=%', 'mua_session=%ZZ; mua_pre=%E0%A4%A', '=%; ;;', 'mua_session']) {
+      const session = await fetch(`${base}/api/session`, { headers: { cookie } });
+      assert.equal(session.status, 200, cookie);
+      assert.equal(((await session.json()) as { loggedIn: boolean }).loggedIn, false);
+      const folders = await fetch(`${base}/api/folders`, { headers: { cookie } });
+      assert.equal(folders.status, 401, cookie);
+      const login = await fetch(`${base}/api/login`, {
+        method: 'POST', headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': 'x' }, body: JSON.stringify({ address: 'alice@alpha.test', password: 'secret' }),
+      });
+      assert.equal(login.status, 403, cookie);
+    }
+    // A good session cookie beside a broken one still counts.
+    const browser = new Browser(base);
+    await browser.login('alice@alpha.test');
+    const good = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const folders = await fetch(`${base}/api/folders`, { headers: { cookie: `broken=%E0%A4%A; ${good}` } });
+    assert.equal(folders.status, 200);
+  });
+
+  it('sets no Secure cookie over plain HTTP, not even when an untrusted client claims https', async () => {
+    const plain = await fetch(`${base}/api/session`);
+    assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /Secure/u);
+    const claimed = await fetch(`${base}/api/session`, { headers: { 'x-forwarded-proto': 'https' } });
+    assert.doesNotMatch(claimed.headers.get('set-cookie') ?? '', /Secure/u);
+  });
+
   it('lists and downloads attachments, and forwards them with the message', async () => {
     const browser = new Browser(base);
     await browser.login('dave@beta.test');
@@ -363,3 +391,31 @@ function inlineImageMessage(image: Buffer, references: number): string {
     (image.toString('base64').match(/.{1,76}/gu) ?? []).join('\r\n'), '--r--', '',
   ].join('\r\n');
 }
+
+describe('MUA behind a TLS proxy (MUA_TRUST_PROXY)', () => {
+  let mua: MuaHandle;
+  let base: string;
+  const gateway = new FakeGateway();
+
+  before(async () => {
+    const config = loadMuaConfig({ MUA_LISTEN: '127.0.0.1:0', MUA_SESSION_SECRET: 'y'.repeat(32), MXLAB_TLS_DIR: '/nonexistent', MUA_TRUST_PROXY: '127.0.0.1' });
+    mua = await startMua(config, { resolver, gateway, submitter: new FakeSubmitter(), log: createLogger('mua', 'silent') });
+    base = `http://127.0.0.1:${mua.http[0]?.port}`;
+  });
+  after(() => mua.close());
+
+  it('marks every cookie Secure when the proxy says the page came over https', async () => {
+    const pre = await fetch(`${base}/api/session`, { headers: { 'x-forwarded-proto': 'https' } });
+    assert.match(pre.headers.get('set-cookie') ?? '', /^mua_pre=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/u);
+    const browser = new Browser(base);
+    const login = await browser.request('/api/session', { headers: { 'x-forwarded-proto': 'https' } });
+    browser.csrf = String(((await login.json()) as { csrf: string }).csrf);
+    const session = await browser.request('/api/login', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ address: 'alice@alpha.test', password: 'secret' }),
+    });
+    assert.equal(session.status, 200);
+    assert.match(session.headers.get('set-cookie') ?? '', /^mua_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/u);
+    const plain = await fetch(`${base}/api/session`);
+    assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /Secure/u, 'plain http through the same proxy');
+  });
+});

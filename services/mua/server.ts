@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
+import { parseClientList, type ClientList } from '../../shared/client-list.ts';
 import type { MuaConfig } from './config.ts';
 import { csrfGuard, Signer } from './csrf.ts';
 import { Discovery, labResolver, type LabResolver } from './discovery.ts';
@@ -36,6 +37,7 @@ export interface MuaHandle {
   close(): Promise<void>;
 }
 
+const NO_PROXY = parseClientList([]) as ClientList;
 const PUBLIC_DIR = join(import.meta.dirname, 'public');
 const JSON_LIMIT = '64kb';
 
@@ -113,9 +115,10 @@ export async function startMua(config: MuaConfig, deps: MuaDeps = {}): Promise<M
     limiter: new LoginLimiter(),
     inlineLinks: new InlineLinks(),
     log,
-    secureCookies: false,
   };
   const app = createMuaApp(ctx);
+  const proxies = config.trustProxy ?? NO_PROXY;
+  app.set('trust proxy', (address: string) => proxies.allows(address));
   let listeners;
   try {
     listeners = await listenHttp('mua', app, config.listen);

@@ -10,13 +10,9 @@ import { cookieHeader, PRELOGIN_COOKIE, readCookies, SESSION_COOKIE } from '../c
 import { DiscoveryError } from '../discovery.ts';
 import { AuthFailure } from '../gateway.ts';
 import { MAX_SESSION_MS } from '../sessions.ts';
-import { requireSession, currentSession, sessionOf, UserError, type MuaContext } from './context.ts';
+import { clientOf, currentSession, overTls, requireSession, sessionOf, UserError, type MuaContext } from './context.ts';
 
 const loginSchema = z.object({ address: z.string().max(320), password: z.string().min(1).max(1024) });
-
-function clientOf(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
 
 export function authRoutes(ctx: MuaContext): Router {
   const router = Router();
@@ -30,7 +26,7 @@ export function authRoutes(ctx: MuaContext): Router {
     let pre = ctx.signer.idFromCookie(readCookies(req.headers.cookie).get(PRELOGIN_COOKIE));
     if (!pre) {
       pre = ctx.signer.newId();
-      res.append('Set-Cookie', cookieHeader(PRELOGIN_COOKIE, ctx.signer.cookieValue(pre), undefined, ctx.secureCookies));
+      res.append('Set-Cookie', cookieHeader(PRELOGIN_COOKIE, ctx.signer.cookieValue(pre), undefined, overTls(req)));
     }
     res.json({ loggedIn: false, csrf: ctx.signer.csrfToken(pre) });
   });
@@ -80,13 +76,13 @@ export function authRoutes(ctx: MuaContext): Router {
       createdAt: now, lastSeen: now, streams: new Set(),
     });
     ctx.log.info({ session: id.slice(0, 8), user: address, imap: servers.imap, submission: servers.submission }, 'logged in');
-    res.append('Set-Cookie', cookieHeader(SESSION_COOKIE, ctx.signer.cookieValue(id), MAX_SESSION_MS / 1000, ctx.secureCookies));
+    res.append('Set-Cookie', cookieHeader(SESSION_COOKIE, ctx.signer.cookieValue(id), MAX_SESSION_MS / 1000, overTls(req)));
     res.json({ loggedIn: true, address, csrf: ctx.signer.csrfToken(id) });
   });
 
-  router.post('/logout', requireSession(ctx), async (_req: Request, res: Response) => {
+  router.post('/logout', requireSession(ctx), async (req: Request, res: Response) => {
     await ctx.sessions.end(currentSession(res).id, 'logout');
-    res.append('Set-Cookie', cookieHeader(SESSION_COOKIE, '', 0, ctx.secureCookies));
+    res.append('Set-Cookie', cookieHeader(SESSION_COOKIE, '', 0, overTls(req)));
     res.json({ loggedIn: false });
   });
 

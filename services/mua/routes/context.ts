@@ -22,8 +22,6 @@ export interface MuaContext {
   /** Tokens of open message frames, for their inline images. */
   inlineLinks: InlineLinks;
   log: Logger;
-  /** Add `Secure` to cookies (behind HTTPS). */
-  secureCookies: boolean;
 }
 
 /** An error whose message is meant for the person, with its HTTP status. */
@@ -54,6 +52,22 @@ export function requireSession(ctx: MuaContext) {
     res.locals.session = session;
     next();
   };
+}
+
+/**
+ * The browser's address: the socket's peer, or, when that peer is a trusted proxy
+ * (MUA_TRUST_PROXY), the address it forwarded (X-Forwarded-For).
+ */
+export function clientOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Cookies are `Secure` when the page came over TLS: the MUA's own socket, or a trusted
+ * proxy in front that says so (X-Forwarded-Proto: https).
+ */
+export function overTls(req: Request): boolean {
+  return req.secure;
 }
 
 export function currentSession(res: Response): Session {
