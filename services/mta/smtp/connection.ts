@@ -299,6 +299,9 @@ export class MtaSmtpServer extends SMTPServer {
   constructor(options: SMTPServerOptions, extras: MtaServerExtras) {
     super(options);
     this.extras = extras;
+    // smtp-server passes a connection's socket error in the middle of a transaction (a client
+    // that resets after MAIL FROM) on to the server's 'error' event; unheard, it ends the process.
+    this.on('error', (error: NodeJS.ErrnoException) => extras.logger.warn({ err: error, client: (error as { remoteAddress?: string }).remoteAddress }, `client connection error: ${error.code ?? error.message}`));
   }
 
   /** Same as SMTPServer.connect, with our connection class. */

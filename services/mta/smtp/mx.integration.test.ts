@@ -253,6 +253,22 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
       await backup.close();
     }
   });
+  it('outlives a client that resets its connection in the middle of a transaction, in plain text and under TLS', async () => {
+    const plain = await mxSession(port);
+    plain.reset();
+    const tls = await RawSmtp.connect(port);
+    assert.equal((await tls.read()).code, 220);
+    assert.equal((await tls.command('EHLO sender.example')).code, 250);
+    assert.equal((await tls.startTls(await readLabCa(lab.tlsDir))).code, 220);
+    assert.equal((await tls.command('EHLO sender.example')).code, 250);
+    assert.equal((await tls.command('MAIL FROM:<someone@example.org>')).code, 250);
+    assert.equal((await tls.command('RCPT TO:<alice@alpha.test>')).code, 250);
+    tls.reset();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = await mxSession(port);
+    assert.equal((await next.command('QUIT')).code, 221);
+    next.close();
+  });
 });
 
 describe('MX pregreet test: a passed address is greeted at once, a new one waits', () => {

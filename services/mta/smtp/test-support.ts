@@ -76,12 +76,15 @@ const REPLY_TIMEOUT_MS = 10_000;
 /** A scripted SMTP client over a raw socket: one reply per read, multi-line replies joined. */
 export class RawSmtp {
   private socket: Socket | TLSSocket;
+  /** The TCP socket under any TLS layered on it (STARTTLS). */
+  private readonly tcp: Socket;
   private buffer = '';
   private waiters: (() => void)[] = [];
   closed = false;
 
   private constructor(socket: Socket | TLSSocket) {
     this.socket = socket;
+    this.tcp = socket;
     this.attach(socket);
   }
 
@@ -187,6 +190,11 @@ export class RawSmtp {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /** Ends the connection with a TCP reset (RST), as a client that crashed or was killed. */
+  reset(): void {
+    this.tcp.resetAndDestroy();
   }
 }
 
