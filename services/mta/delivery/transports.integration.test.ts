@@ -36,6 +36,9 @@ function byRecipient(outcomes: RecipientOutcome[]): Record<string, string> {
   return Object.fromEntries(outcomes.map((o) => [o.recipient, `${o.kind} ${o.reply.slice(0, 3)}`]));
 }
 
+/** The planner's `random` that keeps the DNS order (equal MX preferences, an exchange's addresses). */
+const keepOrder = () => 0.99;
+
 /** beta.test with mx1 (two addresses) at 10 and mx2 at 20; ports by exchange and address. */
 function betaZone(ports: Record<string, number>) {
   const resolver = scriptedResolver({
@@ -65,7 +68,7 @@ describe('delivery transports against fake peers', () => {
     const tempfail = track(await startFakePeer({ mail: () => [451, '4.3.0 try later'] }));
     const ports = { 'mx1.beta.test 127.0.0.1': await closedPort(), 'mx1.beta.test 127.0.0.2': garbage.port, 'mx2.beta.test 127.0.0.1': tempfail.port };
     const { resolver, portFor } = betaZone(ports);
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: ['mx.alpha.test'], outboundPort: 25, portFor });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: ['mx.alpha.test'], outboundPort: 25, portFor });
     const outcomes = await transport.deliver(job(['bob@beta.test']));
     assert.deepEqual(byRecipient(outcomes), { 'bob@beta.test': 'temporary 451' });
     assert.equal(garbage.connections, 1);
@@ -83,7 +86,7 @@ describe('delivery transports against fake peers', () => {
     const primary = track(await startFakePeer({ rcpt: (a) => (a === 'nobody@beta.test' ? [550, '5.1.1 no such user'] : undefined) }));
     const backup = track(await startFakePeer());
     const { resolver, portFor } = betaZone({ 'mx1.beta.test 127.0.0.1': primary.port, 'mx1.beta.test 127.0.0.2': backup.port, 'mx2.beta.test 127.0.0.1': backup.port });
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: 25, portFor });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: [], outboundPort: 25, portFor });
     const outcomes = await transport.deliver(job(['nobody@beta.test', 'bob@beta.test']));
     assert.deepEqual(byRecipient(outcomes), { 'nobody@beta.test': 'permanent 550', 'bob@beta.test': 'delivered 250' });
     assert.equal(backup.connections, 0);
@@ -95,7 +98,7 @@ describe('delivery transports against fake peers', () => {
     const backup = track(await startFakePeer());
     const down = await closedPort('127.0.0.2');
     const { resolver, portFor } = betaZone({ 'mx1.beta.test 127.0.0.1': primary.port, 'mx1.beta.test 127.0.0.2': down, 'mx2.beta.test 127.0.0.1': backup.port });
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: 25, portFor });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: [], outboundPort: 25, portFor });
     const outcomes = await transport.deliver(job(['bob@beta.test', 'carol@beta.test']));
     assert.deepEqual(byRecipient(outcomes), { 'bob@beta.test': 'delivered 250', 'carol@beta.test': 'delivered 250' });
     assert.deepEqual(backup.received.map((m) => m.rcptTo), [['carol@beta.test']]);
@@ -105,7 +108,7 @@ describe('delivery transports against fake peers', () => {
     const rejecting = track(await startFakePeer({ data: () => [554, '5.7.1 message refused'] }));
     const greeting554 = track(await startRawPeer((socket) => socket.end('554 5.3.2 no service here\r\n'), '127.0.0.2'));
     const { resolver, portFor } = betaZone({ 'mx1.beta.test 127.0.0.1': rejecting.port, 'mx1.beta.test 127.0.0.2': greeting554.port, 'mx2.beta.test 127.0.0.1': greeting554.port });
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: 25, portFor });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: [], outboundPort: 25, portFor });
     assert.deepEqual(byRecipient(await transport.deliver(job(['bob@beta.test', 'carol@beta.test']))), {
       'bob@beta.test': 'permanent 554',
       'carol@beta.test': 'permanent 554',
@@ -132,7 +135,7 @@ describe('delivery transports against fake peers', () => {
       });
     }));
     const resolver = scriptedResolver({ mx: { 'beta.test': [{ exchange: 'mx1.beta.test', priority: 10 }] }, a: { 'mx1.beta.test': ['127.0.0.1'] } });
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: small.port });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: [], outboundPort: small.port });
     const [outcome] = await transport.deliver(job(['bob@beta.test']));
     assert.equal(outcome?.kind, 'permanent');
     assert.equal(outcome?.enhanced, '5.3.4');
@@ -150,7 +153,7 @@ describe('delivery transports against fake peers', () => {
 
   it('bounces at once on a null MX without connecting anywhere', async () => {
     const resolver = scriptedResolver({ mx: { 'beta.test': [{ exchange: '', priority: 0 }] } });
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: 1 });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: [], outboundPort: 1 });
     const [outcome] = await transport.deliver(job(['bob@beta.test']));
     assert.equal(outcome?.kind, 'permanent');
     assert.equal(outcome?.enhanced, '5.1.10');
@@ -159,7 +162,7 @@ describe('delivery transports against fake peers', () => {
   it('reuses one connection for messages to the same destination', async () => {
     const peer = track(await startFakePeer());
     const resolver = scriptedResolver({ mx: { 'beta.test': [{ exchange: 'mx1.beta.test', priority: 10 }] }, a: { 'mx1.beta.test': ['127.0.0.1'] } });
-    const transport = mxTransport({ client: tracked(client()), resolver, ownHostnames: [], outboundPort: peer.port });
+    const transport = mxTransport({ client: tracked(client()), resolver, random: keepOrder, ownHostnames: [], outboundPort: peer.port });
     for (let i = 0; i < 3; i += 1) assert.equal((await transport.deliver(job(['bob@beta.test'])))[0]?.kind, 'delivered');
     assert.equal(peer.received.length, 3);
     assert.equal(peer.connections, 1);

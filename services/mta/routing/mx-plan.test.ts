@@ -46,8 +46,25 @@ describe('MX planner', () => {
       a: { 'mx1.beta.test': ['127.0.0.21', '127.0.0.22'], 'mx2.beta.test': ['127.0.0.31'] },
       aaaa: { 'mx1.beta.test': ['::1'], 'mx2.beta.test': ['::2'] },
     });
-    const plan = await planRoute('beta.test', resolver, own);
+    const plan = await planRoute('beta.test', resolver, { ...own, random: () => 0.99 });
     assert.deepEqual(addresses(plan), ['127.0.0.21', '127.0.0.22', '::1', '127.0.0.31', '::2']);
+  });
+
+  it('tries the addresses of an exchange in random order, IPv4 before IPv6, so a cluster shares the load', async () => {
+    const resolver = cachingResolver(scriptedResolver({
+      mx: { 'gamma.test': [{ exchange: 'mx1.gamma.test', priority: 10 }] },
+      a: { 'mx1.gamma.test': ['127.0.0.30', '127.0.0.31'] },
+      aaaa: { 'mx1.gamma.test': ['::30'] },
+    }));
+    assert.deepEqual(addresses(await planRoute('gamma.test', resolver, { ...own, random: () => 0 })), ['127.0.0.31', '127.0.0.30', '::30']);
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 200; i += 1) {
+      const [first] = addresses(await planRoute('gamma.test', resolver, own));
+      firsts.set(first ?? '', (firsts.get(first ?? '') ?? 0) + 1);
+    }
+    // The answer comes from the cache (one order for its whole TTL); the planner shuffles it each time.
+    assert.deepEqual([...firsts.keys()].sort(), ['127.0.0.30', '127.0.0.31']);
+    for (const count of firsts.values()) assert.ok(count >= 60 && count <= 140, `first address ${count} of 200 times`);
   });
 
   it('uses the domain itself as implicit MX when it has no MX record', async () => {

@@ -10,8 +10,10 @@
  * - a null MX (`0 .`, RFC 7505 §3) → permanent `556 5.1.10`;
  * - if this MTA is one of the exchanges, only exchanges with a strictly lower preference
  *   value are kept (§5.1 loop prevention); none left → configuration error `5.4.6`;
- * - each exchange's A and AAAA addresses, in that order; every address of an exchange
- *   comes before the next exchange;
+ * - each exchange's A and AAAA addresses, in that order, each family in random order (as
+ *   Postfix's smtp_randomize_addresses: the DNS cache keeps one order for a whole TTL, so
+ *   without it every message would go to the same address of a cluster); every address of
+ *   an exchange comes before the next exchange;
  * - NXDOMAIN → permanent; SERVFAIL, timeout, refused → temporary.
  */
 import type { Logger } from '../../../shared/log.ts';
@@ -59,6 +61,16 @@ function normalizeName(name: string): string {
   return name.trim().toLowerCase().replace(/\.$/u, '');
 }
 
+/** Fisher–Yates: a new array in random order. */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
 /** Fisher–Yates within each run of equal preference, after a stable sort by preference. */
 export function orderByPreference(records: MxAnswer[], random: () => number): MxAnswer[] {
   const sorted = [...records].sort((a, b) => a.priority - b.priority);
@@ -95,11 +107,13 @@ async function lookup<T>(type: string, name: string, query: () => Promise<T>, lo
 async function addressesOf(
   name: string,
   resolver: MxResolver,
+  random: () => number,
   logger?: Logger,
 ): Promise<{ addresses: string[]; temporary: boolean }> {
   const v4 = await lookup<AddressAnswer[]>('A', name, () => resolver.resolve4(name, { ttl: true }), logger);
   const v6 = await lookup<AddressAnswer[]>('AAAA', name, () => resolver.resolve6(name, { ttl: true }), logger);
-  const addresses = [...(v4.ok ? v4.answer : []), ...(v6.ok ? v6.answer : [])].map((record) => record.address);
+  const family = (found: Lookup<AddressAnswer[]>) => shuffled(found.ok ? found.answer : [], random);
+  const addresses = [...family(v4), ...family(v6)].map((record) => record.address);
   const temporary = (!v4.ok && v4.kind === 'temporary') || (!v6.ok && v6.kind === 'temporary');
   return { addresses: [...new Set(addresses)], temporary };
 }
@@ -145,7 +159,7 @@ export async function planRoute(domainInput: string, resolver: MxResolver, optio
   const exchanges: PlannedExchange[] = [];
   let temporary = false;
   for (const candidate of candidates) {
-    const found = await addressesOf(candidate.exchange, resolver, logger);
+    const found = await addressesOf(candidate.exchange, resolver, random, logger);
     temporary ||= found.temporary;
     if (found.addresses.length > 0) exchanges.push({ ...candidate, addresses: found.addresses });
   }
