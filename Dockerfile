@@ -36,6 +36,10 @@ COPY --from=build /app /app
 # Volume mount points owned by `node`: a fresh named volume takes this ownership.
 RUN mkdir -p /var/lib/mxlab/users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab /var/cache/mxlab-compile \
  && chown node:node /var/lib/mxlab/users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab /var/cache/mxlab-compile
+# The certs service's volumes (the CA's, one per TLS server, the clients'), from the one list in scripts/lab-certs.ts.
+RUN node scripts/lab-certs.ts mount-points > /tmp/mount-points \
+ && xargs mkdir -p < /tmp/mount-points && xargs chown node:node < /tmp/mount-points && rm /tmp/mount-points \
+ && chmod 700 /var/lib/mxlab/ca
 USER node
 # Node keeps one compile cache per uid and per set of V8 flags: filled as `node`, with each
 # agent's own flags (a container run as another user just starts without it).

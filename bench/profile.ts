@@ -19,6 +19,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../shared/testing/ports.ts';
+import { issueLabCertificates, planCertificates, stateLayout } from '../scripts/lab-certs.ts';
 import { labPlan, type AgentPlan } from '../scripts/lab-plan.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, type HostEndpoint } from '../shared/lab.ts';
 import { hotSpots, readProfile } from './lib/cpuprofile.ts';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   const wanted = new Set(options.only.flatMap((scenario) => NEEDS[scenario] ?? []));
   const children = new Map<string, ChildProcess>();
   await mkdir(join(stateDir, 'logs'), { recursive: true });
+  await issueLabCertificates(stateLayout(stateDir), planCertificates(plan));
   try {
     for (const name of START_ORDER.filter((item) => wanted.has(item))) {
       const planned = plan.find((item) => item.name === name)!;

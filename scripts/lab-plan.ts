@@ -94,7 +94,6 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     NODE_COMPILE_CACHE: compileCacheDir(options.root),
     MXLAB_LOOPBACK_NET: net,
     MXLAB_USERS_DIR: join(options.stateDir, 'users'),
-    MXLAB_TLS_DIR: join(options.stateDir, 'tls'),
     MXLAB_MAIL_ROOT: join(options.stateDir, 'mail'),
     ...(env.MXLAB_PASSWORD ? { MXLAB_PASSWORD: env.MXLAB_PASSWORD } : {}),
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
@@ -115,6 +114,8 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       ...common,
       MTA_NAME: name,
       MTA_HOSTNAME: hostname,
+      // Its own certificate only (scripts/lab-certs.ts issues them before any agent starts).
+      MXLAB_TLS_DIR: join(options.stateDir, 'tls', name),
       MTA_QUEUE_DIR: join(options.stateDir, 'queue', name),
       MTA_DNS_SERVER: dns,
       MTA_OUTBOUND_PORT: String(SERVICE_PORTS.smtp),
@@ -147,6 +148,7 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     env: {
       ...common,
       MRA_NAME: name,
+      MXLAB_TLS_DIR: join(options.stateDir, 'tls', name),
       MRA_HOSTNAME: `imap.${domains[0]}`,
       MRA_TLS_NAMES: `pop.${domains[0]},localhost,127.0.0.1,${at(name)}`,
       MRA_DOMAINS: domains.join(','),
@@ -261,7 +263,8 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       name: 'mua',
       entry: 'services/mua/main.ts',
       ready: { host: '127.0.0.1', port: hostPort('mua', env) },
-      env: { ...common, MUA_LISTEN: `${pub('mua')},${at('mua')}:${SERVICE_PORTS.mua}`, MUA_DNS_SERVER: dns },
+      // The lab CA's certificate only, to trust the servers with.
+      env: { ...common, MXLAB_TLS_DIR: join(options.stateDir, 'tls'), MUA_LISTEN: `${pub('mua')},${at('mua')}:${SERVICE_PORTS.mua}`, MUA_DNS_SERVER: dns },
     },
   ];
   const profiles = labProfiles(env);

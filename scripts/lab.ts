@@ -22,6 +22,7 @@ import { replaceFile } from '../shared/files.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, LAB_USERS, labProfiles } from '../shared/lab.ts';
 import { ensureLabUsers } from '../shared/users.ts';
 import { warmCompileCache } from './compile-cache.ts';
+import { issueLabCertificates, planCertificates, stateLayout } from './lab-certs.ts';
 import { labPlan, publishedEndpoints, type AgentPlan } from './lab-plan.ts';
 import { nextRestartDelay } from './restart-policy.ts';
 
@@ -294,6 +295,8 @@ async function main(): Promise<void> {
   await warmCompileCache(root);
   // The lab users once, here, rather than by every agent at once on a fresh state (scrypt is slow on purpose).
   await ensureLabUsers(join(stateDir, 'users'), process.env.MXLAB_PASSWORD ?? LAB_DEFAULT_PASSWORD);
+  // Every certificate here, before any agent starts: no agent holds the CA key.
+  await issueLabCertificates(stateLayout(stateDir), planCertificates(plan));
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 

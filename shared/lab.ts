@@ -133,6 +133,27 @@ export const MTA_HOSTNAMES = {
 } as const;
 
 /**
+ * The names on each TLS server's certificate (the MTAs', the MRAs'), as compose.yaml's
+ * `MTA_HOSTNAME`/`MTA_TLS_NAMES` and `MRA_HOSTNAME`/`MRA_TLS_NAMES` give them. The issuer
+ * (scripts/lab-certs.ts) adds the agent's address; `npm start` adds localhost, 127.0.0.1
+ * and the loopback address.
+ */
+export const AGENT_TLS_NAMES = {
+  'alpha-mta': ['mx.alpha.test', 'smtp.alpha.test'],
+  'beta-mx1': ['mx1.beta.test', 'smtp.beta.test'],
+  'beta-mx2': ['mx2.beta.test'],
+  'gamma-mx1a': ['mx1.gamma.test'],
+  'gamma-mx1b': ['mx1.gamma.test'],
+  'gamma-mx2': ['mx2.gamma.test'],
+  'gamma-mx3': ['mx3.gamma.test', 'direct.gamma.test'],
+  'delta-mx': ['mx.delta.test'],
+  'alpha-mra': ['imap.alpha.test', 'pop.alpha.test'],
+  'beta-mra': ['imap.beta.test', 'pop.beta.test'],
+  'gamma-mra': ['imap.gamma.test', 'pop.gamma.test'],
+} as const satisfies Partial<Record<AgentName, readonly string[]>>;
+export type TlsAgent = keyof typeof AGENT_TLS_NAMES;
+
+/**
  * Ports inside the lab network. Every agent has its own address in both modes, so the
  * ports are the standard ones in both (MX and SRV records stay true); binding ports
  * below 1024 on loopback needs root or `net.ipv4.ip_unprivileged_port_start=0`.

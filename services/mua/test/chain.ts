@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadDnsConfig } from '../../dns/config.ts';
 import { startDnsServer } from '../../dns/server.ts';
+import { issueLabCertificates, planCertificates, stateLayout } from '../../../scripts/lab-certs.ts';
 import { labPlan, type AgentPlan } from '../../../scripts/lab-plan.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback } from '../../../shared/lab.ts';
@@ -60,6 +61,7 @@ export async function startChain(): Promise<Chain> {
   };
   try {
     await ensureLabUsers(join(stateDir, 'users'), 'secret');
+    await issueLabCertificates(stateLayout(stateDir), planCertificates(plan));
     const silent = createLogger('chain', 'silent');
     for (const agent of plan) {
       const env = privateOnly(agent);
