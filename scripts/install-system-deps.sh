@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the tests drive as real peers and clients: swaks and curl (SMTP, POP3),
 # dig, Chromium for the browser tests, clamd and spamd for the caller's real engines,
-# tcpdump for the lab guide's capture exercise (docs/lab/12-plaintext.md).
+# tcpdump for the lab guide's capture exercise (docs/lab/12-plaintext.md),
+# python3-dkim (dkimpy) as a DKIM verifier that is not ours.
 # Quick when they are installed already.
 set -euo pipefail
-packages=(swaks curl bind9-dnsutils chromium clamav-daemon spamassassin spamd python3 tcpdump)
+packages=(swaks curl bind9-dnsutils chromium clamav-daemon spamassassin spamd python3 tcpdump python3-dkim)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -16,6 +16,16 @@ export const scanRequestSchema = z.object({
   helo: z.string(),
   mailFrom: z.string(),
   rcptTo: z.array(z.string()).min(1),
+  /** The MTA's SPF/DKIM/DMARC/ARC results (services/mta/auth), when it checked; the spam score counts failures. */
+  auth: z
+    .object({
+      spf: z.string(),
+      helo: z.string(),
+      dkim: z.array(z.object({ domain: z.string(), selector: z.string(), result: z.string() })),
+      dmarc: z.object({ result: z.string(), policy: z.string().optional(), domain: z.string().optional() }),
+      arc: z.string(),
+    })
+    .optional(),
   /** Policy configured in the MTA: scores at or over these tag / reject. */
   policy: z.object({
     tagScore: z.number().default(5),

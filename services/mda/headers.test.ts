@@ -37,6 +37,7 @@ describe('MDA header reading', () => {
     assert.equal(isSpamFlagged(body), false);
     assert.equal(isSpamFlagged(parseFields('X-Spam-Flag: NO')), false);
     assert.equal(isSpamFlagged(parseFields('x-spam-flag:   yes')), true);
+    assert.equal(isSpamFlagged(parseFields('X-Spam-Flag: NO\r\nX-Mxlab-Quarantine: From domain beta.test fails DMARC')), true);
     assert.equal(queueIdOf(body), undefined);
   });
 

@@ -6,9 +6,12 @@
  */
 import { fieldValue, type HeaderField } from '../../shared/message/headers.ts';
 
-/** SpamAssassin's and the caller's tag: `X-Spam-Flag: YES` files the message into Junk. */
+/**
+ * SpamAssassin's and the caller's tag `X-Spam-Flag: YES`, or the MTA's DMARC quarantine
+ * note `X-Mxlab-Quarantine` (services/mta/auth/verify.ts), files the message into Junk.
+ */
 export function isSpamFlagged(fields: readonly HeaderField[]): boolean {
-  return fields.some((field) => field.key === 'x-spam-flag' && /^yes\b/iu.test(field.value));
+  return fields.some((field) => (field.key === 'x-spam-flag' && /^yes\b/iu.test(field.value)) || field.key === 'x-mxlab-quarantine');
 }
 
 export function messageIdOf(fields: readonly HeaderField[]): string | undefined {

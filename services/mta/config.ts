@@ -3,6 +3,7 @@
  * Defaults are the compose values; the delivery fields (retry schedule, timeouts) come
  * from services/mta/delivery/config.ts.
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   booleanField,
@@ -44,6 +45,9 @@ const optionalUrlField = z.string().transform((value, ctx): string | null => {
   }
   return text;
 });
+
+/** The lab's DKIM keys shipped in the repo (services/mta/auth/README.md). */
+export const LAB_DKIM_KEYS_DIR = fileURLToPath(new URL('./auth/keys', import.meta.url));
 
 export const mtaConfigSchema = z.object({
   /** Absent: info, silent under node --test (shared/log.ts). */
@@ -90,6 +94,21 @@ export const mtaConfigSchema = z.object({
   MTA_PREGREET_TTL_MS: z.coerce.number().int().min(0).default(PREGREET_TTL_MS),
   /** A fault plan file (JSON, services/mta/chaos/rules.ts) loaded at start; empty = none. */
   MTA_CHAOS_PLAN: z.string().default(''),
+
+  /** Email authentication (services/mta/auth): SPF/DKIM/DMARC/ARC checks on the MX port. */
+  MTA_AUTH_CHECKS: booleanField.prefault('true'),
+  /** RFC 8601 authserv-id; empty = MTA_HOSTNAME. */
+  MTA_AUTHSERV_ID: z.string().default(''),
+  MTA_DKIM_KEYS_DIR: z.string().min(1).default(LAB_DKIM_KEYS_DIR),
+  /** Domains whose submitted mail is signed; empty = MTA_LOCAL_DOMAINS. */
+  MTA_DKIM_DOMAINS: listField.prefault(''),
+  /** Selectors signed with, each `<MTA_DKIM_KEYS_DIR>/<domain>/<selector>.pem` that exists. */
+  MTA_DKIM_SELECTORS: listField.prefault('lab1,lab1e'),
+  /** ARC-seal what the MX port accepts, as this domain (the backup MX: beta.test); empty = no seal. */
+  MTA_ARC_SEAL_DOMAIN: z.string().default(''),
+  MTA_ARC_SELECTOR: z.string().min(1).default('lab1'),
+  /** ARC sealers (d=) whose dmarc=pass outweighs a DMARC failure here (the primary MX: beta.test). */
+  MTA_ARC_TRUSTED_SEALERS: listField.prefault(''),
 
   ...deliveryConfigFields,
 });

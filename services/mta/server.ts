@@ -11,6 +11,8 @@ import { ensureServerCertificate } from '../../shared/tls.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MtaConfig } from './config.ts';
 import { createAdminApp } from './admin/app.ts';
+import type { AuthResolver } from './auth/dns.ts';
+import { createMtaAuth } from './auth/mta-auth.ts';
 import { listenAdmin, type AdminServerHandle } from './admin/listen.ts';
 import { startDelivery, type DeliveryRunner } from './delivery/runner.ts';
 import { Spool } from './queue/spool.ts';
@@ -40,6 +42,8 @@ export interface MtaDeps {
   queue?: Queue;
   /** Default: the lab DNS at MTA_DNS_SERVER (used by delivery). */
   resolver?: MxResolver;
+  /** Default: the lab DNS at MTA_DNS_SERVER (used by the SPF/DKIM/DMARC/ARC checks). */
+  authResolver?: AuthResolver;
   logger?: Logger;
   chaos?: ChaosEngine;
   /** Default: real time, moved by `POST /queue/advance`. */
@@ -110,6 +114,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
           queued: queue.list(),
         })
       : undefined;
+  const auth = await createMtaAuth(config, logger.child({ component: 'auth' }), deps.authResolver);
   const listenerDeps: ListenerDeps = {
     name: config.MTA_NAME,
     hostname: config.MTA_HOSTNAME,
@@ -127,6 +132,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     ...(caller ? { caller } : {}),
     ...(resend ? { resend } : {}),
     nullMx: (domain) => hasNullMx(domain, dns),
+    auth,
     logger,
     ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),
   };

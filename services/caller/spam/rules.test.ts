@@ -30,6 +30,19 @@ describe('built-in spam rules', () => {
     assert.match(result.detail ?? '', /spf=pass \(alpha\.test: mx\)/);
   });
 
+  it('counts the MTA\'s DKIM and DMARC failures (DKIM_INVALID, DMARC_QUAR, DMARC_REJECT, DMARC_NONE)', async () => {
+    const auth = (dkim: string, dmarc: string, policy?: string): Partial<ScanRequest> => ({
+      auth: { spf: 'fail', helo: 'none', dkim: [{ domain: 'beta.test', selector: 'lab1', result: dkim }], dmarc: { result: dmarc, domain: 'beta.test', ...(policy ? { policy } : {}) }, arc: 'none' },
+    });
+    const passing = await hits(message('hi'), auth('pass', 'pass', 'quarantine'));
+    assert.deepEqual(passing.names.filter((name) => /^(DKIM|DMARC)_/u.test(name)), []);
+    const quarantined = await hits(message('hi'), auth('fail', 'fail', 'quarantine'));
+    assert.deepEqual(quarantined.names.filter((name) => /^(DKIM|DMARC)_/u.test(name)), ['DKIM_INVALID', 'DMARC_QUAR']);
+    assert.deepEqual((await hits(message('hi'), auth('none', 'fail', 'reject'))).names.filter((name) => name.startsWith('DMARC_')), ['DMARC_REJECT']);
+    assert.deepEqual((await hits(message('hi'), auth('none', 'fail'))).names.filter((name) => name.startsWith('DMARC_')), ['DMARC_NONE']);
+    assert.equal(quarantined.score - passing.score, 3.5);
+  });
+
   it('GTUBE: spam for certain, also in a base64 text part', async () => {
     const result = await hits(message(`x ${GTUBE} y`));
     assert.ok(result.names.includes('GTUBE'));

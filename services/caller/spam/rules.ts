@@ -131,6 +131,31 @@ export const SPAM_RULES: readonly SpamRule[] = [
     description: 'SPF: sender does not match SPF record (softfail)',
     test: async (context) => (await context.spf())?.result === 'softfail',
   },
+  // The MTA's own checks (services/mta/auth), passed in the scan request; SpamAssassin's names.
+  {
+    name: 'DKIM_INVALID',
+    score: 1.0,
+    description: 'DKIM: a signature did not verify (the message changed after signing, or a forgery)',
+    test: ({ input }) => (input.request.auth?.dkim ?? []).some((row) => row.result === 'fail'),
+  },
+  {
+    name: 'DMARC_QUAR',
+    score: 2.5,
+    description: 'DMARC: the From domain fails DMARC and asks for quarantine',
+    test: ({ input }) => input.request.auth?.dmarc.result === 'fail' && input.request.auth.dmarc.policy === 'quarantine',
+  },
+  {
+    name: 'DMARC_REJECT',
+    score: 4.0,
+    description: 'DMARC: the From domain fails DMARC and asks for rejection (let through by local policy)',
+    test: ({ input }) => input.request.auth?.dmarc.result === 'fail' && input.request.auth.dmarc.policy === 'reject',
+  },
+  {
+    name: 'DMARC_NONE',
+    score: 1.0,
+    description: 'DMARC: the From domain fails DMARC (policy none)',
+    test: ({ input }) => input.request.auth?.dmarc.result === 'fail' && (input.request.auth.dmarc.policy ?? 'none') === 'none',
+  },
   {
     name: 'SPF_PASS',
     score: 0,

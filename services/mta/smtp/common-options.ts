@@ -7,6 +7,7 @@ import type { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { Logger } from '../../../shared/log.ts';
 import type { TlsFiles } from '../../../shared/tls.ts';
+import type { MtaAuth } from '../auth/mta-auth.ts';
 import type { Queue } from '../queue/types.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import type { CallerSettings } from './caller-client.ts';
@@ -37,6 +38,8 @@ export interface ListenerDeps {
   penalty: AuthPenalty;
   connections: ConnectionCounter;
   caller?: CallerSettings;
+  /** DKIM signing (submission) and SPF/DKIM/DMARC/ARC checks (MX). */
+  auth?: MtaAuth;
   logger: Logger;
   /** Overrides MAX_MESSAGE_BYTES (tests). */
   maxMessageBytes?: number;

@@ -12,6 +12,8 @@ import { parseAddress } from '../../../shared/address.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { buildReceived } from '../../../shared/received.ts';
 import type { Account } from '../../../shared/users.ts';
+import type { MtaAuth } from '../auth/mta-auth.ts';
+import type { AuthSummary } from '../auth/verify.ts';
 import { newQueueId, type Queue } from '../queue/types.ts';
 import { decide, requestScan, type CallerSettings } from './caller-client.ts';
 import { chaosDecision, clientAddress, type ChaosEngine } from './chaos.ts';
@@ -19,7 +21,7 @@ import { withoutVerdictFields } from '../../../shared/verdict-fields.ts';
 import { foreignAuthor } from './author.ts';
 import { DataScanner } from './data-scanner.ts';
 import { completeSubmittedMessage, headerValue, prependHeaders } from './message.ts';
-import { replyError, SmtpReplyError } from './replies.ts';
+import { REPLIES, replyError, SmtpReplyError } from './replies.ts';
 import { queuedReply, resendKeys, type ResendGuard } from './resend.ts';
 import type { ListenerKind } from './session.ts';
 
@@ -33,6 +35,7 @@ export interface DataContext {
   chaos: ChaosEngine;
   /** Set on the MX listener when MTA_CALLER_URL is configured. */
   caller?: CallerSettings;
+  auth?: MtaAuth;
   logger: Logger;
   maxMessageBytes?: number;
   /** Set on the MX listener when MTA_PEER_ADDRESSES names the lab's MTAs. */
@@ -120,6 +123,26 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
   const messageId = headerValue(message, 'Message-ID');
   const qlog = log.child({ queueId, messageId });
 
+  // Signed before queueing, so the queue file holds what goes out (issue 13 item 2).
+  if (ctx.kind !== 'smtp' && ctx.auth) {
+    const signed = await ctx.auth.sign(message);
+    if (signed.signed) message = signed.message;
+    qlog.info(signed.signed ? { dkim: 'signed', domain: signed.domain, selectors: signed.selectors } : { dkim: 'unsigned', why: signed.reason }, 'dkim');
+  }
+
+  // On the MX port, before the caller: SPF, DKIM, DMARC, ARC (issue 13 item 3).
+  let authHeaders: string[] = [];
+  let auth: AuthSummary | undefined;
+  if (ctx.kind === 'smtp' && ctx.auth?.verify) {
+    const verdict = await ctx.auth.verify(message, { clientAddress: session.remoteAddress, helo: session.hostNameAppearsAs || '', mailFrom });
+    qlog.info({ auth: verdict.summary, action: verdict.action, why: verdict.reason }, 'authentication');
+    if (verdict.action === 'reject') throw new SmtpReplyError({ ...REPLIES.dmarcRejected, text: `${REPLIES.dmarcRejected.text}: ${verdict.reason}` });
+    if (verdict.action === 'tempfail') throw new SmtpReplyError({ ...REPLIES.authTempfail, text: `${REPLIES.authTempfail.text}: ${verdict.reason}` });
+    message = verdict.message;
+    authHeaders = verdict.headers;
+    auth = verdict.summary;
+  }
+
   let verdictHeaders: string[] = [];
   if (ctx.kind === 'smtp' && ctx.caller) {
     const outcome = await requestScan(
@@ -132,8 +155,9 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
         mailFrom,
         rcptTo,
         policy: { tagScore: ctx.caller.tagScore, rejectScore: ctx.caller.rejectScore },
+        ...(auth ? { auth } : {}),
       },
-      message,
+      authHeaders.length > 0 ? prependHeaders(message, authHeaders) : message,
     );
     const decision = decide(outcome, ctx.caller);
     qlog.info(
@@ -159,7 +183,7 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
     ...(rcptTo.length === 1 && rcptTo[0] !== undefined ? { for: rcptTo[0] } : {}),
   });
   // No verdict field but the caller's own survives this hop (shared/verdict-fields.ts).
-  message = prependHeaders(withoutVerdictFields(message), [received, ...verdictHeaders]);
+  message = prependHeaders(withoutVerdictFields(message), [...authHeaders, received, ...verdictHeaders]);
 
   let queued: string;
   try {

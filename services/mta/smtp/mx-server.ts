@@ -41,6 +41,7 @@ export function createMxServer(deps: ListenerDeps): MtaSmtpServer {
               hostname: deps.hostname,
               queue: deps.queue,
               chaos: deps.chaos,
+              ...(deps.auth ? { auth: deps.auth } : {}),
               ...(deps.caller ? { caller: deps.caller } : {}),
               logger,
               ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),

@@ -48,6 +48,10 @@ export const REPLIES = {
   scanUnavailable: { code: 451, enhanced: '4.7.1', text: 'Message could not be scanned, try again later' },
   virusFound: { code: 554, enhanced: '5.7.1', text: 'Message refused: virus found' },
   spamRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused as spam' },
+  /** RFC 7489 §6.7: the From domain's DMARC policy is p=reject and the message fails it. */
+  dmarcRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused by DMARC policy' },
+  /** RFC 7489 §6.6.3 / RFC 7208 §2.6.6: temperror, the sender retries; RFC 3463 X.4.3 directory (DNS) failure. */
+  authTempfail: { code: 451, enhanced: '4.4.3', text: 'Sender authentication could not be checked, try again later' },
   tooManyConnections: { code: 421, enhanced: '4.7.0', text: 'Too many connections from your address, try again later' },
   /** Postfix postscreen's pregreet verdict. */
   earlyTalker: { code: 554, enhanced: '5.5.1', text: 'Protocol error: talking before the greeting' },

@@ -70,6 +70,7 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
               hostname: deps.hostname,
               queue: deps.queue,
               chaos: deps.chaos,
+              ...(deps.auth ? { auth: deps.auth } : {}),
               logger,
               ownAddresses: (account) => deps.policy.ownAddresses(account),
               ...(deps.maxMessageBytes === undefined ? {} : { maxMessageBytes: deps.maxMessageBytes }),

@@ -1,0 +1,42 @@
+/**
+ * The MTA's email authentication, built once from its config: DKIM signing of submitted
+ * mail for its own domains, and on the MX port the SPF/DKIM/DMARC/ARC checks (verify.ts)
+ * against the lab DNS, with an ARC seal where MTA_ARC_SEAL_DOMAIN is set (the backup MX).
+ */
+import type { Logger } from '../../../shared/log.ts';
+import type { MtaConfig } from '../config.ts';
+import { createAuthResolver, type AuthResolver } from './dns.ts';
+import { DkimKeyError, loadSigningKeys, type SigningKey } from './keys.ts';
+import { signMessage, type SignOutcome } from './sign.ts';
+import { verifyInbound, type AuthVerdict, type Envelope, type VerifySettings } from './verify.ts';
+
+export interface MtaAuth {
+  /** Signs a submitted message for its From domain when this MTA holds its key. */
+  sign(message: Buffer): Promise<SignOutcome>;
+  /** The MX checks; undefined when MTA_AUTH_CHECKS is off. */
+  verify?: (message: Buffer, envelope: Envelope) => Promise<AuthVerdict>;
+}
+
+export async function createMtaAuth(config: MtaConfig, logger: Logger, resolver?: AuthResolver): Promise<MtaAuth> {
+  const signingDomains = config.MTA_DKIM_DOMAINS.length > 0 ? config.MTA_DKIM_DOMAINS : config.MTA_LOCAL_DOMAINS;
+  const keys = await loadSigningKeys(config.MTA_DKIM_KEYS_DIR, signingDomains, config.MTA_DKIM_SELECTORS);
+  let seal: SigningKey | undefined;
+  if (config.MTA_ARC_SEAL_DOMAIN !== '') {
+    seal = (await loadSigningKeys(config.MTA_DKIM_KEYS_DIR, [config.MTA_ARC_SEAL_DOMAIN], [config.MTA_ARC_SELECTOR])).get(config.MTA_ARC_SEAL_DOMAIN.toLowerCase())?.[0];
+    if (!seal) throw new DkimKeyError(`MTA_ARC_SEAL_DOMAIN=${config.MTA_ARC_SEAL_DOMAIN}: no key ${config.MTA_ARC_SELECTOR}.pem in ${config.MTA_DKIM_KEYS_DIR}`);
+  }
+  logger.info(
+    { dkim: [...keys.values()].flat().map((key) => `${key.selector}._domainkey.${key.domain} ${key.algorithm}`), arcSeal: seal ? `${seal.selector}._domainkey.${seal.domain}` : null, checks: config.MTA_AUTH_CHECKS },
+    'email authentication',
+  );
+  const settings: VerifySettings = {
+    authservId: config.MTA_AUTHSERV_ID || config.MTA_HOSTNAME,
+    resolver: resolver ?? createAuthResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS),
+    trustedSealers: config.MTA_ARC_TRUSTED_SEALERS,
+    ...(seal ? { seal } : {}),
+  };
+  return {
+    sign: (message) => signMessage(message, keys),
+    ...(config.MTA_AUTH_CHECKS ? { verify: (message: Buffer, envelope: Envelope) => verifyInbound(message, envelope, settings) } : {}),
+  };
+}
