@@ -49,6 +49,39 @@ describe('verdict fields', () => {
     );
   });
 
+  it('the MDA keeps the delivering hop\'s verdict past its Authentication-Results, and no quarantine note from below', () => {
+    const input = msg(
+      [
+        'Received: from mx.alpha.test by mx1.beta.test; Thu, 3 Dec 2026 08:00:00 +0000',
+        'Authentication-Results: mx1.beta.test; dkim=fail header.d=beta.test; dmarc=fail header.from=beta.test',
+        'X-Mxlab-Quarantine: From domain beta.test fails DMARC',
+        'X-Spam-Flag: NO',
+        'Received: from evil by mx.alpha.test; Thu, 3 Dec 2026 07:59:00 +0000',
+        'Authentication-Results: mx.alpha.test; none',
+        'X-Mxlab-Quarantine: planted',
+        'X-Spam-Flag: YES',
+        '',
+        'body',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(
+      str(withOnlyDeliveringVerdict(input)),
+      [
+        'Received: from mx.alpha.test by mx1.beta.test; Thu, 3 Dec 2026 08:00:00 +0000',
+        'Authentication-Results: mx1.beta.test; dkim=fail header.d=beta.test; dmarc=fail header.from=beta.test',
+        'X-Mxlab-Quarantine: From domain beta.test fails DMARC',
+        'X-Spam-Flag: NO',
+        'Received: from evil by mx.alpha.test; Thu, 3 Dec 2026 07:59:00 +0000',
+        'Authentication-Results: mx.alpha.test; none',
+        '',
+        'body',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(str(withoutVerdictFields(msg('X-Mxlab-Quarantine: planted\nSubject: hi\n\nbody\n'))), 'Subject: hi\n\nbody\n');
+  });
+
   it('the MDA keeps nothing when the message does not start with a Received field', () => {
     const input = msg('X-Virus-Status: Clean\nReceived: from x by y; date\nX-Spam-Flag: NO\n\nbody\n');
     assert.equal(str(withOnlyDeliveringVerdict(input)), 'Received: from x by y; date\n\nbody\n');

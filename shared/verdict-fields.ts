@@ -1,13 +1,16 @@
 /**
- * Who may write a content-filter verdict (`X-Spam-*`, `X-Virus-*`) into a message
- * (issue 19, item 4). The rule the MTA and the MDA share:
+ * Who may write a verdict (the content filter's `X-Spam-*`, `X-Virus-*`; the MTA's DMARC
+ * quarantine note `X-Mxlab-Quarantine`) into a message (issue 19, item 4; issue 13). The
+ * rule the MTA and the MDA share:
  *
  * - An MTA removes every verdict field a message arrives with (a sender can write
  *   `X-Virus-Status: Clean` as easily as anything else), then prepends its Received
- *   field and, when the caller scanned the message, the caller's fields right below it.
- * - So a verdict is only ever the run of verdict fields directly below the topmost
- *   Received field, written by the lab MTA that handed the message to the MDA. The MDA
- *   keeps that run and removes every other verdict field.
+ *   field and right below it what it found: its own `Authentication-Results`, its
+ *   quarantine note, the caller's fields.
+ * - So a verdict is only ever in the run of fields directly below the topmost Received
+ *   field (verdict fields and that hop's Authentication-Results), written by the lab MTA
+ *   that handed the message to the MDA. The MDA keeps that run and removes every other
+ *   verdict field.
  *
  * Field names are matched case-insensitively (RFC 5322 §1.2.2); continuation lines
  * belong to their field (§2.2.3). Only the header section is touched.
@@ -15,8 +18,11 @@
 
 export function isVerdictFieldName(name: string): boolean {
   const lower = name.trim().toLowerCase();
-  return lower.startsWith('x-spam-') || lower.startsWith('x-virus-');
+  return lower.startsWith('x-spam-') || lower.startsWith('x-virus-') || lower === 'x-mxlab-quarantine';
 }
+
+/** Fields of the delivering hop's block that may stand between its Received and its verdict. */
+const HOP_RESULT_FIELDS = new Set(['authentication-results']);
 
 interface RawField {
   /** Lower-cased name; '' for a line that is no field (kept as it is). */
@@ -65,7 +71,11 @@ export function withOnlyDeliveringVerdict(message: Buffer): Buffer {
   const { fields } = split;
   const kept = new Set<number>();
   if (fields[0]?.name === 'received') {
-    for (let i = 1; i < fields.length && isVerdictFieldName(fields[i]?.name ?? ''); i += 1) kept.add(i);
+    for (let i = 1; i < fields.length; i += 1) {
+      const name = fields[i]?.name ?? '';
+      if (isVerdictFieldName(name)) kept.add(i);
+      else if (!HOP_RESULT_FIELDS.has(name)) break;
+    }
   }
   return join(fields.filter((field, i) => kept.has(i) || !isVerdictFieldName(field.name)), split.body);
 }

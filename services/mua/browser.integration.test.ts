@@ -5,13 +5,16 @@
  * fetches nothing; a wrong password and a POST without the CSRF token are refused.
  * Screenshots go to artifacts/screenshots/.
  *
- * With MXLAB_MUA_URL (and MXLAB_BETA_MX, `host:port` of beta-mx1's port 25) it runs against
- * a lab that is already up — `npm start` or the compose stack — instead of its own chain.
+ * With MXLAB_MUA_URL (and MXLAB_ALPHA_SUBMISSION, `host:port` of alpha-mta's submission port,
+ * and MXLAB_LAB_CA, the lab CA's file) it runs against a lab that is already up — `npm start`
+ * or the compose stack — instead of its own chain. Mail the test writes as alice goes in
+ * where a real alice's does: alpha-mta's submission port, STARTTLS and AUTH, so it leaves
+ * DKIM-signed and passes beta-mx1's DMARC check (alpha.test publishes p=reject).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -38,7 +41,8 @@ const HOSTILE = `Hostile markup ${TAG}`;
 
 let chain: Chain | undefined;
 let muaUrl: string;
-let betaMx: HostPort;
+let submission: HostPort;
+let labCa: string;
 let browser: Browser;
 let remote: Server;
 const remoteHits: string[] = [];
@@ -94,16 +98,30 @@ async function compose(page: Page, to: string | undefined, subject: string | und
   await page.locator('#compose-text').pressSequentially(text, { delay: 0 });
 }
 
+/** alice's mail client, as a real one is set up: alpha-mta's submission port, STARTTLS, AUTH. */
+function asAlice() {
+  return createTransport({
+    host: submission.host,
+    port: submission.port,
+    secure: false,
+    requireTLS: true,
+    tls: { ca: labCa, servername: 'smtp.alpha.test' },
+    auth: { user: 'alice@alpha.test', pass: 'secret' },
+  });
+}
+
 describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, () => {
   before(async () => {
     await mkdir(SHOTS, { recursive: true });
     if (process.env.MXLAB_MUA_URL) {
       muaUrl = process.env.MXLAB_MUA_URL.replace(/\/$/u, '');
-      betaMx = parseHostPort(process.env.MXLAB_BETA_MX ?? '127.0.0.1:2025');
+      submission = parseHostPort(process.env.MXLAB_ALPHA_SUBMISSION ?? '127.0.0.1:1587');
+      labCa = await readFile(process.env.MXLAB_LAB_CA ?? resolve(import.meta.dirname, '..', '..', '.lab', 'tls', 'ca.crt'), 'utf8');
     } else {
       chain = await startChain();
       muaUrl = chain.muaUrl;
-      betaMx = { host: toLoopback(AGENT_ADDRESSES['beta-mx1'], chain.net), port: SERVICE_PORTS.smtp };
+      submission = { host: toLoopback(AGENT_ADDRESSES['alpha-mta'], chain.net), port: SERVICE_PORTS.submission };
+      labCa = await readFile(join(chain.stateDir, 'tls', 'ca.crt'), 'utf8');
     }
     remote = createServer((req, res) => {
       remoteHits.push(req.url ?? '');
@@ -216,7 +234,7 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
 
   it('hostile HTML runs nothing and fetches nothing until bob asks for images', async () => {
     const remoteBase = `http://127.0.0.1:${(remote.address() as AddressInfo).port}`;
-    const mx = createTransport({ host: betaMx.host, port: betaMx.port, secure: false, ignoreTLS: true, name: 'mx.alpha.test' });
+    const mx = asAlice();
     await mx.sendMail({
       from: 'alice@alpha.test',
       to: 'bob@beta.test',
@@ -276,7 +294,7 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     const pixel = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
     // 2 MiB after the PNG's end: as big as the issue's image, still a valid picture.
     const image = Buffer.concat([pixel, Buffer.alloc(2 * 1024 * 1024)]);
-    const mx = createTransport({ host: betaMx.host, port: betaMx.port, secure: false, ignoreTLS: true, name: 'mx.alpha.test' });
+    const mx = asAlice();
     await mx.sendMail({
       from: 'alice@alpha.test',
       to: 'bob@beta.test',

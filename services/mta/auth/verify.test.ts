@@ -41,14 +41,14 @@ describe('verifyInbound', () => {
   it('passes SPF, both DKIM signatures and DMARC for alice signed and sent from alpha-mta', async () => {
     const verdict = await verifyInbound(await signed('Alice <alice@alpha.test>', 'alpha.test'), { clientAddress: ALPHA_MTA, helo: 'mx.alpha.test', mailFrom: 'alice@alpha.test' }, settings());
     assert.equal(verdict.action, 'accept');
-    const ar = authResults(verdict.headers);
+    const ar = authResults(verdict.trace);
     assert.match(ar, /^Authentication-Results: mx1\.beta\.test;/u);
     assert.match(ar, /spf=pass [^;]*smtp\.mailfrom=alpha\.test/u);
     assert.match(ar, /dkim=pass [^;]*header\.d=alpha\.test[^;]*header\.s=lab1[ ;]/u);
     assert.match(ar, /dkim=pass [^;]*header\.s=lab1e/u);
     assert.match(ar, /dmarc=pass [^;]*header\.from=alpha\.test/u);
     assert.match(ar, /spf=\w+ smtp\.helo=mx\.alpha\.test/u);
-    assert.equal(verdict.headers.filter((header) => header.startsWith('Authentication-Results:')).length, 1);
+    assert.equal(verdict.trace.filter((header) => header.startsWith('Authentication-Results:')).length, 1);
     assert.deepEqual(verdict.summary.dkim.map((row) => row.result), ['pass', 'pass']);
   });
 
@@ -66,10 +66,10 @@ describe('verifyInbound', () => {
     const altered = Buffer.from(original.toString('latin1').replace('lunch at noon?', 'lunch at noon!'), 'latin1');
     const verdict = await verifyInbound(altered, { clientAddress: OUTSIDE, helo: 'relay.example', mailFrom: 'carol@beta.test' }, settings());
     assert.equal(verdict.action, 'quarantine');
-    const ar = authResults(verdict.headers);
+    const ar = authResults(verdict.trace);
     assert.match(ar, /dkim=fail [^;]*header\.d=beta\.test/u);
     assert.match(ar, /dmarc=fail [^;]*header\.from=beta\.test/u);
-    assert.ok(verdict.headers.some((header) => header.startsWith(`${QUARANTINE_HEADER}: `)));
+    assert.ok(verdict.trace.some((header) => header.startsWith(`${QUARANTINE_HEADER}: `)));
   });
 
   it('delivers and notes a DMARC failure of a domain without a reject or quarantine policy', async () => {
@@ -87,7 +87,7 @@ describe('verifyInbound', () => {
     const verdict = await verifyInbound(await signed('alice@alpha.test', 'alpha.test'), { clientAddress: ALPHA_MTA, helo: 'mx.alpha.test', mailFrom: 'alice@alpha.test' }, settings({ resolver: resolver.resolve }));
     assert.equal(verdict.action, 'tempfail');
     assert.equal(verdict.summary.dmarc.result, 'temperror');
-    assert.match(authResults(verdict.headers), /dmarc=temperror/u);
+    assert.match(authResults(verdict.trace), /dmarc=temperror/u);
   });
 
   it('answers tempfail when SPF and the DKIM keys time out, though DMARC itself has an answer', async () => {
@@ -120,14 +120,16 @@ describe('verifyInbound', () => {
     );
     assert.equal(atBackup.action, 'accept');
     for (const name of ['ARC-Seal', 'ARC-Message-Signature', 'ARC-Authentication-Results']) {
-      assert.ok(atBackup.headers.some((header) => header.startsWith(`${name}: i=1;`)), name);
+      assert.ok(atBackup.arcSet.some((header) => header.startsWith(`${name}: i=1;`)), name);
     }
-    const forwarded = Buffer.concat([Buffer.from(atBackup.headers.join('')), atBackup.message]);
+    // As the backup MX queues it: the ARC set on top, its Received, its Authentication-Results.
+    const received = 'Received: from mx.alpha.test ([172.28.0.10])\r\n\tby mx2.beta.test (mxlab beta-mx2) with ESMTPS id 1\r\n\tfor <bob@beta.test>; Thu, 3 Dec 2026 08:00:01 +0000\r\n';
+    const forwarded = Buffer.concat([Buffer.from([...atBackup.arcSet, received, ...atBackup.trace].join('')), atBackup.message]);
     const atPrimary = await verifyInbound(forwarded, { clientAddress: BETA_MX2, helo: 'mx2.beta.test', mailFrom: 'alice@alpha.test' }, settings());
     assert.equal(atPrimary.action, 'accept');
     assert.equal(atPrimary.summary.arc, 'pass');
-    assert.match(authResults(atPrimary.headers), /arc=pass/u);
-    assert.match(authResults(atPrimary.headers), /dmarc=pass/u);
+    assert.match(authResults(atPrimary.trace), /arc=pass/u);
+    assert.match(authResults(atPrimary.trace), /dmarc=pass/u);
   });
 
   it('forgives a DMARC failure only when a trusted sealer vouched for dmarc=pass', async () => {
@@ -135,7 +137,7 @@ describe('verifyInbound', () => {
     const atBackup = await verifyInbound(original, { clientAddress: ALPHA_MTA, helo: 'mx.alpha.test', mailFrom: 'alice@alpha.test' }, settings({ authservId: 'mx2.beta.test' }));
     // A forwarder that changes the body (a list footer) and seals what it sends, with what it found on arrival.
     const changed = Buffer.from(original.toString('latin1').replace('lunch at noon?\r\n', 'lunch at noon?\r\n-- \r\nvia the list\r\n'), 'latin1');
-    const authResultsValue = authResults(atBackup.headers).replace(/^Authentication-Results: /u, '').trimEnd();
+    const authResultsValue = authResults(atBackup.trace).replace(/^Authentication-Results: /u, '').trimEnd();
     const seal = await sealMessage(changed, { signingDomain: 'beta.test', selector: 'lab1', privateKey: betaKey.privateKey, authResults: authResultsValue, cv: 'none' });
     const forwarded = Buffer.concat([seal, changed]);
     const envelope = { clientAddress: BETA_MX2, helo: 'mx2.beta.test', mailFrom: 'alice@alpha.test' };
@@ -144,7 +146,7 @@ describe('verifyInbound', () => {
     assert.equal(trusted.summary.dmarc.result, 'fail');
     assert.equal(trusted.summary.arc, 'pass');
     assert.equal(trusted.action, 'accept');
-    assert.match(authResults(trusted.headers), /dmarc=fail \(local policy: trusted ARC sealer beta\.test\)/u);
+    assert.match(authResults(trusted.trace), /dmarc=fail \(local policy: trusted ARC sealer beta\.test\)/u);
 
     const untrusted = await verifyInbound(forwarded, envelope, settings({ trustedSealers: [] }));
     assert.equal(untrusted.action, 'reject');

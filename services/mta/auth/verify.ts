@@ -7,7 +7,7 @@
  * - DMARC fail under `p=reject` → 550 5.7.1, nothing queued; `p=quarantine` → delivered
  *   with X-Mxlab-Quarantine, which the MDA files into Junk; `p=none` → delivered, noted.
  * - A DNS failure is `temperror`, never a pass: DMARC temperror, or a DMARC that did not
- *   pass while SPF or a DKIM key lookup failed temporarily → 451 4.7.5, try again later.
+ *   pass while SPF or a DKIM key lookup failed temporarily → 451 4.4.3, try again later.
  * - Local policy (RFC 7489 §6.7): a DMARC failure is forgiven when the ARC chain passes and
  *   its newest seal comes from a trusted sealer (MTA_ARC_TRUSTED_SEALERS) whose
  *   ARC-Authentication-Results said dmarc=pass, as when the lab's backup MX forwards.
@@ -53,8 +53,10 @@ export interface AuthVerdict {
   action: AuthAction;
   /** Why, in words (SMTP reply text for reject/tempfail, log line otherwise). */
   reason: string;
-  /** Fields to prepend, each ending in CRLF: the ARC set (if sealed), Authentication-Results, the quarantine note. */
-  headers: string[];
+  /** The ARC set this MTA sealed (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results), each field ending in CRLF; for the very top, above this hop's Received. */
+  arcSet: string[];
+  /** Authentication-Results, then the quarantine note if any: for right below this hop's Received. */
+  trace: string[];
   /** The message without fields claiming our authserv-id or our quarantine note. */
   message: Buffer;
   summary: AuthSummary;
@@ -139,11 +141,11 @@ export async function verifyInbound(raw: Buffer, envelope: Envelope, settings: V
   ]);
   const summary = summarize(result, helo.result);
   const decision = decide(summary, result, settings);
-  const headers = splitFields(result.headers)
-    .filter((field) => !/^received-spf:/iu.test(field))
-    .map((field) => (/^authentication-results:/iu.test(field) ? extendResults(field, helo.info, decision.note) : field));
-  if (decision.action === 'quarantine') headers.push(`${QUARANTINE_HEADER}: ${decision.reason}\r\n`);
-  return { action: decision.action, reason: decision.reason, headers, message, summary };
+  const fields = splitFields(result.headers);
+  const arcSet = fields.filter((field) => /^arc-/iu.test(field));
+  const trace = fields.filter((field) => /^authentication-results:/iu.test(field)).map((field) => extendResults(field, helo.info, decision.note));
+  if (decision.action === 'quarantine') trace.push(`${QUARANTINE_HEADER}: ${decision.reason}\r\n`);
+  return { action: decision.action, reason: decision.reason, arcSet, trace, message, summary };
 }
 
 /** mailauth's header block, one string per field (folded lines kept), each ending in CRLF. */

@@ -131,7 +131,8 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
   }
 
   // On the MX port, before the caller: SPF, DKIM, DMARC, ARC (issue 13 item 3).
-  let authHeaders: string[] = [];
+  let arcSet: string[] = [];
+  let authTrace: string[] = [];
   let auth: AuthSummary | undefined;
   if (ctx.kind === 'smtp' && ctx.auth?.verify) {
     const verdict = await ctx.auth.verify(message, { clientAddress: session.remoteAddress, helo: session.hostNameAppearsAs || '', mailFrom });
@@ -139,7 +140,8 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
     if (verdict.action === 'reject') throw new SmtpReplyError({ ...REPLIES.dmarcRejected, text: `${REPLIES.dmarcRejected.text}: ${verdict.reason}` });
     if (verdict.action === 'tempfail') throw new SmtpReplyError({ ...REPLIES.authTempfail, text: `${REPLIES.authTempfail.text}: ${verdict.reason}` });
     message = verdict.message;
-    authHeaders = verdict.headers;
+    arcSet = verdict.arcSet;
+    authTrace = verdict.trace;
     auth = verdict.summary;
   }
 
@@ -157,7 +159,7 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
         policy: { tagScore: ctx.caller.tagScore, rejectScore: ctx.caller.rejectScore },
         ...(auth ? { auth } : {}),
       },
-      authHeaders.length > 0 ? prependHeaders(message, authHeaders) : message,
+      authTrace.length > 0 ? prependHeaders(message, authTrace) : message,
     );
     const decision = decide(outcome, ctx.caller);
     qlog.info(
@@ -182,8 +184,10 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
     id: queueId,
     ...(rcptTo.length === 1 && rcptTo[0] !== undefined ? { for: rcptTo[0] } : {}),
   });
-  // No verdict field but the caller's own survives this hop (shared/verdict-fields.ts).
-  message = prependHeaders(withoutVerdictFields(message), [...authHeaders, received, ...verdictHeaders]);
+  // This hop's block: the ARC set it sealed on top, its Received, then what
+  // it found: Authentication-Results, the quarantine note, the caller's verdict. No verdict
+  // field but this hop's own survives (shared/verdict-fields.ts).
+  message = prependHeaders(withoutVerdictFields(message), [...arcSet, received, ...authTrace, ...verdictHeaders]);
 
   let queued: string;
   try {
