@@ -61,6 +61,12 @@ export const mtaConfigSchema = z.object({
   MTA_TLS_NAMES: listField.prefault(''),
   MTA_LOCAL_DOMAINS: listField.prefault('alpha.test'),
   MTA_RELAY_DOMAINS: listField.prefault(''),
+  /**
+   * Relay domains whose recipients this backup MX knows (the lab's user directory), as
+   * Postfix's relay_recipient_maps: an unknown user there is refused at RCPT (550 5.1.1),
+   * never accepted and bounced later to a forged sender (backscatter).
+   */
+  MTA_RELAY_RECIPIENTS: listField.prefault(''),
   MTA_SMTP_LISTEN: listenListField.prefault('0.0.0.0:25'),
   MTA_SUBMISSION_LISTEN: listenListField.prefault('0.0.0.0:587'),
   MTA_SUBMISSIONS_LISTEN: listenListField.prefault('0.0.0.0:465'),
@@ -111,6 +117,11 @@ export const mtaConfigSchema = z.object({
   MTA_ARC_TRUSTED_SEALERS: listField.prefault(''),
 
   ...deliveryConfigFields,
+}).superRefine((config, ctx) => {
+  const relay = new Set(config.MTA_RELAY_DOMAINS.map((domain) => domain.toLowerCase()));
+  for (const domain of config.MTA_RELAY_RECIPIENTS) {
+    if (!relay.has(domain.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['MTA_RELAY_RECIPIENTS'], message: `${domain} is not one of MTA_RELAY_DOMAINS` });
+  }
 });
 
 export type MtaConfig = z.output<typeof mtaConfigSchema>;

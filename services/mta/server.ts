@@ -122,6 +122,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
     policy: new MailPolicy({
       localDomains: config.MTA_LOCAL_DOMAINS,
       relayDomains: config.MTA_RELAY_DOMAINS,
+      relayRecipients: config.MTA_RELAY_RECIPIENTS,
       users: new UserDirectory(config.MXLAB_USERS_DIR),
     }),
     queue,

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { PregreetCache } from './pregreet.ts';
@@ -14,6 +15,18 @@ async function mxSession(port: number, rcpt = 'alice@alpha.test'): Promise<RawSm
   const reply = await client.command(`RCPT TO:<${rcpt}>`);
   assert.equal(reply.code, 250, reply.text);
   return client;
+}
+
+/** swaks' transcript (it exits non-zero on a refusal, which is what these tests provoke). */
+function runSwaks(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('swaks', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(output));
+  });
 }
 
 const MESSAGE = 'From: someone@example.org\r\nTo: alice@alpha.test\r\nSubject: hi\r\nMessage-ID: <m1@example.org>\r\n\r\nhello\r\n';
@@ -253,6 +266,44 @@ describe('MX listener (port 25): relay policy, limits, smuggling', () => {
       await backup.close();
     }
   });
+  it('takes only known users of a relay domain with a recipient list, as relay_recipient_maps (issue 19, Low: backscatter)', async () => {
+    const relayQueue = new MemoryQueue();
+    const backup = await startMta(
+      lab.config({
+        MTA_NAME: 'beta-mx2', MTA_HOSTNAME: 'mx2.beta.test', MTA_LOCAL_DOMAINS: '', MTA_RELAY_DOMAINS: 'beta.test,delta.test',
+        MTA_RELAY_RECIPIENTS: 'beta.test', MTA_SUBMISSION_LISTEN: '', MTA_SUBMISSIONS_LISTEN: '',
+      }),
+      { queue: relayQueue, earlyTalkerWaitMs: 0 },
+    );
+    try {
+      const backupPort = backup.smtp[0]?.port ?? 0;
+      const client = await RawSmtp.connect(backupPort);
+      await client.read();
+      await client.command('EHLO mx.alpha.test');
+      await client.command('MAIL FROM:<forged@example.org>');
+      assert.equal((await client.command('RCPT TO:<nobody@beta.test>')).text, '550 5.1.1 Recipient address rejected: User unknown in relay recipient table');
+      assert.equal((await client.command('RCPT TO:<constructor@beta.test>')).code, 550);
+      assert.equal((await client.command('RCPT TO:<bob@beta.test>')).code, 250);
+      assert.equal((await client.command('RCPT TO:<Postmaster@beta.test>')).code, 250, 'an alias is a known recipient');
+      assert.equal((await client.command('RCPT TO:<anyone@delta.test>')).code, 250, 'delta.test has no list here');
+      assert.equal((await client.command('RCPT TO:<alice@alpha.test>')).text, '550 5.7.1 Relay access denied');
+      await client.command('DATA');
+      assert.equal((await client.command(`${MESSAGE}.`)).code, 250);
+      assert.deepEqual(relayQueue.requests[0]?.rcptTo, ['bob@beta.test', 'postmaster@beta.test', 'anyone@delta.test']);
+      client.close();
+      // The same refusal for a real client.
+      const swaks = await runSwaks(['--server', `127.0.0.1:${backupPort}`, '--ehlo', 'mx.alpha.test', '--from', 'forged@example.org', '--to', 'nobody@beta.test', '--quit-after', 'RCPT']);
+      assert.match(swaks, /<\*\* +550 5\.1\.1 Recipient address rejected: User unknown in relay recipient table/u);
+      assert.equal(relayQueue.requests.length, 1, 'nothing queued for the unknown user');
+    } finally {
+      await backup.close();
+    }
+  });
+
+  it('refuses a recipient list for a domain it does not relay, at start', () => {
+    assert.throws(() => lab.config({ MTA_RELAY_DOMAINS: 'beta.test', MTA_RELAY_RECIPIENTS: 'gamma.test' }), /MTA_RELAY_RECIPIENTS.*gamma\.test is not one of MTA_RELAY_DOMAINS/su);
+  });
+
   it('outlives a client that resets its connection in the middle of a transaction, in plain text and under TLS', async () => {
     const plain = await mxSession(port);
     plain.reset();

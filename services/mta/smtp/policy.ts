@@ -11,17 +11,21 @@ import { replyError } from './replies.ts';
 export interface PolicyOptions {
   localDomains: readonly string[];
   relayDomains: readonly string[];
+  /** Relay domains whose recipients must be in `users` (a backup MX's relay_recipient_maps). */
+  relayRecipients?: readonly string[];
   users: UserDirectory;
 }
 
 export class MailPolicy {
   private readonly localDomains: Set<string>;
   private readonly relayDomains: Set<string>;
+  private readonly checkedRelayDomains: Set<string>;
   private readonly users: UserDirectory;
 
   constructor(options: PolicyOptions) {
     this.localDomains = new Set(options.localDomains.map((domain) => domain.toLowerCase()));
     this.relayDomains = new Set(options.relayDomains.map((domain) => domain.toLowerCase()));
+    this.checkedRelayDomains = new Set((options.relayRecipients ?? []).map((domain) => domain.toLowerCase()));
     this.users = options.users;
   }
 
@@ -47,12 +51,18 @@ export class MailPolicy {
     return parsed.address.canonical;
   }
 
-  /** RCPT TO without AUTH: local users and relay domains only; `550 5.7.1` for the rest. */
+  /**
+   * RCPT TO without AUTH: local users and relay domains only; `550 5.7.1` for the rest.
+   * A relay domain with a recipient list takes only its known users (`550 5.1.1`).
+   */
   async inboundRecipient(address: string): Promise<string> {
     const parsed = parseAddress(this.qualifyPostmaster(address));
     if (!parsed.ok) throw replyError('badRecipient', parsed.reason);
     const { domain, canonical } = parsed.address;
-    if (this.relayDomains.has(domain) && !this.localDomains.has(domain)) return canonical;
+    if (this.relayDomains.has(domain) && !this.localDomains.has(domain)) {
+      if (this.checkedRelayDomains.has(domain) && !(await this.users.resolve(canonical))) throw replyError('unknownRelayUser');
+      return canonical;
+    }
     if (!this.localDomains.has(domain)) throw replyError('relayDenied');
     if (!(await this.users.resolve(canonical))) throw replyError('unknownUser');
     return canonical;

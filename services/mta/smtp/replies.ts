@@ -18,6 +18,8 @@ export const REPLIES = {
   relayDenied: { code: 550, enhanced: '5.7.1', text: 'Relay access denied' },
   /** Unknown local recipient, refused at RCPT, never accepted and bounced later. */
   unknownUser: { code: 550, enhanced: '5.1.1', text: 'Recipient address rejected: User unknown in local recipient table' },
+  /** A backup MX's relay_recipient_maps: the primary would refuse this user, so the backup does too (no backscatter). */
+  unknownRelayUser: { code: 550, enhanced: '5.1.1', text: 'Recipient address rejected: User unknown in relay recipient table' },
   badRecipient: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax' },
   /** RFC 7505 §4.1: the recipient's domain publishes a null MX; refused at RCPT on submission, never queued. */
   nullMx: { code: 556, enhanced: '5.1.10', text: 'Recipient address rejected: the domain accepts no mail (null MX, RFC 7505)' },
