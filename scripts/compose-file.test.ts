@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+
+const root = resolve(import.meta.dirname, '..');
+
+interface Service {
+  build?: { args?: Record<string, string> };
+  image?: string;
+  read_only?: boolean;
+  mem_limit?: string;
+  pids_limit?: number;
+}
+
+async function services(file: string): Promise<Record<string, Service>> {
+  return (parse(await readFile(join(root, file), 'utf8'), { merge: true }) as { services: Record<string, Service> }).services;
+}
+
+/** clamd and spamd keep sockets, pid files and databases in their images' own paths. */
+const WRITABLE_ENGINES = new Set(['clamav', 'spamassassin']);
+
+describe('compose.yaml bounds every container (issue 19, Low)', () => {
+  it('runs every agent on a read-only root with a memory and a PID limit', async () => {
+    for (const [name, service] of Object.entries(await services('compose.yaml'))) {
+      assert.ok(service.mem_limit, `${name}: mem_limit`);
+      assert.ok(service.pids_limit && service.pids_limit <= 256, `${name}: pids_limit`);
+      if (!WRITABLE_ENGINES.has(name)) assert.equal(service.read_only, true, `${name}: read_only`);
+    }
+  });
+
+  it('compose.offline.yaml builds every agent of compose.yaml from the offline base image', async () => {
+    const online = await services('compose.yaml');
+    const offline = await services('compose.offline.yaml');
+    for (const [name, service] of Object.entries(online)) {
+      if (service.image !== 'mxlab/agents:latest') continue;
+      assert.equal(offline[name]?.build?.args?.NODE_IMAGE, 'mxlab/node:24-offline', `${name} in compose.offline.yaml`);
+    }
+  });
+});
