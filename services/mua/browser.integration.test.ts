@@ -6,7 +6,7 @@
  * Screenshots go to artifacts/screenshots/.
  *
  * With MXLAB_MUA_URL (and MXLAB_ALPHA_SUBMISSION, `host:port` of alpha-mta's submission port,
- * and MXLAB_LAB_CA, the lab CA's file) it runs against a lab that is already up — `npm start`
+ * MXLAB_BETA_MX, beta-mx1's port 25, and MXLAB_LAB_CA, the lab CA's file) it runs against a lab that is already up — `npm start`
  * or the compose stack — instead of its own chain. Mail the test writes as alice goes in
  * where a real alice's does: alpha-mta's submission port, STARTTLS and AUTH, so it leaves
  * DKIM-signed and passes beta-mx1's DMARC check (alpha.test publishes p=reject).
@@ -22,6 +22,8 @@ import { createTransport } from 'nodemailer';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parseHostPort, type HostPort } from '../../shared/config.ts';
 import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback } from '../../shared/lab.ts';
+import { loadSigningKeys } from '../mta/auth/keys.ts';
+import { signMessage } from '../mta/auth/sign.ts';
 import { startChain, type Chain } from './test/chain.ts';
 
 const SHOTS = resolve(import.meta.dirname, '..', '..', 'artifacts', 'screenshots');
@@ -38,10 +40,12 @@ interface Person {
 const TAG = randomBytes(3).toString('hex');
 const LUNCH = `Lunch on Friday? ${TAG}`;
 const HOSTILE = `Hostile markup ${TAG}`;
+const ALTERED = `Meeting moved ${TAG}`;
 
 let chain: Chain | undefined;
 let muaUrl: string;
 let submission: HostPort;
+let betaMx: HostPort;
 let labCa: string;
 let browser: Browser;
 let remote: Server;
@@ -98,6 +102,12 @@ async function compose(page: Page, to: string | undefined, subject: string | und
   await page.locator('#compose-text').pressSequentially(text, { delay: 0 });
 }
 
+/** `#12b76a` → `rgb(18, 183, 106)`, as getComputedStyle reports colours. */
+function toRgb(hex: string): string {
+  const value = Number.parseInt(hex.replace('#', ''), 16);
+  return `rgb(${(value >> 16) & 255}, ${(value >> 8) & 255}, ${value & 255})`;
+}
+
 /** alice's mail client, as a real one is set up: alpha-mta's submission port, STARTTLS, AUTH. */
 function asAlice() {
   return createTransport({
@@ -116,11 +126,13 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     if (process.env.MXLAB_MUA_URL) {
       muaUrl = process.env.MXLAB_MUA_URL.replace(/\/$/u, '');
       submission = parseHostPort(process.env.MXLAB_ALPHA_SUBMISSION ?? '127.0.0.1:1587');
+      betaMx = parseHostPort(process.env.MXLAB_BETA_MX ?? '127.0.0.1:2025');
       labCa = await readFile(process.env.MXLAB_LAB_CA ?? resolve(import.meta.dirname, '..', '..', '.lab', 'tls', 'ca.crt'), 'utf8');
     } else {
       chain = await startChain();
       muaUrl = chain.muaUrl;
       submission = { host: toLoopback(AGENT_ADDRESSES['alpha-mta'], chain.net), port: SERVICE_PORTS.submission };
+      betaMx = { host: toLoopback(AGENT_ADDRESSES['beta-mx1'], chain.net), port: SERVICE_PORTS.smtp };
       labCa = await readFile(join(chain.stateDir, 'tls', 'ca.crt'), 'utf8');
     }
     remote = createServer((req, res) => {
@@ -203,6 +215,30 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     await bob.page.setViewportSize({ width: 1360, height: 2000 });
     await shot(bob.page, 'journey');
     await bob.page.setViewportSize({ width: 1360, height: 860 });
+  });
+
+  it('the journey shows what beta-mx1 checked at its hop: SPF, both DKIM signatures and DMARC pass, in green', async () => {
+    // The card right after beta-mx1's hop (step 2) is its own Authentication-Results.
+    const afterMx1 = bob.page.locator('.hop-relay + .hop-auth');
+    assert.equal(await afterMx1.getAttribute('data-authserv'), 'mx1.beta.test');
+    assert.equal(await afterMx1.getAttribute('data-step'), '2');
+    const results = await afterMx1.locator('.auth-result').evaluateAll((rows) =>
+      rows.map((row) => `${row.getAttribute('data-method')}=${row.getAttribute('data-result')} ${row.querySelector('.auth-identity')?.textContent ?? ''}`));
+    // The HELO name's own SPF (RFC 7208 §2.3) is a row of its own; mx.alpha.test publishes none.
+    assert.deepEqual(results.filter((item) => !/ HELO /u.test(item)).map((item) => item.split(' ')[0]).sort(), ['arc=none', 'dkim=pass', 'dkim=pass', 'dmarc=pass', 'spf=pass']);
+    assert.ok(results.includes('spf=pass MAIL FROM alpha.test'), results.join(' | '));
+    assert.equal(await afterMx1.locator('.auth-result.auth-bad').count(), 0);
+    // Pass in green: the badge is drawn in the page's --good colour.
+    const colours = await afterMx1.locator('.auth-result[data-method="dmarc"] .badge').evaluate((badge) => {
+      const page = globalThis as unknown as { getComputedStyle(node: unknown): { color: string; getPropertyValue(name: string): string }; document: { documentElement: unknown } };
+      return { badge: page.getComputedStyle(badge).color, good: page.getComputedStyle(page.document.documentElement).getPropertyValue('--good').trim() };
+    });
+    assert.equal(colours.badge, toRgb(colours.good));
+    assert.match((await afterMx1.locator('.auth-result[data-method="dmarc"] .auth-identity').textContent()) ?? '', /From: alpha\.test/u);
+    await bob.page.click('#tab-message');
+    assert.equal(await bob.page.getAttribute('#sender-check', 'data-dmarc'), 'pass');
+    assert.match((await bob.page.textContent('#sender-check')) ?? '', /alpha\.test verified/u);
+    await bob.page.click('#tab-journey');
   });
 
   it('bob replies; alice sees the reply live, threaded to her message', async () => {
@@ -323,6 +359,49 @@ describe('web mail in a browser, over the whole chain', { timeout: 240_000 }, ()
     assert.equal(await logos.last().evaluate((img) => (img as { naturalWidth: number }).naturalWidth), 1);
     assert.equal(new Set(partRequests).size, 1, `one part URL for 180 references: ${partRequests.length} requests`);
     await shot(bob.page, 'inline-images');
+  });
+
+  it('a beta.test message changed after signing is in Junk; its From is marked, and the journey says DKIM and DMARC failed and why', async () => {
+    // carol's message, signed with beta.test's key, then changed in transit by someone outside, who hands it to beta-mx1.
+    const keys = await loadSigningKeys(resolve(import.meta.dirname, '..', 'mta', 'auth', 'keys'), ['beta.test'], ['lab1']);
+    const message = Buffer.from(
+      [`From: Carol <carol@beta.test>`, 'To: Bob <bob@beta.test>', `Subject: ${ALTERED}`, `Date: ${new Date().toUTCString()}`,
+        `Message-ID: <${TAG}.altered@beta.test>`, '', 'The meeting is at 10 in room 4.', ''].join('\r\n'),
+    );
+    const signed = await signMessage(message, keys);
+    assert.equal(signed.signed, true);
+    const altered = Buffer.from(signed.message.toString('latin1').replace('room 4', 'room 5'), 'latin1');
+    const mx = createTransport({ host: betaMx.host, port: betaMx.port, secure: false, ignoreTLS: true, name: 'relay.outside.example' });
+    await mx.sendMail({ envelope: { from: 'carol@beta.test', to: ['bob@beta.test'] }, raw: altered });
+    mx.close();
+
+    await bob.page.locator('#folder-list a', { hasText: 'Junk' }).click();
+    await row(bob.page, ALTERED).waitFor({ timeout: ARRIVAL_TIMEOUT_MS });
+    await row(bob.page, ALTERED).click();
+    await bob.page.waitForSelector('#reader-content .text-body');
+    assert.equal(await bob.page.getAttribute('#sender-check', 'data-dmarc'), 'fail');
+    assert.match((await bob.page.textContent('#sender-check')) ?? '', /failed DMARC: this message may not be from beta\.test/u);
+    await shot(bob.page, 'dmarc-failed');
+
+    await bob.page.click('#tab-journey');
+    await bob.page.waitForSelector('#panel-journey .timeline');
+    const checks = bob.page.locator('.hop-relay + .hop-auth[data-authserv="mx1.beta.test"]');
+    const dkim = checks.locator('.auth-result[data-method="dkim"]');
+    assert.equal(await dkim.getAttribute('data-result'), 'fail');
+    assert.match((await dkim.locator('.auth-identity').textContent()) ?? '', /d=beta\.test s=lab1/u);
+    assert.match((await dkim.locator('.auth-reason').textContent()) ?? '', /changed after it was signed/u);
+    const dmarc = checks.locator('.auth-result[data-method="dmarc"]');
+    assert.equal(await dmarc.getAttribute('data-result'), 'fail');
+    assert.match((await dmarc.locator('.auth-reason').textContent()) ?? '', /Neither SPF nor DKIM passed for beta\.test itself, and it publishes p=quarantine/u);
+    const spf = checks.locator('.auth-result[data-method="spf"]').first();
+    assert.equal(await spf.getAttribute('data-result'), 'fail');
+    assert.match((await spf.locator('.auth-reason').textContent()) ?? '', /does not designate/u);
+    await bob.page.setViewportSize({ width: 1360, height: 2000 });
+    await shot(bob.page, 'journey-dmarc-failed');
+    await bob.page.setViewportSize({ width: 1360, height: 860 });
+    await bob.page.click('#tab-message');
+    await bob.page.locator('#folder-list a', { hasText: 'Inbox' }).click();
+    await row(bob.page, LUNCH).waitFor();
   });
 
   it('refuses attachments over the limit in plain words, in the dialog and from the server (413)', async () => {

@@ -136,7 +136,8 @@ async function takeMessage(ctx: DataContext, session: SMTPServerSession, log: Lo
   let auth: AuthSummary | undefined;
   if (ctx.kind === 'smtp' && ctx.auth?.verify) {
     const verdict = await ctx.auth.verify(message, { clientAddress: session.remoteAddress, helo: session.hostNameAppearsAs || '', mailFrom });
-    qlog.info({ auth: verdict.summary, action: verdict.action, why: verdict.reason }, 'authentication');
+    // The field itself too: for a refused message (550, 451) the log is the only place it is kept.
+    qlog.info({ auth: verdict.summary, action: verdict.action, why: verdict.reason, results: verdict.trace[0]?.replace(/\r\n[ \t]+/gu, ' ').trimEnd() }, 'authentication');
     if (verdict.action === 'reject') throw new SmtpReplyError({ ...REPLIES.dmarcRejected, text: `${REPLIES.dmarcRejected.text}: ${verdict.reason}` });
     if (verdict.action === 'tempfail') throw new SmtpReplyError({ ...REPLIES.authTempfail, text: `${REPLIES.authTempfail.text}: ${verdict.reason}` });
     message = verdict.message;

@@ -86,6 +86,45 @@ describe('journey', () => {
     assert.equal(journey.verdictAfterStep, 2);
   });
 
+  it('places each Authentication-Results at the hop that wrote it, and reads the newest DMARC result', () => {
+    const journey = journeyOf(labMessage());
+    assert.equal(journey.authenticationResults[0]?.step, 2);
+    assert.equal(journey.senderCheck, undefined, 'no dmarc result in this one');
+
+    const lines = labMessage().split('\r\n');
+    const ar = lines.findIndex((line) => line.startsWith('Authentication-Results:'));
+    lines.splice(ar, 1,
+      'Authentication-Results: mx1.beta.test;',
+      ' dkim=fail (body hash did not verify) header.d=beta.test header.s=lab1 header.a=rsa-sha256;',
+      ' spf=fail (mx1.beta.test: domain of carol@beta.test does not designate 203.0.113.7 as permitted sender) smtp.mailfrom=beta.test;',
+      ' dmarc=fail (p=QUARANTINE arc=none) policy.dmarc=quarantine header.from=beta.test');
+    // A field planted by the sender below every Received: no hop wrote it.
+    const from = lines.findIndex((line) => line.startsWith('From:'));
+    lines.splice(from, 0, 'Authentication-Results: mx1.beta.test; dmarc=pass header.from=beta.test');
+    const failed = journeyOf(lines.join('\r\n'));
+    assert.deepEqual(failed.authenticationResults.map((results) => results.step), [2, 2]);
+    const [first] = failed.authenticationResults;
+    assert.deepEqual(first?.results.map((result) => [result.method, result.result]), [['dkim', 'fail'], ['spf', 'fail'], ['dmarc', 'fail']]);
+    assert.equal(first?.results[0]?.comment, 'body hash did not verify');
+    assert.match(first?.raw ?? '', /^mx1\.beta\.test; dkim=fail/u);
+    assert.deepEqual(failed.senderCheck, {
+      authservId: 'mx1.beta.test', step: 2, dmarc: 'fail', domain: 'beta.test', policy: 'quarantine', comment: 'p=QUARANTINE arc=none', forgiven: false,
+    });
+  });
+
+  it('tells a planted Authentication-Results from a hop\'s own, and a forgiven DMARC failure', () => {
+    const lines = labMessage().split('\r\n');
+    const ar = lines.findIndex((line) => line.startsWith('Authentication-Results:'));
+    lines.splice(ar, 1, 'Authentication-Results: mx1.beta.test; arc=pass; dmarc=fail (local policy: trusted ARC sealer beta.test) (p=REJECT arc=pass) policy.dmarc=reject header.from=alpha.test');
+    const from = lines.findIndex((line) => line.startsWith('From:'));
+    lines.splice(from, 0, 'Authentication-Results: mail.forger.example; dmarc=pass header.from=alpha.test');
+    const journey = journeyOf(lines.join('\r\n'));
+    assert.deepEqual(journey.authenticationResults.map((results) => [results.authservId, results.step]), [['mx1.beta.test', 2], ['mail.forger.example', undefined]]);
+    assert.equal(journey.senderCheck?.dmarc, 'fail');
+    assert.equal(journey.senderCheck?.forgiven, true);
+    assert.equal(journey.senderCheck?.policy, 'reject');
+  });
+
   it('reads a message with no trace fields as an empty journey', () => {
     const journey = journeyOf('Subject: draft\r\n\r\nhi');
     assert.deepEqual(journey.hops, []);
@@ -139,10 +178,12 @@ describe('verdict fields', () => {
     assert.deepEqual(verdict?.spam?.rules.map((rule) => [rule.name, rule.score]), [['GTUBE', 3], ['EMPTY_MESSAGE', 1.5]]);
   });
 
-  it('reads Authentication-Results properties and ignores comments', () => {
+  it('reads Authentication-Results properties, and each result\'s comment apart from them', () => {
     const results = parseAuthenticationResults('mx.test 1; spf=fail (sender not allowed) smtp.mailfrom=a@b.test; auth=pass smtp.auth=alice');
     assert.equal(results.authservId, 'mx.test');
     assert.deepEqual(results.results.map((r) => [r.method, r.result]), [['spf', 'fail'], ['auth', 'pass']]);
     assert.equal(results.results[0]?.properties['smtp.mailfrom'], 'a@b.test');
+    assert.equal(results.results[0]?.comment, 'sender not allowed');
+    assert.equal(results.results[1]?.comment, undefined);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { parseHeaderBlock, type HeaderField } from './headers.ts';
 import { agentName, parseReceived, type ReceivedHop } from './received.ts';
-import { parseAuthenticationResults, readVerdict, type AuthenticationResults, type Verdict } from './verdict.ts';
+import { parseAuthenticationResults, readVerdict, type AuthenticationResults, type AuthResult, type Verdict } from './verdict.ts';
 
 export type HopKind = 'submission' | 'relay' | 'delivery' | 'other';
 
@@ -18,6 +18,32 @@ export interface JourneyHop extends ReceivedHop {
   delayMs?: number;
 }
 
+/** One Authentication-Results field, placed at the hop that wrote it. */
+export interface HopAuthentication extends AuthenticationResults {
+  /**
+   * The hop whose Received names the authserv-id as its `by` host, the one nearest the
+   * field (each MX writes both in one block). Undefined: no hop of this journey wrote it.
+   */
+  step?: number;
+  /** The field's value as written (unfolded). */
+  raw: string;
+}
+
+/** What the newest checking hop found about the author's domain (the From field). */
+export interface SenderCheck {
+  authservId: string;
+  step: number;
+  /** RFC 7489 result: pass, fail, none, temperror, permerror. */
+  dmarc: string;
+  /** header.from: the From domain DMARC was checked for. */
+  domain?: string;
+  /** policy.dmarc, or the p= in the result's comment. */
+  policy?: string;
+  comment?: string;
+  /** The hop forgave a DMARC failure (a trusted ARC sealer vouched for it). */
+  forgiven: boolean;
+}
+
 export interface Journey {
   /** The Date field: when the author's client wrote the message. */
   written?: string;
@@ -26,7 +52,8 @@ export interface Journey {
   /** Step of the hop that ran the content filter (the verdict sits above its Received). */
   verdictAfterStep?: number;
   verdict?: Verdict;
-  authenticationResults: AuthenticationResults[];
+  authenticationResults: HopAuthentication[];
+  senderCheck?: SenderCheck;
   returnPath?: string;
   deliveredTo: string[];
   /** From the Date field (or the first hop) to the last hop. */
@@ -69,6 +96,42 @@ function verdictStep(fields: HeaderField[], receivedPositions: number[], hops: J
   return (below ?? above)?.step;
 }
 
+function authenticationAtHops(fields: HeaderField[], receivedPositions: number[], hops: JourneyHop[]): HopAuthentication[] {
+  return fields.flatMap((field, position) => {
+    if (field.name !== 'authentication-results') return [];
+    const parsed: HopAuthentication = { ...parseAuthenticationResults(field.value), raw: field.value };
+    const id = parsed.authservId.toLowerCase();
+    let nearest: { step: number; distance: number } | undefined;
+    for (const [i, receivedAt] of receivedPositions.entries()) {
+      const hop = hops[i];
+      if (!hop || hop.byHost?.toLowerCase() !== id) continue;
+      const distance = Math.abs(receivedAt - position);
+      if (!nearest || distance < nearest.distance) nearest = { step: hop.step, distance };
+    }
+    if (nearest) parsed.step = nearest.step;
+    return [parsed];
+  });
+}
+
+/** The DMARC result of the newest hop that checked (RFC 8601 §7.1: the one nearest the reader). */
+function senderCheckOf(results: HopAuthentication[]): SenderCheck | undefined {
+  let newest: { at: HopAuthentication; dmarc: AuthResult; step: number } | undefined;
+  for (const at of results) {
+    const dmarc = at.results.find((result) => result.method === 'dmarc');
+    if (at.step === undefined || !dmarc) continue;
+    if (!newest || at.step > newest.step) newest = { at, dmarc, step: at.step };
+  }
+  if (!newest) return undefined;
+  const { at, dmarc, step } = newest;
+  const check: SenderCheck = { authservId: at.authservId, step, dmarc: dmarc.result, forgiven: /local policy/iu.test(dmarc.comment ?? '') };
+  const domain = dmarc.properties['header.from'];
+  if (domain) check.domain = domain;
+  const policy = dmarc.properties['policy.dmarc'] ?? /\bp=(\w+)/iu.exec(dmarc.comment ?? '')?.[1]?.toLowerCase();
+  if (policy) check.policy = policy;
+  if (dmarc.comment) check.comment = dmarc.comment;
+  return check;
+}
+
 export function journeyFromFields(fields: HeaderField[]): Journey {
   // Each agent prepends its Received, so the bottom-most is the first hop.
   const receivedPositions = fields.flatMap((field, index) => (field.name === 'received' ? [index] : [])).reverse();
@@ -95,9 +158,9 @@ export function journeyFromFields(fields: HeaderField[]): Journey {
     const step = verdictStep(fields, receivedPositions, hops);
     if (step !== undefined) journey.verdictAfterStep = step;
   }
-  journey.authenticationResults = fields
-    .filter((field) => field.name === 'authentication-results')
-    .map((field) => parseAuthenticationResults(field.value));
+  journey.authenticationResults = authenticationAtHops(fields, receivedPositions, hops);
+  const senderCheck = senderCheckOf(journey.authenticationResults);
+  if (senderCheck) journey.senderCheck = senderCheck;
   const returnPath = firstValue(fields, 'return-path');
   if (returnPath !== undefined) journey.returnPath = returnPath.replace(/^<|>$/gu, '');
   journey.deliveredTo = fields.filter((field) => field.name === 'delivered-to').map((field) => field.value);

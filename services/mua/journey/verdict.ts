@@ -36,6 +36,8 @@ export interface AuthResult {
   method: string;
   result: string;
   properties: Record<string, string>;
+  /** The result's comment (RFC 8601 §2.3), e.g. SPF's `(mx1.beta.test: domain of … designates …)`. */
+  comment?: string;
 }
 
 export interface AuthenticationResults {
@@ -164,7 +166,7 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
   return parts.map((part) => part.trim()).filter((part) => part !== '');
 }
 
-/** RFC 8601 §2.2: `authserv-id [version]; method=result [reason] [ptype.property=value…]; …` */
+/** RFC 8601 §2.2: `authserv-id [version]; method=result [(comment)] [reason=…] [ptype.property=value…]; …` */
 export function parseAuthenticationResults(value: string): AuthenticationResults {
   const [first = '', ...rest] = splitOutsideQuotes(value, ';');
   const results: AuthResult[] = [];
@@ -176,7 +178,10 @@ export function parseAuthenticationResults(value: string): AuthenticationResults
     for (const match of clean.slice(clean.indexOf(head[2]) + head[2].length).matchAll(/([\w-]+(?:\.[\w-]+)+|reason)\s*=\s*("[^"]*"|\S+)/gu)) {
       if (match[1] && match[2]) properties[match[1]] = match[2].replace(/^"|"$/gu, '');
     }
-    results.push({ method: head[1].toLowerCase(), result: head[2].toLowerCase(), properties });
+    const result: AuthResult = { method: head[1].toLowerCase(), result: head[2].toLowerCase(), properties };
+    const comment = /\(([^()]*)\)/u.exec(part)?.[1]?.trim();
+    if (comment) result.comment = comment;
+    results.push(result);
   }
   return { authservId: first.split(/\s+/u)[0] ?? '', results };
 }

@@ -85,7 +85,9 @@ export function mailRoutes(ctx: MuaContext): Router {
     const parsed = await parseMessage(raw);
     const store = await storeOf(ctx, session);
     if (req.query.markSeen !== '0') await store.setFlag(folderParam(req.query.folder), uidParam(req.query.uid), FLAGS.seen, true);
-    res.json({ ...messageView(parsed), blockedImages: parsed.html ? sanitizedHtml(parsed, false).blockedImages : 0 });
+    // The newest hop's DMARC result for the From domain, which the reading pane marks when it failed.
+    const { senderCheck } = journeyOf(raw);
+    res.json({ ...messageView(parsed), ...(senderCheck ? { senderCheck } : {}), blockedImages: parsed.html ? sanitizedHtml(parsed, false).blockedImages : 0 });
   });
 
   router.get('/message/frame', async (req: Request, res: Response) => {

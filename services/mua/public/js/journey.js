@@ -114,15 +114,76 @@ function verdictCard(verdict) {
   return card;
 }
 
+const METHODS = {
+  spf: {
+    label: 'SPF',
+    asks: 'May the sending server’s address send for this domain? (RFC 7208)',
+    identity: (p) => (p['smtp.mailfrom'] ? `MAIL FROM ${p['smtp.mailfrom']}` : p['smtp.helo'] ? `HELO ${p['smtp.helo']}` : ''),
+  },
+  dkim: {
+    label: 'DKIM',
+    asks: 'Does the domain’s signature still match the message? (RFC 6376)',
+    identity: (p) => [p['header.d'] && `d=${p['header.d']}`, p['header.s'] && `s=${p['header.s']}`, p['header.a']].filter(Boolean).join(' '),
+  },
+  dmarc: {
+    label: 'DMARC',
+    asks: 'Did SPF or DKIM pass for the From domain itself, and what does it ask for when not? (RFC 7489)',
+    identity: (p) => (p['header.from'] ? `From: ${p['header.from']}` : ''),
+  },
+  arc: {
+    label: 'ARC',
+    asks: 'Do the forwarding servers’ seals hold, vouching for what they found? (RFC 8617)',
+    identity: (p) => (p['smtp.remote-ip'] ? `from ${p['smtp.remote-ip']}` : ''),
+  },
+};
+
+const RESULT_KIND = { pass: 'good', fail: 'bad', softfail: 'bad', permerror: 'bad', temperror: 'warn' };
+
+/** Why a check did not pass, in words, with the checker's own comment when it gave one. */
+function reasonOf(item) {
+  const p = item.properties;
+  const comment = item.comment ?? p.reason;
+  if (item.result === 'temperror') return `A DNS lookup failed while checking: the sender is asked to try again later.${comment ? ` (${comment})` : ''}`;
+  if (item.result === 'permerror') return `The published record is broken.${comment ? ` (${comment})` : ''}`;
+  if (item.method === 'dkim' && item.result === 'fail') {
+    return `The signature of ${p['header.d'] ?? 'the domain'} no longer matches: the message was changed after it was signed, or the signature is forged.${comment ? ` (${comment})` : ''}`;
+  }
+  if (item.method === 'dmarc' && item.result === 'fail') {
+    const policy = p['policy.dmarc'] ?? /\bp=(\w+)/i.exec(comment ?? '')?.[1]?.toLowerCase();
+    return `Neither SPF nor DKIM passed for ${p['header.from'] ?? 'the From domain'} itself${policy ? `, and it publishes p=${policy}` : ''}.${comment ? ` (${comment})` : ''}`;
+  }
+  if (item.method === 'spf' && (item.result === 'fail' || item.result === 'softfail')) {
+    return comment ?? 'The sending server’s address is not in the domain’s SPF record.';
+  }
+  return comment ?? '';
+}
+
+function authRow(item) {
+  const method = METHODS[item.method];
+  const kind = RESULT_KIND[item.result] ?? 'neutral';
+  const reason = item.result === 'pass' ? '' : reasonOf(item);
+  const identity = method?.identity(item.properties) ?? '';
+  return h('li', { class: `auth-result auth-${kind}`, dataset: { method: item.method, result: item.result } },
+    h('span', { class: 'auth-method', title: method?.asks ?? '' }, method?.label ?? item.method),
+    badge([item.result === 'pass' ? icon('check') : null, ` ${item.result}`], kind, Object.entries(item.properties).map(([k, v]) => `${k}=${v}`).join(' ')),
+    identity ? h('code', { class: 'auth-identity' }, identity) : null,
+    reason ? h('p', { class: 'auth-reason small' }, reason) : null);
+}
+
 function authCard(results) {
-  return h('li', { class: 'hop hop-auth' },
-    h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('check')),
+  const placed = results.step !== undefined;
+  return h('li', { class: 'hop hop-auth', dataset: { authserv: results.authservId, ...(placed ? { step: String(results.step) } : {}) } },
+    h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('shield')),
     h('div', { class: 'hop-card' },
-      h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, 'Sender checks'), h('h4', { class: 'hop-agent' }, `Authentication-Results by ${results.authservId}`)),
-      h('div', { class: 'badges' }, results.results.length
-        ? results.results.map((item) => badge(`${item.method}=${item.result}`, item.result === 'pass' ? 'good' : item.result === 'fail' ? 'bad' : 'neutral',
-          Object.entries(item.properties).map(([k, v]) => `${k}=${v}`).join(' ')))
-        : badge('no checks', 'neutral'))));
+      h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, 'Sender checks'), h('h4', { class: 'hop-agent' }, `at ${results.authservId}`)),
+      h('p', { class: 'hop-explain muted small' }, placed
+        ? 'This server checked who sent the message before accepting it, and wrote what it found into an Authentication-Results field.'
+        : 'No hop of this journey names this server: the field came with the message, and nobody here vouches for it.'),
+      results.results.length
+        ? h('ul', { class: 'auth-results' }, results.results.map(authRow))
+        : h('p', { class: 'muted small' }, 'No checks were made.'),
+      h('details', { class: 'raw' }, h('summary', {}, 'Authentication-Results field'),
+        h('code', {}, `Authentication-Results: ${results.raw}`))));
 }
 
 export function renderJourney(journey) {
@@ -140,10 +201,12 @@ export function renderJourney(journey) {
   for (const hop of journey.hops) {
     steps.push(delayRow(hop.delayMs, hop.step === 1 ? 'until the first hop' : 'since the previous hop'));
     steps.push(hopCard(hop));
+    // What the hop checked (its Authentication-Results), then what the content filter said.
+    for (const results of journey.authenticationResults) if (results.step === hop.step) steps.push(authCard(results));
     if (journey.verdict && journey.verdictAfterStep === hop.step) steps.push(verdictCard(journey.verdict));
   }
   if (journey.verdict && journey.verdictAfterStep === undefined) steps.push(verdictCard(journey.verdict));
-  for (const results of journey.authenticationResults) steps.push(authCard(results));
+  for (const results of journey.authenticationResults) if (results.step === undefined) steps.push(authCard(results));
   if (journey.deliveredTo.length || journey.returnPath !== undefined) {
     steps.push(h('li', { class: 'hop hop-mailbox' },
       h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('inbox')),
@@ -174,6 +237,8 @@ export function renderJourney(journey) {
     h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, String(journey.hops.length)), h('span', { class: 'stat-label' }, journey.hops.length === 1 ? 'hop' : 'hops')),
     h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, journey.totalMs === undefined ? '—' : formatDelay(journey.totalMs)), h('span', { class: 'stat-label' }, 'written → mailbox')),
     h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, `${tlsHops}/${journey.hops.length}`), h('span', { class: 'stat-label' }, 'hops over TLS')),
+    journey.senderCheck ? h('div', { class: 'stat' }, h('span', { class: `stat-value auth-${RESULT_KIND[journey.senderCheck.dmarc] ?? 'neutral'}` }, journey.senderCheck.dmarc),
+      h('span', { class: 'stat-label' }, `DMARC of ${journey.senderCheck.domain ?? 'the From domain'}`)) : null,
     journey.verdict?.spam ? h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, String(journey.verdict.spam.score ?? '—')), h('span', { class: 'stat-label' }, 'spam score')) : null);
   if (journey.hops.length === 0) {
     return h('div', { class: 'journey' }, summary,

@@ -41,6 +41,28 @@ export async function openMessage(uid, view) {
   showView(view);
 }
 
+/**
+ * The receiving server's DMARC verdict on the From domain (its Authentication-Results):
+ * a failure is marked plainly, since the From line may then be anyone's; a pass is noted.
+ */
+function senderMark(check) {
+  if (!check) return null;
+  const domain = check.domain ?? 'the sender’s domain';
+  if (check.dmarc === 'fail') {
+    const text = check.forgiven
+      ? ` failed DMARC, let through: ${check.authservId} trusted the forwarding server’s ARC seal`
+      : ` failed DMARC: this message may not be from ${domain}`;
+    return h('span', { class: `sender-check ${check.forgiven ? 'warn' : 'bad'}`, id: 'sender-check', dataset: { dmarc: check.dmarc },
+      title: `Authentication-Results by ${check.authservId}: dmarc=fail${check.policy ? ` (p=${check.policy})` : ''}${check.comment ? `, ${check.comment}` : ''}` },
+    icon('junk'), text);
+  }
+  if (check.dmarc === 'pass') {
+    return h('span', { class: 'sender-check good', id: 'sender-check', dataset: { dmarc: check.dmarc }, title: `Authentication-Results by ${check.authservId}: dmarc=pass` },
+      icon('check'), ` ${domain} verified (DMARC)`);
+  }
+  return h('span', { class: 'sender-check neutral', id: 'sender-check', dataset: { dmarc: check.dmarc }, title: `Authentication-Results by ${check.authservId}` }, ` DMARC ${check.dmarc}`);
+}
+
 function renderReader(folder, uid, message, flags) {
   const flagged = flags.includes('\\Flagged');
   const moveTargets = state.folders.filter((item) => item.path !== folder);
@@ -50,7 +72,7 @@ function renderReader(folder, uid, message, flags) {
   moveSelect.addEventListener('change', () => { if (moveSelect.value) void moveMessage(moveSelect.value); });
 
   const headerRows = [
-    ['From', message.from.map(fullAddress).join(', ')],
+    ['From', [message.from.map(fullAddress).join(', '), senderMark(message.senderCheck)]],
     ['To', message.to.map(fullAddress).join(', ')],
     ...(message.cc.length ? [['Cc', message.cc.map(fullAddress).join(', ')]] : []),
     ['Date', formatFullDate(message.date)],
