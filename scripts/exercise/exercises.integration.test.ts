@@ -1,11 +1,12 @@
 /**
  * Every exercise of docs/lab/ as a trainee does it, against one no-Docker lab of its own
- * (127.45.x, free host ports): first `check` fails for every exercise on the fresh lab,
+ * (127.45.x, free host ports, profile cluster for exercises 7, 8 and 10): first `check` fails for every exercise on the fresh lab,
  * then, in order, each exercise's steps with real clients (swaks, dig, curl, python3,
  * imapflow) and its `check` (the real CLI, a child process) passes.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
@@ -70,6 +71,19 @@ function swaks(server: 'betaMx1' | 'betaMx2', to: string, subject: string) {
   return run('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'you@example.org', '--to', to, '--header', `Subject: ${subject}`]);
 }
 
+/** The guide's loop: `count` messages from alice, subjects `<subject> #1..count`, swaks printing errors only. */
+function swaksLoopAsAlice(to: string, subject: string, count: number) {
+  const port = String(lab.env.MXLAB_ALPHA_SUBMISSION_PORT);
+  const loop = `for i in $(seq 1 ${count}); do swaks --server 127.0.0.1:${port} --tls --auth-user alice@alpha.test --auth-password secret `
+    + `--from alice@alpha.test --to ${to} --header "Subject: ${subject} #$i" --silent 2 || exit 1; done`;
+  return run('bash', ['-c', loop], 300_000);
+}
+
+/** `curl imap://…` on gamma-mra (the cluster profile's mailboxes). */
+function curlGamma(path: string, user: string, ...args: string[]) {
+  return run('curl', ['-s', `imap://127.0.0.1:${lab.env.MXLAB_GAMMA_IMAP_PORT}/${path}`, '--user', `${user}:secret`, ...args]);
+}
+
 function swaksAsAlice(to: string, subject: string, extra: string[] = []) {
   const port = String(lab.env.MXLAB_ALPHA_SUBMISSION_PORT);
   return run('swaks', ['--server', `127.0.0.1:${port}`, '--tls', '--auth-user', 'alice@alpha.test', '--auth-password', 'secret',
@@ -79,7 +93,7 @@ function swaksAsAlice(to: string, subject: string, extra: string[] = []) {
 describe('the lab guide\'s exercises', () => {
   before(async () => {
     // At info level, as `npm start` runs: some checks read the agents' logs.
-    lab = await startLabProcess({ loopbackNet: NET, env: { LOG_LEVEL: 'info' } });
+    lab = await startLabProcess({ loopbackNet: NET, env: { LOG_LEVEL: 'info', MXLAB_PROFILES: 'cluster' } });
   });
   after(async () => {
     await lab?.stop();
@@ -202,6 +216,64 @@ describe('the lab guide\'s exercises', () => {
     }
   });
 
+  it('7: equal preferences share the load: 100 messages, two backups', { timeout: 420_000 }, async () => {
+    assert.deepEqual((await dig('gamma.test', 'MX')).sort(), ['10 mx1.gamma.test.', '20 mx2.gamma.test.', '20 mx3.gamma.test.']);
+    for (const instance of ['gamma-mx1a', 'gamma-mx1b']) assert.equal((await npmRun('lab', 'stop', instance)).code, 0);
+    const held: Record<string, number> = {};
+    try {
+      const sent = await swaksLoopAsAlice('dave@gamma.test', 'exercise 7', 100);
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      await until('the 100 messages on the backups', async () => {
+        for (const backup of ['gamma-mx2', 'gamma-mx3']) {
+          const list = await npmRun('queue', '--mta', backup, 'list');
+          held[backup] = Number(/^-- (\d+) messages? in queue/mu.exec(list.stdout)?.[1] ?? 0);
+        }
+        return (held['gamma-mx2'] ?? 0) + (held['gamma-mx3'] ?? 0) === 100 ? true : undefined;
+      }, 180_000);
+      const early = await exercise('check', '7', '--answer', `${held['gamma-mx2']} ${held['gamma-mx3']}`);
+      assert.equal(early.code, 1, 'not done while the messages wait on the backups');
+    } finally {
+      for (const instance of ['gamma-mx1a', 'gamma-mx1b']) await npmRun('lab', 'start', instance);
+    }
+    for (const backup of ['gamma-mx2', 'gamma-mx3']) assert.equal((await npmRun('queue', '--mta', backup, 'flush')).code, 0);
+    const count = async (backup: string) => {
+      const found = await curlGamma('INBOX', 'dave@gamma.test', '-X', `SEARCH SUBJECT "exercise 7" HEADER Received "by ${backup}"`);
+      return (/^\* SEARCH(.*)$/mu.exec(found.stdout)?.[1] ?? '').trim().split(' ').filter((n) => n !== '').length;
+    };
+    const counts = await until('all 100 in dave\'s INBOX', async () => {
+      const both = [await count('mx2.gamma.test'), await count('mx3.gamma.test')];
+      return (both[0] ?? 0) + (both[1] ?? 0) === 100 ? both : undefined;
+    }, 180_000);
+    assert.deepEqual(counts, [held['gamma-mx2'], held['gamma-mx3']], 'dave\'s trails name the backups that held them');
+    const out = await eventuallyPasses(7, () => counts.join(' '));
+    assert.match(out, /✔ both backups took a share/u);
+  });
+
+  it('8: several A records: one of mx1.gamma.test\'s two servers down', { timeout: 240_000 }, async () => {
+    assert.deepEqual((await dig('mx1.gamma.test', 'A')).sort(), [`${NET}.0.30`, `${NET}.0.31`]);
+    assert.equal((await npmRun('lab', 'stop', 'gamma-mx1a')).code, 0);
+    try {
+      const sent = await swaksLoopAsAlice('erin@gamma.test', 'exercise 8', 10);
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      await until('ten messages for erin', async () => {
+        const found = await curlGamma('INBOX', 'erin@gamma.test', '-X', 'SEARCH SUBJECT "exercise 8"');
+        return (/^\* SEARCH(.*)$/mu.exec(found.stdout)?.[1] ?? '').trim().split(' ').filter((n) => n !== '').length >= 10 ? true : undefined;
+      });
+    } finally {
+      await npmRun('lab', 'start', 'gamma-mx1a');
+    }
+    // Step 4: the address alpha-mta could not reach, read from its log.
+    const log = await readFile(join(lab.stateDir, 'logs', 'alpha-mta.log'), 'utf8');
+    const refused = log.split('\n').find((line) => line.includes('mx1.gamma.test [') && line.includes('ECONNREFUSED'));
+    const address = /mx1\.gamma\.test \[([\d.]+)\]/u.exec(refused ?? '')?.[1];
+    assert.ok(address, 'alpha-mta logged a refused attempt at one of mx1.gamma.test\'s addresses');
+    const wrong = await exercise('check', '8', '--answer', `${NET}.0.31`);
+    assert.equal(wrong.code, 1, 'the address of the server that took the mail is not the answer');
+    const out = await eventuallyPasses(8, () => address);
+    assert.match(out, /✔ all of them were taken by gamma-mx1b/u);
+    assert.match(out, /✔ alpha-mta's log: refused at /u);
+  });
+
   it('9: an MTA keeps DNS answers for their TTL', async () => {
     assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 9')).code, 0);
     const admin = `http://${NET}.0.10:8026/dns`;
@@ -212,6 +284,21 @@ describe('the lab guide\'s exercises', () => {
     });
     const out = await eventuallyPasses(9, () => String(ttl));
     assert.match(out, /✔ bob has alice's "exercise 9"/u);
+  });
+
+  it('10: the implicit MX and the null MX', async () => {
+    assert.deepEqual(await dig('direct.gamma.test', 'MX'), []);
+    const [address] = await dig('direct.gamma.test', 'A');
+    assert.ok(address);
+    assert.equal((await swaksAsAlice('frank@direct.gamma.test', 'exercise 10')).code, 0);
+    assert.deepEqual(await dig('null.test', 'MX'), ['0 .']);
+    const refused = await swaksAsAlice('anyone@null.test', 'exercise 10');
+    assert.notEqual(refused.code, 0);
+    const enhanced = /<~?\*+\s+\d{3} (\d\.\d{1,3}\.\d{1,3}) /u.exec(refused.stdout)?.[1];
+    assert.ok(enhanced, refused.stdout);
+    const out = await eventuallyPasses(10, () => `${address} ${enhanced}`);
+    assert.match(out, /✔ alpha-mta holds nothing for null\.test/u);
+    assert.match(out, /✔ alpha-mta refused a null\.test recipient at RCPT/u);
   });
 
   it('11: an MX is no open relay; SASL is the way in', async () => {

@@ -10,10 +10,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AGENT_ADDRESSES, hostPort, LAB_DEFAULT_PASSWORD, loopbackNet, MTA_HOSTNAMES, SERVICE_PORTS, toLoopback, type HostEndpoint } from '../../shared/lab.ts';
+import { AGENT_ADDRESSES, hostPort, LAB_DEFAULT_PASSWORD, loopbackNet, MTA_HOSTNAMES, SERVICE_PORTS, toLoopback, type AgentName, type HostEndpoint } from '../../shared/lab.ts';
 
 export type MtaName = keyof typeof MTA_HOSTNAMES;
-export type MailSide = 'alpha' | 'beta';
+/** Whose MRA keeps a domain's mailboxes: alpha-mra, beta-mra, or (profile cluster) gamma-mra. */
+export type MailSide = 'alpha' | 'beta' | 'gamma';
+/** The sides with a submission service. */
+export type SubmissionSide = 'alpha' | 'beta';
 
 export interface Endpoint {
   host: string;
@@ -25,7 +28,9 @@ export interface LabTarget {
   dns: Endpoint;
   imap(side: MailSide): Endpoint;
   pop3(side: MailSide): Endpoint;
-  submission(side: MailSide): Endpoint;
+  submission(side: SubmissionSide): Endpoint;
+  /** An agent's own address in the lab network (what the lab DNS and the agents' logs show). */
+  address(agent: AgentName): string;
   /** The MTA's port 25. */
   mx(mta: MtaName): Endpoint;
   /** Base URL of the MTA's admin endpoint, e.g. http://127.28.0.20:8026. */
@@ -41,7 +46,8 @@ export interface LabTarget {
   adminToken?: string;
 }
 
-const sideOf = (domain: string): MailSide => (domain.endsWith('alpha.test') ? 'alpha' : 'beta');
+/** gamma-mra keeps gamma.test's, direct.gamma.test's and delta.test's mailboxes. */
+const sideOf = (domain: string): MailSide => (domain === 'alpha.test' ? 'alpha' : domain === 'beta.test' ? 'beta' : 'gamma');
 export const domainSide = sideOf;
 
 function readCa(dir: string): string | undefined {
@@ -55,8 +61,8 @@ export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
   const mode = env.MXLAB_EXERCISE_TARGET ?? 'local';
   if (mode === 'compose') {
     const at = (agent: keyof typeof AGENT_ADDRESSES, port: number): Endpoint => ({ host: AGENT_ADDRESSES[agent], port });
-    const mra = (side: MailSide) => (side === 'alpha' ? 'alpha-mra' : 'beta-mra');
-    const submitter = (side: MailSide) => (side === 'alpha' ? 'alpha-mta' : 'beta-mx1');
+    const mra = (side: MailSide) => `${side}-mra` as const;
+    const submitter = (side: SubmissionSide) => (side === 'alpha' ? 'alpha-mta' : 'beta-mx1');
     const ca = readCa(env.MXLAB_TLS_DIR ?? '/var/lib/mxlab/tls');
     return {
       mode,
@@ -64,6 +70,7 @@ export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
       imap: (side) => at(mra(side), SERVICE_PORTS.imap),
       pop3: (side) => at(mra(side), SERVICE_PORTS.pop3),
       submission: (side) => at(submitter(side), SERVICE_PORTS.submission),
+      address: (agent) => AGENT_ADDRESSES[agent],
       mx: (mta) => at(mta, SERVICE_PORTS.smtp),
       adminUrl: (mta) => `http://${AGENT_ADDRESSES[mta]}:${SERVICE_PORTS.mtaAdmin}`,
       mua: `http://${AGENT_ADDRESSES.mua}:${SERVICE_PORTS.mua}`,
@@ -90,9 +97,10 @@ export function labTarget(env: NodeJS.ProcessEnv = process.env): LabTarget {
   return {
     mode: 'local',
     dns: host('dns'),
-    imap: (side) => host(side === 'alpha' ? 'alphaImap' : 'betaImap'),
-    pop3: (side) => host(side === 'alpha' ? 'alphaPop3' : 'betaPop3'),
+    imap: (side) => host(`${side}Imap`),
+    pop3: (side) => host(`${side}Pop3`),
     submission: (side) => host(side === 'alpha' ? 'alphaSubmission' : 'betaSubmission'),
+    address: (agent) => toLoopback(AGENT_ADDRESSES[agent], net),
     mx: (mta) => host(mxEndpoint[mta]),
     adminUrl: (mta) => `http://${toLoopback(AGENT_ADDRESSES[mta], net)}:${SERVICE_PORTS.mtaAdmin}`,
     mua: `http://127.0.0.1:${hostPort('mua', env)}`,
