@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
@@ -82,13 +81,13 @@ function fingerprint(source: string): string {
   return createHash('sha256').update(source).digest('hex').slice(0, 16);
 }
 
-const require = createRequire(import.meta.url);
+const root = resolve(import.meta.dirname, '..', '..', '..');
 
 describe(`smtp-server private members (checked against ${CHECKED_VERSION})`, () => {
   it('is pinned to exactly the checked release', async () => {
-    const pkg = JSON.parse(await readFile(resolve(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     assert.equal(pkg.dependencies['smtp-server'], CHECKED_VERSION, 'package.json must pin smtp-server exactly (no ^ or ~): its private members are overridden');
-    const installed = (JSON.parse(await readFile(join(require.resolve('smtp-server'), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    const installed = (JSON.parse(await readFile(join(root, 'node_modules', 'smtp-server', 'package.json'), 'utf8')) as { version: string }).version;
     assert.equal(installed, CHECKED_VERSION, `smtp-server ${installed} is installed; the overrides were checked against ${CHECKED_VERSION}`);
   });
 
