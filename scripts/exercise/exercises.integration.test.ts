@@ -55,8 +55,9 @@ async function eventuallyPasses(n: number, answer?: () => Promise<string | undef
 }
 
 /** `npm run <script> -- …` of the repository (lab, queue), against the test's lab. */
-function npmRun(script: 'lab' | 'queue', ...args: string[]) {
-  const entry = script === 'lab' ? join(root, 'scripts', 'labctl.ts') : join(root, 'services', 'mta', 'cli.ts');
+function npmRun(script: 'lab' | 'queue' | 'chaos', ...args: string[]) {
+  const entries = { lab: ['scripts', 'labctl.ts'], queue: ['services', 'mta', 'cli.ts'], chaos: ['services', 'mta', 'chaos-cli.ts'] };
+  const entry = join(root, ...entries[script]);
   return run(process.execPath, [entry, ...args]);
 }
 
@@ -395,5 +396,35 @@ pop.quit()
       return undefined;
     });
     await eventuallyPasses(15, () => status);
+  });
+  it('16: both MXes say "not now": the queue, a delay warning on the queue clock, then delivery', { timeout: 180_000 }, async () => {
+    const rule = JSON.stringify({ id: 'exercise-16', stage: 'rcpt', match: { rcpt: 'carol@beta.test' },
+      reply: { code: 451, enhanced: '4.3.0', text: 'exercise 16: not now, come back later' } });
+    for (const mx of ['beta-mx1', 'beta-mx2']) assert.equal((await npmRun('chaos', '--mta', mx, 'set', rule)).code, 0);
+    assert.equal((await swaksAsAlice('carol@beta.test', 'exercise 16')).code, 0);
+    const queueId = await until('carol deferred in alpha-mta\'s queue', async () => {
+      const list = await npmRun('queue', '--mta', 'alpha-mta', 'list');
+      const found = /^(\S+?)\*?\s.*\n\s+carol@beta\.test\s+deferred\s+attempts [1-9].*\n\s+\((451 4\.3\.0 exercise 16: not now[^)]*)\)/mu.exec(list.stdout);
+      return found?.[1];
+    });
+    const early = await exercise('check', '16');
+    assert.equal(early.code, 1, 'not done while the message only waits');
+    assert.equal((await npmRun('queue', '--mta', 'alpha-mta', 'advance', '600')).code, 0);
+    const pop = `pop3://127.0.0.1:${lab.env.MXLAB_ALPHA_POP3_PORT}`;
+    const retryUntil = await until('the delay warning in alice\'s INBOX', async () => {
+      const list = await run('curl', ['-s', `${pop}/`, '--user', 'alice@alpha.test:secret']);
+      for (const line of list.stdout.trim().split('\n').reverse()) {
+        const message = await run('curl', ['-s', `${pop}/${line.split(' ')[0]}`, '--user', 'alice@alpha.test:secret']);
+        if (/^Subject: exercise 16/mu.test(message.stdout) && /^Action: delayed/mu.test(message.stdout)) return /^Will-Retry-Until: (.+?)\r?$/mu.exec(message.stdout)?.[1];
+      }
+      return undefined;
+    });
+    const fired = await npmRun('chaos', '--mta', 'beta-mx1', 'list');
+    assert.match(fired.stdout, /exercise-16/u);
+    for (const mx of ['beta-mx1', 'beta-mx2']) assert.equal((await npmRun('chaos', '--mta', mx, 'clear', 'exercise-16')).code, 0);
+    assert.equal((await npmRun('queue', '--mta', 'alpha-mta', 'retry', queueId)).code, 0);
+    const out = await eventuallyPasses(16, () => retryUntil);
+    assert.match(out, /✔ alice has a delay warning for "exercise 16"/u);
+    assert.match(out, /✔ alpha-mta's log: \d+ deferred attempts/u);
   });
 });
