@@ -1,13 +1,11 @@
 /**
  * Reads the spool without changing it, for `npm run queue -- list --spool <dir>` while
  * the MTA is stopped or busy. Unlike Spool.open it discards nothing: entries being
- * written or removed meanwhile are skipped. Reads both the one-file layout (format.ts)
- * and old-layout directories not yet migrated (legacy.ts).
+ * written or removed meanwhile are skipped.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MESSAGE_SUFFIX, parseStates, readEnvelope, STATE_SUFFIX, type Envelope } from './format.ts';
-import { readLegacyEnvelope } from './legacy.ts';
 import { isQueueId, type QueueEntry } from './types.ts';
 
 async function readCurrent(active: string, id: string): Promise<Envelope> {
@@ -27,10 +25,11 @@ export async function readSpoolEntries(dir: string): Promise<QueueEntry[]> {
   });
   const seen = new Set<string>();
   for (const name of names.sort()) {
-    const id = name.endsWith(MESSAGE_SUFFIX) ? name.slice(0, -MESSAGE_SUFFIX.length) : name;
+    if (!name.endsWith(MESSAGE_SUFFIX)) continue;
+    const id = name.slice(0, -MESSAGE_SUFFIX.length);
     if (!isQueueId(id) || seen.has(id)) continue;
     try {
-      const { meta, recipients } = id === name ? await readLegacyEnvelope(join(active, id), id) : await readCurrent(active, id);
+      const { meta, recipients } = await readCurrent(active, id);
       seen.add(id);
       entries.push({ ...meta, recipients });
     } catch (error) {

@@ -16,7 +16,7 @@ function state(recipient: string, status: RecipientState['status']): RecipientSt
 }
 
 /** Writes one message in the spool layout of earlier versions (a directory per message). */
-async function writeLegacy(dir: string, queueId: string, message: Buffer = MESSAGE): Promise<void> {
+async function writeOldLayout(dir: string, queueId: string, message: Buffer = MESSAGE): Promise<void> {
   const entry = join(dir, 'active', queueId);
   await mkdir(entry, { recursive: true });
   const meta: MessageMeta = { queueId, mailFrom: 'alice@alpha.test', messageId: '<old@alpha.test>', source: 'mx', clientAddress: '127.0.0.1', queuedAt: 1000, size: MESSAGE.length };
@@ -31,7 +31,7 @@ function enqueueRequest(rcptTo: string[]) {
   return { mailFrom: 'alice@alpha.test', rcptTo, message: MESSAGE, source: 'mx' as const, clientAddress: '127.0.0.1' };
 }
 
-describe('spool recovery and migration', () => {
+describe('spool recovery', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mxlab-spool-recovery-'));
@@ -40,42 +40,16 @@ describe('spool recovery and migration', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads a queue in the old directory layout and migrates it to one file', async () => {
+  it('moves a message directory of the earlier layout aside to corrupt/, neither loading nor deleting it', async () => {
     const queueId = newQueueId();
-    await writeLegacy(dir, queueId);
-    assert.deepEqual((await readSpoolEntries(dir)).map((entry) => entry.recipients.map((s) => s.status)), [['delivered', 'deferred']]);
-
-    const spool = await Spool.open({ dir, logger });
-    const entry = spool.get(queueId);
-    assert.equal(entry?.messageId, '<old@alpha.test>');
-    assert.deepEqual(entry?.recipients.map((s) => [s.recipient, s.status]), [['bob@beta.test', 'delivered'], ['carol@beta.test', 'deferred']]);
-    assert.deepEqual(await spool.readMessage(queueId), MESSAGE);
-    assert.deepEqual(await readdir(join(dir, 'active')), [`${queueId}.msg`]);
-
-    const reopened = await Spool.open({ dir, logger });
-    assert.deepEqual(reopened.get(queueId), entry);
-    assert.equal(await reopened.updateRecipient(queueId, 'carol@beta.test', { status: 'delivered' }), true);
-    assert.deepEqual(await readdir(join(dir, 'active')), []);
-  });
-
-  it('drops the old directory of a message whose migration was committed before a crash', async () => {
-    const queueId = newQueueId();
-    await writeLegacy(dir, queueId);
-    await Spool.open({ dir, logger });
-    await writeLegacy(dir, queueId, Buffer.alloc(MESSAGE.length, 'x'));
-    const spool = await Spool.open({ dir, logger });
-    assert.equal(spool.size, 1);
-    assert.deepEqual(await spool.readMessage(queueId), MESSAGE);
-    assert.deepEqual(await readdir(join(dir, 'active')), [`${queueId}.msg`]);
-  });
-
-  it('moves an unreadable old-layout entry aside', async () => {
-    const queueId = newQueueId();
-    await writeLegacy(dir, queueId, Buffer.from('truncated'));
+    await writeOldLayout(dir, queueId);
+    assert.deepEqual(await readSpoolEntries(dir), [], 'the inspector lists spool files only');
     const spool = await Spool.open({ dir, logger });
     assert.equal(spool.size, 0);
     assert.deepEqual(await readdir(join(dir, 'active')), []);
-    assert.equal((await readdir(join(dir, 'corrupt'))).length, 1);
+    const [kept] = await readdir(join(dir, 'corrupt'));
+    assert.match(kept ?? '', new RegExp(`^${queueId}\\.\\d+$`, 'u'));
+    assert.deepEqual(await readFile(join(dir, 'corrupt', kept ?? '', 'message.eml')), MESSAGE, 'its message is still there to read');
   });
 
   it('keeps recipient states in the .state file and the envelope when there is none', async () => {

@@ -14,8 +14,9 @@
  * without its .msg, which is deleted at start; a .msg never loses the .state that says a
  * recipient was delivered. The fsyncs of active/ are group-committed across messages
  * (DirectorySync): each caller still waits for an fsync that began after its own change.
- * At start, half-built files (incoming/, *.tmp) are discarded and old-layout message
- * directories (legacy.ts) are migrated.
+ * At start, half-built files (incoming/, *.tmp) are discarded; anything else that is not
+ * a spool file (such as a message directory of the layout before this one) is moved to
+ * corrupt/, never loaded or deleted.
  *
  * The .msg files of finished messages are recycled rather than unlinked: renamed out of
  * active/ into free/ (the same removal for active/, fsync'd the same way), and once that
@@ -30,7 +31,6 @@ import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { DirectorySync, replaceFileDurably, rewriteFileSynced, syncDirectory, TMP_SUFFIX, unlinkIfPresent, writeNewFileSynced } from './durable.ts';
 import { encodeEnvelope, MESSAGE_SUFFIX, parseStates, readEnvelope, readRange, STATE_SUFFIX, type Envelope } from './format.ts';
-import { LEGACY_MESSAGE_FILE, readLegacyEnvelope } from './legacy.ts';
 import {
   isQueueId,
   newQueueId,
@@ -142,8 +142,6 @@ export class Spool implements Queue {
     }
     const entries = await readdir(this.path('active'), { withFileTypes: true });
     const names = new Set(entries.map((entry) => entry.name));
-    const legacy = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    await this.migrateLegacy(legacy, names);
     for (const name of [...names].sort()) {
       if (name.endsWith(TMP_SUFFIX)) {
         await unlink(this.path('active', name));
@@ -158,36 +156,6 @@ export class Spool implements Queue {
     }
     await syncDirectory(this.path('active'));
     this.logger.info({ event: 'queue.loaded', messages: this.messages.size, dir: this.dir }, 'queue loaded');
-  }
-
-  /** Rewrites old-layout directories as .msg files; `names` is updated to the new listing. */
-  private async migrateLegacy(directories: string[], names: Set<string>): Promise<void> {
-    const migrated: string[] = [];
-    for (const id of directories.sort()) {
-      names.delete(id);
-      if (names.has(`${id}${MESSAGE_SUFFIX}`)) {
-        migrated.push(id); // migrated before a crash: the directory is a stale copy
-        continue;
-      }
-      try {
-        if (!isQueueId(id)) throw new Error(`not a queue id: ${id}`);
-        const envelope = await readLegacyEnvelope(this.path('active', id), id);
-        const message = await readFile(join(this.path('active', id), LEGACY_MESSAGE_FILE));
-        await this.commitMessage(id, encodeEnvelope(envelope), message);
-        names.add(`${id}${MESSAGE_SUFFIX}`);
-        migrated.push(id);
-        this.logger.info({ event: 'queue.migrated', queueId: id }, 'old-layout spool entry migrated');
-      } catch (error) {
-        await this.moveToCorrupt([id], error);
-      }
-    }
-    if (migrated.length === 0) return;
-    // The .msg files are durable before any old directory goes.
-    await this.activeSync.sync();
-    for (const id of migrated) {
-      await rename(this.path('active', id), this.path('trash', id));
-      await rm(this.path('trash', id), { recursive: true, force: true });
-    }
   }
 
   private async loadMessage(id: string, names: Set<string>): Promise<void> {
