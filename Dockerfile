@@ -34,8 +34,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app /app
 # Volume mount points owned by `node`: a fresh named volume takes this ownership.
-RUN mkdir -p /var/lib/mxlab/users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab /var/cache/mxlab-compile \
- && chown node:node /var/lib/mxlab/users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab /var/cache/mxlab-compile
+RUN mkdir -p /var/lib/mxlab/users /var/lib/mxlab/lab-users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab /var/cache/mxlab-compile \
+ && chown node:node /var/lib/mxlab/users /var/lib/mxlab/lab-users /var/lib/mxlab/tls /var/mail/mxlab /var/spool/mxlab /var/cache/mxlab-compile
 # The certs service's volumes (the CA's, one per TLS server, the clients'), from the one list in scripts/lab-certs.ts.
 RUN node scripts/lab-certs.ts mount-points > /tmp/mount-points \
  && xargs mkdir -p < /tmp/mount-points && xargs chown node:node < /tmp/mount-points && rm /tmp/mount-points \
@@ -43,6 +43,11 @@ RUN node scripts/lab-certs.ts mount-points > /tmp/mount-points \
 USER node
 # Node keeps one compile cache per uid and per set of V8 flags: filled as `node`, with each
 # agent's own flags (a container run as another user just starts without it).
-RUN node scripts/compile-cache.ts
+# /var/lib/mxlab/lab-users: the lab users with the lab password (`secret`), hashed once
+# here. The testcontainers module mounts its fresh users volume there, so Docker fills it
+# from the image and no agent spends seconds of scrypt at start (compose.yaml mounts
+# /var/lib/mxlab/users, made at first start with its own MXLAB_PASSWORD, as before).
+RUN node scripts/compile-cache.ts \
+ && node --input-type=module -e "const { ensureLabUsers } = await import('/app/shared/users.ts'); await ensureLabUsers('/var/lib/mxlab/lab-users', 'secret');"
 HEALTHCHECK --interval=5s --timeout=10s --start-period=60s --retries=12 CMD ["node", "docker/healthcheck.ts"]
 CMD ["node", "services/mta/main.ts"]

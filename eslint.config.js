@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.lab/**', 'artifacts/**', '**/public/vendor/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.lab/**', 'artifacts/**', '**/public/vendor/**', 'packages/*/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

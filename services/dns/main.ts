@@ -4,11 +4,11 @@
  */
 import { runAgent } from '../../shared/agent.ts';
 import { createLogger } from '../../shared/log.ts';
-import { loadDnsConfig } from './config.ts';
+import { addressModeOf, loadDnsConfig } from './config.ts';
 import { startDnsServer } from './server.ts';
 
 await runAgent('dns', async () => {
   const config = loadDnsConfig();
   const logger = createLogger('dns', config.LOG_LEVEL);
-  return startDnsServer({ listen: config.DNS_LISTEN, zonesDir: config.DNS_ZONES_DIR, addressMode: config.DNS_ADDRESS_MODE, logger });
+  return startDnsServer({ listen: config.DNS_LISTEN, zonesDir: config.DNS_ZONES_DIR, addressMode: addressModeOf(config), logger });
 });

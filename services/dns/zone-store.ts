@@ -1,16 +1,21 @@
 /**
  * The lab zones in memory, indexed by owner name. Loaded once from `<zone>.zone` files;
  * in `loopback` mode every A record on the compose network (172.28.0.X) is served as its
- * loopback twin via `toLoopback`, the lab's only mapping rule.
+ * loopback twin via `toLoopback`, the lab's only mapping rule; in `{ network }` mode (the
+ * testcontainers module's labs, each on a /24 of its own) as the same host number on that
+ * network: 172.28.0.20 is 172.28.7.20 on 172.28.7.0/24.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { toLoopback } from '../../shared/lab.ts';
 import { parseZone, type Zone, type ZoneRecord } from './zone.ts';
 
-export type AddressMode = 'loopback' | 'compose';
+/** `network`: the first three octets of the /24 the lab runs on (`172.28.7`). */
+export type AddressMode = 'loopback' | 'compose' | { network: string };
 
 const COMPOSE_PREFIX = '172.28.';
+/** The compose network's /24 (shared/lab.ts COMPOSE_SUBNET), the one a `{ network }` lab moves. */
+const COMPOSE_NETWORK = '172.28.0.';
 
 export type NameLookup =
   | { kind: 'refused' }
@@ -67,7 +72,9 @@ function parentOf(name: string): string | undefined {
 /** Applies the address mode to one record (only compose-network A records change). */
 export function mapRecord(record: ZoneRecord, mode: AddressMode): ZoneRecord {
   if (mode === 'compose' || record.type !== 'A' || !record.data.startsWith(COMPOSE_PREFIX)) return record;
-  return { ...record, data: toLoopback(record.data) };
+  if (mode === 'loopback') return { ...record, data: toLoopback(record.data) };
+  if (!record.data.startsWith(COMPOSE_NETWORK)) return record;
+  return { ...record, data: `${mode.network}.${record.data.slice(COMPOSE_NETWORK.length)}` };
 }
 
 /** Loads every `<zone>.zone` file of `dir`; the file name is the zone's initial $ORIGIN. */

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadDnsConfig } from '../../dns/config.ts';
+import { addressModeOf, loadDnsConfig } from '../../dns/config.ts';
 import { startDnsServer } from '../../dns/server.ts';
 import { issueLabCertificates, planCertificates, stateLayout } from '../../../scripts/lab-certs.ts';
 import { labPlan, type AgentPlan } from '../../../scripts/lab-plan.ts';
@@ -67,7 +67,7 @@ export async function startChain(): Promise<Chain> {
       const env = privateOnly(agent);
       if (agent.name === 'dns') {
         const config = loadDnsConfig(env);
-        const dns = await startDnsServer({ listen: config.DNS_LISTEN, zonesDir: config.DNS_ZONES_DIR, addressMode: config.DNS_ADDRESS_MODE, logger: silent });
+        const dns = await startDnsServer({ listen: config.DNS_LISTEN, zonesDir: config.DNS_ZONES_DIR, addressMode: addressModeOf(config), logger: silent });
         closers.push(() => dns.close());
       } else if (agent.name === 'caller') {
         const caller = await startCaller(loadCallerConfig(env), { logger: silent });
