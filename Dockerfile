@@ -43,11 +43,13 @@ RUN node scripts/lab-certs.ts mount-points > /tmp/mount-points \
 USER node
 # Node keeps one compile cache per uid and per set of V8 flags: filled as `node`, with each
 # agent's own flags (a container run as another user just starts without it).
-# /var/lib/mxlab/lab-users: the lab users with the lab password (`secret`), hashed once
-# here. The testcontainers module mounts its fresh users volume there, so Docker fills it
-# from the image and no agent spends seconds of scrypt at start (compose.yaml mounts
-# /var/lib/mxlab/users, made at first start with its own MXLAB_PASSWORD, as before).
+# /var/lib/mxlab/lab-users: the lab users with the public lab password (`secret`), hashed
+# once here, at scrypt N=2^10 (a test's first login costs a millisecond, not 150 ms: the
+# password is printed in every README). The testcontainers module mounts its fresh users
+# volume there, so Docker fills it from the image and no agent hashes at start; users a test
+# adds get the full cost. compose.yaml mounts /var/lib/mxlab/users, made at first start
+# with its own MXLAB_PASSWORD and the full cost, as before.
 RUN node scripts/compile-cache.ts \
- && node --input-type=module -e "const { ensureLabUsers } = await import('/app/shared/users.ts'); await ensureLabUsers('/var/lib/mxlab/lab-users', 'secret');"
+ && node --input-type=module -e "const { ensureLabUsers } = await import('/app/shared/users.ts'); await ensureLabUsers('/var/lib/mxlab/lab-users', 'secret', { N: 1024, r: 8, p: 1 });"
 HEALTHCHECK --interval=5s --timeout=10s --start-period=60s --retries=12 CMD ["node", "docker/healthcheck.ts"]
 CMD ["node", "services/mta/main.ts"]

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { parseAddress } from './address.ts';
 import { createFileOnce, replaceFile } from './files.ts';
 import { LAB_DEFAULT_PASSWORD, LAB_USERS, type LabDomain } from './lab.ts';
-import { DEFAULT_PARAMS, dummyHash, hashPassword, paramsOf, verifyPassword } from './passwords.ts';
+import { DEFAULT_PARAMS, dummyHash, hashPassword, paramsOf, verifyPassword, type ScryptParams } from './passwords.ts';
 
 const domainFileSchema = z.object({
   domain: z.string(),
@@ -147,12 +147,16 @@ export async function writeDomainFile(dir: string, file: DomainFile): Promise<vo
  * is an alias of each domain's first user) unless they exist. Safe when several agents
  * start at once: the first writer wins, the others keep its file.
  */
-export async function ensureLabUsers(dir: string, password: string = process.env.MXLAB_PASSWORD ?? LAB_DEFAULT_PASSWORD): Promise<void> {
+export async function ensureLabUsers(
+  dir: string,
+  password: string = process.env.MXLAB_PASSWORD ?? LAB_DEFAULT_PASSWORD,
+  params: ScryptParams = DEFAULT_PARAMS,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [domain, locals] of Object.entries(LAB_USERS) as [LabDomain, readonly string[]][]) {
     if (await readDomainFile(dir, domain)) continue;
     const users: DomainFile['users'] = {};
-    for (const local of locals) users[local] = { password: await hashPassword(password) };
+    for (const local of locals) users[local] = { password: await hashPassword(password, params) };
     const file: DomainFile = { domain, users, aliases: { postmaster: locals[0] ?? '' } };
     await createFileOnce(join(dir, `${domain}.json`), `${JSON.stringify(file, null, 2)}\n`, 0o640);
   }

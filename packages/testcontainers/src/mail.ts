@@ -196,10 +196,11 @@ export async function emptyMailbox(endpoint: TlsEndpoint, auth: Credentials): Pr
   try {
     for (const folder of await client.list()) {
       if (folder.flags.has('\\Noselect')) continue;
-      const opened = await client.mailboxOpen(folder.path);
-      if (opened.exists === 0) continue;
+      // imapflow updates the opened mailbox as the EXPUNGEs come: count first.
+      const count = (await client.mailboxOpen(folder.path)).exists;
+      if (count === 0) continue;
       await client.messageDelete('1:*');
-      deleted += opened.exists;
+      deleted += count;
     }
     return deleted;
   } finally {

@@ -38,6 +38,7 @@ export interface WaitForMessageOptions {
 }
 
 const DEFAULT_WAIT_MS = 30_000;
+const QUEUE_POLL_MS = 100;
 const AGENT_START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_S = 5;
 
@@ -140,6 +141,27 @@ export class StartedMailLab {
   /** The MTA's queue, as its admin API shows it. */
   queue(mta: MtaName): Promise<QueuedMessage[]> {
     return this.#admin(mta).queue();
+  }
+
+  /**
+   * The first message in the MTA's queue that passes `where` (any if absent), asked of
+   * its admin API every 100 ms: how a test sees the backup MX hold mail for the primary.
+   */
+  async waitForQueue(mta: MtaName, options: { where?: (message: QueuedMessage) => boolean; timeoutMs?: number } = {}): Promise<QueuedMessage> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    const deadline = Date.now() + timeoutMs;
+    let last: QueuedMessage[] = [];
+    while (Date.now() < deadline) {
+      last = await this.queue(mta);
+      const found = last.find(options.where ?? (() => true));
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS));
+    }
+    const saved = await this.saveLogs().catch(() => []);
+    throw new Error(
+      `no message in ${mta}'s queue matched within ${timeoutMs} ms (${last.length} queued); ` +
+        `the queues: ${await this.#queueSummary()}${saved.length > 0 ? `; every agent's log is in ${this.logDir}` : ''}`,
+    );
   }
 
   /** Tries every message of the MTA's queue now. */
