@@ -49,17 +49,43 @@ export class Compose {
     await this.run(['stop', '--timeout', '10', service]);
   }
 
-  /** Starts a stopped service and waits until its health check passes. */
-  async start(service: string, timeoutMs = HEALTHY_TIMEOUT_MS): Promise<void> {
-    await this.run(['start', service]);
+  /**
+   * SIGKILL to the service's main process from the host, as kill -9 or the OOM killer do, so
+   * its restart policy brings it back. (`docker kill` counts as a manual stop, after which
+   * Docker does not restart the container.) Needs the right to signal it: root on the host.
+   */
+  async kill(service: string): Promise<void> {
+    const id = (await this.run(['ps', '--quiet', service])).trim().split('\n')[0];
+    if (!id) throw new Error(`${service} has no running container to kill`);
+    const pid = Number(await this.inspect(id, '{{.State.Pid}}'));
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${service}: no main process (pid ${pid})`);
+    process.kill(pid, 'SIGKILL');
+  }
+
+  private inspect(id: string, format: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('docker', ['inspect', '--format', format, id], { timeout: COMMAND_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout.trim()),
+      );
+    });
+  }
+
+  /** Waits until the service's health check passes (after a restart); `running` for one without a health check (CoreDNS). */
+  async waitHealthy(service: string, timeoutMs = HEALTHY_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let health = '';
     while (Date.now() < deadline) {
-      health = await this.health(service);
-      if (health === 'healthy') return;
+      health = await this.health(service).catch(() => 'unknown');
+      if (health === 'healthy' || health === 'running') return;
       await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
     }
     throw new Error(`${service} not healthy after ${timeoutMs} ms (${health})`);
+  }
+
+  /** Starts a stopped service and waits until its health check passes. */
+  async start(service: string, timeoutMs = HEALTHY_TIMEOUT_MS): Promise<void> {
+    await this.run(['start', service]);
+    await this.waitHealthy(service, timeoutMs);
   }
 
   /** The health status of the service's container (`healthy`, `starting`, …). */

@@ -43,6 +43,8 @@ export interface StartMailLabOptions {
   build?: boolean;
   /** Where every container's log is saved when the stack fails to start. */
   logDirOnFailure?: string;
+  /** More compose files after compose.yaml (and compose.offline.yaml), relative to projectDir. */
+  extraFiles?: string[];
 }
 
 export interface Endpoint {
@@ -141,7 +143,7 @@ export async function startMailLab(options: StartMailLabOptions = {}): Promise<M
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   const dir = options.projectDir ?? join(here, '..');
   const offline = options.offline ?? process.env.MXLAB_COMPOSE_OFFLINE === '1';
-  const files = offline ? ['compose.yaml', 'compose.offline.yaml'] : ['compose.yaml'];
+  const files = [...(offline ? ['compose.yaml', 'compose.offline.yaml'] : ['compose.yaml']), ...(options.extraFiles ?? [])];
   const projectName = options.projectName ?? 'mxlab-e2e';
   const env = { ...process.env, ...options.env };
   const compose = new Compose({ dir, files, projectName, env });

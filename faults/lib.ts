@@ -46,18 +46,35 @@ export function messageIdFor(label: string, n: number): string {
  * Sends `count` messages alice → bob over `connections` pooled submission sessions
  * (STARTTLS, AUTH), calling `during(n)` before message n so a scenario can cause its fault.
  */
-export async function sendBurst(
-  lab: LabProcess,
-  options: { label: string; count: number; connections?: number; during?: (n: number) => Promise<void> | void },
-): Promise<BurstResult> {
+export function sendBurst(lab: LabProcess, options: BurstOptions): Promise<BurstResult> {
+  return sendBurstTo({ host: '127.0.0.1', port: lab.ports.alphaSubmission, ca: lab.ca }, options);
+}
+
+/** alice's submission port, in either mode. */
+export interface SubmissionTarget {
+  host: string;
+  port: number;
+  /** The lab CA (PEM). */
+  ca: string;
+}
+
+export interface BurstOptions {
+  label: string;
+  count: number;
+  connections?: number;
+  during?: (n: number) => Promise<void> | void;
+}
+
+/** sendBurst against any lab: the no-Docker one or compose's published ports. */
+export async function sendBurstTo(target: SubmissionTarget, options: BurstOptions): Promise<BurstResult> {
   const transport = nodemailer.createTransport({
     pool: true,
     maxConnections: options.connections ?? 8,
     maxMessages: Infinity,
-    host: '127.0.0.1',
-    port: lab.ports.alphaSubmission,
+    host: target.host,
+    port: target.port,
     requireTLS: true,
-    tls: { ca: lab.ca, servername: 'smtp.alpha.test' },
+    tls: { ca: target.ca, servername: 'smtp.alpha.test' },
     auth: { user: 'alice@alpha.test', pass: 'secret' },
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
@@ -72,7 +89,7 @@ export async function sendBurst(
       // A client that lost its server waits for it to come back before sending more (it does not resend).
       if (submissionDown) {
         await Promise.all(inFlight);
-        await waitForPort(lab.ports.alphaSubmission);
+        await waitForPort(target.port, target.host);
         submissionDown = false;
       }
       const messageId = messageIdFor(options.label, n);
@@ -135,17 +152,35 @@ export async function flushAll(lab: LabProcess): Promise<void> {
   for (const mta of LAB_MTAS) await fetch(`${adminUrl(lab, mta)}/queue/flush`, { method: 'POST' }).catch(() => undefined);
 }
 
+/** What settling needs to see of a lab: its queues, bob's copies of the burst, a flush. */
+export interface LabProbe {
+  /** Messages queued at each MTA; -1 for one not answering (restarting). */
+  queueSizes(): Promise<Record<string, number>>;
+  /** Message-ID → copies delivered to bob. */
+  copies(): Promise<Map<string, number>>;
+  /** Asks every MTA to retry its queue now. */
+  flush(): Promise<void>;
+}
+
+export function processProbe(lab: LabProcess, label: string): LabProbe {
+  return { queueSizes: () => queueSizes(lab), copies: () => deliveredCopies(lab, label), flush: () => flushAll(lab) };
+}
+
 /**
  * Waits until every queue is empty and bob's Maildir has stopped changing, flushing the
  * queues meanwhile; then counts.
  */
-export async function settle(lab: LabProcess, burst: BurstResult, label: string, timeoutMs = 240_000): Promise<Counts> {
+export function settle(lab: LabProcess, burst: BurstResult, label: string, timeoutMs = 240_000): Promise<Counts> {
+  return settleWith(processProbe(lab, label), burst, timeoutMs);
+}
+
+export async function settleWith(probe: LabProbe, burst: BurstResult, timeoutMs = 240_000): Promise<Counts> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let quietSince = Date.now();
   for (;;) {
-    const sizes = await queueSizes(lab);
-    const total = [...(await deliveredCopies(lab, label)).values()].reduce((sum, n) => sum + n, 0);
+    const sizes = await probe.queueSizes();
+    const total = [...(await probe.copies()).values()].reduce((sum, n) => sum + n, 0);
     if (total !== last) {
       last = total;
       quietSince = Date.now();
@@ -153,10 +188,10 @@ export async function settle(lab: LabProcess, burst: BurstResult, label: string,
     const empty = Object.values(sizes).every((size) => size === 0);
     if (empty && Date.now() - quietSince > 3_000) break;
     if (Date.now() > deadline) break;
-    if (!empty) await flushAll(lab);
+    if (!empty) await probe.flush();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
-  return count(burst, await deliveredCopies(lab, label));
+  return count(burst, await probe.copies());
 }
 
 export function count(burst: BurstResult, copies: Map<string, number>): Counts {
@@ -189,12 +224,12 @@ export async function killAgent(lab: LabProcess, agent: AgentName): Promise<numb
   return pid;
 }
 
-/** Resolves once a TCP connection to 127.0.0.1:`port` succeeds. */
-export async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
+/** Resolves once a TCP connection to `host`:`port` succeeds. */
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = net.connect({ host, port });
       socket.once('connect', () => {
         socket.destroy();
         resolve(true);
@@ -202,7 +237,7 @@ export async function waitForPort(port: number, timeoutMs = 60_000): Promise<voi
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing answers on 127.0.0.1:${port}`);
+    if (Date.now() > deadline) throw new Error(`nothing answers on ${host}:${port}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
