@@ -15,6 +15,7 @@ COPY . .
 RUN npm run typecheck \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
  && find shared services scripts -name '*.test.ts' -delete \
+ && find shared services -type d -name testing -prune -exec rm -rf {} + \
  && rm -rf bench
 
 # Runtime: sources + production node_modules, owned by root, run as the unprivileged user

@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../shared/testing/ports.ts';
+import { freePort } from '../shared/free-port.ts';
 import { issueLabCertificates, planCertificates, stateLayout } from '../scripts/lab-certs.ts';
 import { labPlan, type AgentPlan } from '../scripts/lab-plan.ts';
 import { HOST_ENDPOINTS, LAB_DEFAULT_PASSWORD, type HostEndpoint } from '../shared/lab.ts';

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_ENDPOINTS, type HostEndpoint } from '../shared/lab.ts';
-import { freePort } from '../shared/testing/ports.ts';
+import { freePort } from '../shared/free-port.ts';
 import { warmCompileCache } from './compile-cache.ts';
 
 const START_TIMEOUT_MS = 90_000;

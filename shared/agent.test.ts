@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT_WITH_PARENT_VARIABLE } from './agent.ts';
-import { freePort } from './testing/ports.ts';
+import { freePort } from './free-port.ts';
 
 const root = join(import.meta.dirname, '..');
 

@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../shared/log.ts';
 import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { startMta, type MtaHandle } from '../mta/server.ts';
-import { createTestLab, MemoryQueue, RawSmtp, type Reply, type TestLab } from '../mta/smtp/test-support.ts';
+import { createTestLab, MemoryQueue, RawSmtp, type Reply, type TestLab } from '../mta/testing/smtp.ts';
 import { EICAR, MAX_ZIP_DEPTH, MAX_ZIP_ENTRIES, MAX_ZIP_ENTRY_BYTES } from './engines/eicar.ts';
 import { MAX_MIME_PARTS } from './mime.ts';
-import { message, withAttachment } from './test-helpers/messages.ts';
-import { createZip } from './test-helpers/zip.ts';
+import { message, withAttachment } from './testing/messages.ts';
+import { createZip } from './testing/zip.ts';
 
 const ZONES_DIR = fileURLToPath(new URL('../dns/zones/', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));

@@ -11,8 +11,8 @@ import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { loadCallerConfig } from './config.ts';
 import { EICAR } from './engines/eicar.ts';
 import { startCaller, type RunningCaller } from './server.ts';
-import { fakeDns } from './test-helpers/fake-dns.ts';
-import { GTUBE, message, scanRequest, withAttachment } from './test-helpers/messages.ts';
+import { fakeDns } from './testing/fake-dns.ts';
+import { GTUBE, message, scanRequest, withAttachment } from './testing/messages.ts';
 
 const ZONES_DIR = fileURLToPath(new URL('../dns/zones/', import.meta.url));
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadCallerConfig } from '../caller/config.ts';
 import { startCaller, type RunningCaller } from '../caller/server.ts';
 import { startMta, type MtaHandle } from './server.ts';
-import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './smtp/test-support.ts';
+import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './testing/smtp.ts';
 
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';

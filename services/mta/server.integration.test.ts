@@ -9,7 +9,7 @@ import { SMTPServer } from 'smtp-server';
 import { readLabCa } from '../../shared/tls.ts';
 import { startMta } from './server.ts';
 import { ListenError } from './smtp/listener.ts';
-import { createTestLab, RawSmtp, type TestLab } from './smtp/test-support.ts';
+import { createTestLab, RawSmtp, type TestLab } from './testing/smtp.ts';
 
 /** A fake MDA: LMTP on port 0 that records each delivered message. */
 async function fakeLmtp(): Promise<{ port: number; messages: { rcpt: string[]; text: string }[]; close(): Promise<void> }> {

@@ -24,7 +24,7 @@ import { parseHostPort, type HostPort } from '../../shared/config.ts';
 import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback } from '../../shared/lab.ts';
 import { loadSigningKeys } from '../mta/auth/keys.ts';
 import { signMessage } from '../mta/auth/sign.ts';
-import { startChain, type Chain } from './test/chain.ts';
+import { startChain, type Chain } from './testing/chain.ts';
 
 const SHOTS = resolve(import.meta.dirname, '..', '..', 'artifacts', 'screenshots');
 const CHROMIUM = process.env.MXLAB_CHROMIUM ?? '/usr/bin/chromium';

@@ -12,7 +12,7 @@ import { loadMuaConfig } from './config.ts';
 import { startMua, type MuaHandle } from './server.ts';
 import { MAX_FAILURES_PER_ACCOUNT } from './rate-limit.ts';
 import { MAX_FORM_BYTES } from './routes/multipart.ts';
-import { FakeGateway, FakeSubmitter } from './test/fakes.ts';
+import { FakeGateway, FakeSubmitter } from './testing/fakes.ts';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;

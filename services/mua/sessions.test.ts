@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { createLogger } from '../../shared/log.ts';
 import { IDLE_SESSION_MS, MAX_SESSION_MS, SessionStore, type Session } from './sessions.ts';
-import { FakeStore } from './test/fakes.ts';
+import { FakeStore } from './testing/fakes.ts';
 
 function session(id: string, now: number, store = new FakeStore()): Session {
   const endpoint = { host: '127.0.0.1', port: 1, servername: 'x', source: 'srv' as const };

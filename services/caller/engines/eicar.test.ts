@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EICAR_TEXT, message, scanInput, withAttachment } from '../test-helpers/messages.ts';
-import { createZip } from '../test-helpers/zip.ts';
+import { EICAR_TEXT, message, scanInput, withAttachment } from '../testing/messages.ts';
+import { createZip } from '../testing/zip.ts';
 import { createEicarEngine, EICAR, EICAR_VIRUS_NAME } from './eicar.ts';
 
 const engine = createEicarEngine();

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { message, scanInput } from '../test-helpers/messages.ts';
+import { message, scanInput } from '../testing/messages.ts';
 import { runEngine, type Engine } from './engine.ts';
 
 const input = scanInput(message('hi'));

@@ -4,11 +4,11 @@ import net from 'node:net';
 import { encodeScanRequest, scanVerdictSchema, type ScanVerdict } from '../../../shared/caller-api.ts';
 import { loadCallerConfig } from '../config.ts';
 import { startCaller } from '../server.ts';
-import { message, scanInput, scanRequest } from '../test-helpers/messages.ts';
+import { message, scanInput, scanRequest } from '../testing/messages.ts';
 import { createClamdEngine } from './clamd.ts';
 import { runEngine } from './engine.ts';
 import { createSpamdEngine } from './spamd.ts';
-import { freePort } from '../../../shared/testing/ports.ts';
+import { freePort } from '../../../shared/free-port.ts';
 
 const TIMEOUT_MS = 300;
 

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ScanRequest } from '../../../shared/caller-api.ts';
 import { createBuiltinSpamEngine } from '../engines/builtin-spam.ts';
-import { fakeDns, type FakeZone } from '../test-helpers/fake-dns.ts';
-import { GTUBE, message, scanInput } from '../test-helpers/messages.ts';
+import { fakeDns, type FakeZone } from '../testing/fake-dns.ts';
+import { GTUBE, message, scanInput } from '../testing/messages.ts';
 import { SPAM_RULES, type SpamRulesConfig } from './rules.ts';
 
 const DEFAULTS: SpamRulesConfig = { blockedSenders: [], blockedUrls: [], manyRecipients: 10 };

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakeDns, LAB_ZONE } from '../test-helpers/fake-dns.ts';
+import { fakeDns, LAB_ZONE } from '../testing/fake-dns.ts';
 import { checkSpf, MAX_SPF_DNS_TERMS, normalizeClientAddress } from './spf.ts';
 
 describe('SPF check_host', () => {

@@ -6,8 +6,8 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
-import { startLab, type Lab } from '../test/harness.ts';
-import { RawImap } from '../test/raw-client.ts';
+import { startLab, type Lab } from '../testing/harness.ts';
+import { RawImap } from '../testing/raw-client.ts';
 import { MAX_LITERAL_BYTES } from './reader.ts';
 import { MAX_BAD_COMMANDS } from './session.ts';
 

@@ -4,8 +4,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
-import { RawImap } from '../test/raw-client.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
+import { RawImap } from '../testing/raw-client.ts';
 import { runPython } from '../../../shared/testing/processes.ts';
 import { MAX_BAD_COMMANDS } from './session.ts';
 

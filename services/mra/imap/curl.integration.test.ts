@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
-import { RawImap } from '../test/raw-client.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
+import { RawImap } from '../testing/raw-client.ts';
 
 const multipart = [
   'From: alice@alpha.test',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
 
 function client(lab: Lab, user = 'bob@beta.test', options: Partial<ConstructorParameters<typeof ImapFlow>[0]> = {}): ImapFlow {
   return new ImapFlow({

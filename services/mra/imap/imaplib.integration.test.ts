@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPython } from '../../../shared/testing/processes.ts';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
 
 /** Runs a Python script (stdin) with imaplib against the lab; returns its JSON output. */
 async function python(script: string, args: string[]): Promise<unknown> {

@@ -5,8 +5,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deliver, startLab, type Lab } from '../test/harness.ts';
-import { RawImap } from '../test/raw-client.ts';
+import { deliver, startLab, type Lab } from '../testing/harness.ts';
+import { RawImap } from '../testing/raw-client.ts';
 
 const message = (headers: string[], body = 'body'): string => [...headers, '', body, ''].join('\r\n');
 

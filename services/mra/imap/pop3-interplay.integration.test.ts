@@ -1,8 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPython } from '../../../shared/testing/processes.ts';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
-import { RawImap } from '../test/raw-client.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
+import { RawImap } from '../testing/raw-client.ts';
 
 async function poplib(port: number, script: string): Promise<string> {
   const result = await runPython(script, [String(port)]);

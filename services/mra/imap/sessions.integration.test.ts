@@ -2,8 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deliver, sampleMessage, startLab, type Lab } from '../test/harness.ts';
-import { RawImap } from '../test/raw-client.ts';
+import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
+import { RawImap } from '../testing/raw-client.ts';
 
 describe('two IMAP sessions and deliveries at once', () => {
   let lab: Lab;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { python, RawPop3, startPop3Lab, type Pop3Lab } from './testing.ts';
+import { python, RawPop3, startPop3Lab, type Pop3Lab } from '../testing/pop3.ts';
 
 const login = async (client: RawPop3, user: string) => {
   assert.match(await client.command(`USER ${user}`), /^\+OK/u);

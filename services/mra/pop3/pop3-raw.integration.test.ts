@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AUTH_FAILURE_DELAY_MS, MAX_BAD_COMMANDS } from './limits.ts';
 import { LOCK_FILE_NAME } from './lock.ts';
-import { RawPop3, startPop3Lab, type Pop3Lab } from './testing.ts';
+import { RawPop3, startPop3Lab, type Pop3Lab } from '../testing/pop3.ts';
 
 const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { curl, python, startPop3Lab, type Pop3Lab } from './testing.ts';
+import { curl, python, startPop3Lab, type Pop3Lab } from '../testing/pop3.ts';
 
 /** Prints one JSON line with what poplib saw; retr bodies are base64 of lines joined with CRLF. */
 const POPLIB_PRELUDE = `

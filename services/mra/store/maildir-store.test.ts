@@ -5,7 +5,7 @@ import { readHeaderBlock } from './folder-files.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../shared/log.ts';
-import { deliver, sampleMessage } from '../test/harness.ts';
+import { deliver, sampleMessage } from '../testing/harness.ts';
 import { MaildirStore } from './maildir-store.ts';
 import { checkMailboxName } from './mailbox-names.ts';
 import { flagsToInfo, infoToFlags } from '../../../shared/maildir/flags.ts';

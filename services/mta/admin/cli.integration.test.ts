@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLogger } from '../../../shared/log.ts';
-import { closedPort } from '../delivery/test-peers.ts';
+import { closedPort } from '../testing/peers.ts';
 import { Spool } from '../queue/spool.ts';
 import { createAdminApp } from './app.ts';
 import { listenAdmin, type AdminServerHandle } from './listen.ts';

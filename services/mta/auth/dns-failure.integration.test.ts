@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { startMta, type MtaHandle } from '../server.ts';
-import { createTestLab, MemoryQueue, type TestLab } from '../smtp/test-support.ts';
+import { createTestLab, MemoryQueue, type TestLab } from '../testing/smtp.ts';
 
 describe('MX checks while the DNS does not answer', () => {
   let lab: TestLab;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { sealMessage } from 'mailauth';
 import { loadSigningKeys, type SigningKey } from './keys.ts';
 import { signMessage } from './sign.ts';
-import { zoneResolver } from './test-dns.ts';
+import { zoneResolver } from '../testing/auth-dns.ts';
 import { QUARANTINE_HEADER, stripOurFields, verifyInbound, type VerifySettings } from './verify.ts';
 
 const KEYS_DIR = fileURLToPath(new URL('./keys/', import.meta.url));

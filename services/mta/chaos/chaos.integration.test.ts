@@ -18,10 +18,10 @@ import { listQueue, listRules, type ChaosRuleView } from '../admin/client.ts';
 import { runChaosCli } from '../chaos-cli.ts';
 import { runCli as runQueueCli } from '../cli.ts';
 import type { MtaConfig } from '../config.ts';
-import { startFakePeer, type FakePeer } from '../delivery/test-peers.ts';
-import { scriptedResolver } from '../routing/scripted-resolver.ts';
+import { startFakePeer, type FakePeer } from '../testing/peers.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 import { startMta, type MtaHandle } from '../server.ts';
-import { createTestLab, type TestLab } from '../smtp/test-support.ts';
+import { createTestLab, type TestLab } from '../testing/smtp.ts';
 
 const run = promisify(execFile);
 const ALPHA = '127.70.0.10';

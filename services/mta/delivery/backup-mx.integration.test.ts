@@ -14,10 +14,10 @@ import { createLogger } from '../../../shared/log.ts';
 import { readLabCa } from '../../../shared/tls.ts';
 import type { MtaConfig } from '../config.ts';
 import { Spool } from '../queue/spool.ts';
-import { scriptedResolver } from '../routing/scripted-resolver.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 import { startMta, type MtaHandle } from '../server.ts';
-import { createTestLab, type TestLab } from '../smtp/test-support.ts';
-import { startFakePeer, waitFor, type FakePeer } from './test-peers.ts';
+import { createTestLab, type TestLab } from '../testing/smtp.ts';
+import { startFakePeer, waitFor, type FakePeer } from '../testing/peers.ts';
 
 const logger = createLogger('test');
 const MX1 = '127.0.0.3';

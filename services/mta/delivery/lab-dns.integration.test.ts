@@ -12,7 +12,7 @@ import { Spool } from '../queue/spool.ts';
 import { classifyDnsError, createLabResolver } from '../routing/resolver.ts';
 import { deliveryConfigSchema } from './config.ts';
 import { startDelivery, type DeliveryRunner } from './runner.ts';
-import { startFakePeer, waitFor, type FakePeer } from './test-peers.ts';
+import { startFakePeer, waitFor, type FakePeer } from '../testing/peers.ts';
 
 const logger = createLogger('test');
 const NXDOMAIN = 3;

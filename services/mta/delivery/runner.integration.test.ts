@@ -7,10 +7,10 @@ import { pino } from 'pino';
 import { createLogger } from '../../../shared/log.ts';
 import { Spool } from '../queue/spool.ts';
 import type { EnqueueRequest } from '../queue/types.ts';
-import { scriptedResolver, type ScriptedZone } from '../routing/scripted-resolver.ts';
+import { scriptedResolver, type ScriptedZone } from '../testing/scripted-resolver.ts';
 import { deliveryConfigSchema } from './config.ts';
 import { startDelivery, type DeliveryRunner, type StartDeliveryOptions } from './runner.ts';
-import { closedPort, startFakePeer, waitFor, type FakePeer } from './test-peers.ts';
+import { closedPort, startFakePeer, waitFor, type FakePeer } from '../testing/peers.ts';
 
 const logger = createLogger('test');
 

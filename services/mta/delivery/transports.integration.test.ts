@@ -6,10 +6,10 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createLogger } from '../../../shared/log.ts';
 import { ensureServerCertificate } from '../../../shared/tls.ts';
-import { scriptedResolver } from '../routing/scripted-resolver.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 import type { DeliveryJob, RecipientOutcome } from './outcome.ts';
 import { SmtpClient } from './smtp-client.ts';
-import { closedPort, startFakePeer, startRawPeer, type FakePeer } from './test-peers.ts';
+import { closedPort, startFakePeer, startRawPeer, type FakePeer } from '../testing/peers.ts';
 import { lmtpTransport, mxTransport } from './transports.ts';
 
 const logger = createLogger('test');

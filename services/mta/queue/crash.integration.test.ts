@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../../shared/log.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { startDelivery } from '../delivery/runner.ts';
-import { closedPort, startFakePeer, waitFor, type FakePeer } from '../delivery/test-peers.ts';
-import { scriptedResolver } from '../routing/scripted-resolver.ts';
+import { closedPort, startFakePeer, waitFor, type FakePeer } from '../testing/peers.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 import { Spool } from './spool.ts';
 
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('../testing/crash-child.ts', import.meta.url));
 const MESSAGES = 300;
 /** Kill after this many acknowledged enqueues: well inside the burst. */
 const KILL_AFTER = 120;

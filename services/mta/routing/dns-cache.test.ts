@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DnsCache, fromCache } from './dns-cache.ts';
 import { NEGATIVE_TTL_S, type MxResolver } from './resolver.ts';
-import { scriptedResolver } from './scripted-resolver.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 
 const failure = (promise: Promise<unknown>) => promise.then(() => assert.fail('expected a DNS error'), (error: unknown) => error as NodeJS.ErrnoException);
 

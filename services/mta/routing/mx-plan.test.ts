@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { planRoute, routeFailureReply, type RoutePlan } from './mx-plan.ts';
 import { cachingResolver, fromCache } from './dns-cache.ts';
 import { NEGATIVE_TTL_S } from './resolver.ts';
-import { scriptedResolver } from './scripted-resolver.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 
 const own = { ownHostnames: ['mx.alpha.test'] };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hasNullMx } from './null-mx.ts';
-import { scriptedResolver } from './scripted-resolver.ts';
+import { scriptedResolver } from '../testing/scripted-resolver.ts';
 
 describe('hasNullMx', () => {
   const resolver = scriptedResolver({

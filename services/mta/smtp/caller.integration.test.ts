@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeScanRequest, SCAN_PATH, SCAN_REQUEST_HEADER, type ScanRequest, type ScanVerdict } from '../../../shared/caller-api.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { requestScan } from './caller-client.ts';
-import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
+import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from '../testing/smtp.ts';
 
 type Script = (request: ScanRequest, body: string) => { status?: number; verdict?: ScanVerdict; delayMs?: number; raw?: string };
 

@@ -11,7 +11,7 @@ import { runProcess, runPython } from '../../../shared/testing/processes.ts';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { AuthThrottle } from './auth-throttle.ts';
-import { authPlain, createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
+import { authPlain, createTestLab, MemoryQueue, RawSmtp, type TestLab } from '../testing/smtp.ts';
 
 const ENHANCED = /^[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3} /u;
 const DOUBLED = /^\d{3}[ -]\d\.\d{1,3}\.\d{1,3} \d\.\d{1,3}\.\d{1,3} /u;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { PregreetCache } from './pregreet.ts';
-import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
+import { createTestLab, MemoryQueue, RawSmtp, type TestLab } from '../testing/smtp.ts';
 
 /** Opens an MX session up to an accepted RCPT for alice@alpha.test. */
 async function mxSession(port: number, rcpt = 'alice@alpha.test'): Promise<RawSmtp> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { UserDirectory } from '../../../shared/users.ts';
 import { MailPolicy } from './policy.ts';
 import { SmtpReplyError } from './replies.ts';
-import { createTestLab, type TestLab } from './test-support.ts';
+import { createTestLab, type TestLab } from '../testing/smtp.ts';
 
 async function refusal(promise: Promise<unknown> | (() => unknown)): Promise<string> {
   try {

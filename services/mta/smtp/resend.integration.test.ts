@@ -11,7 +11,7 @@ import nodemailer from 'nodemailer';
 import { startMta, type MtaHandle } from '../server.ts';
 import { Spool } from '../queue/spool.ts';
 import { TRANSACTION_LOG_FILE } from './resend.ts';
-import { createTestLab, type TestLab } from './test-support.ts';
+import { createTestLab, type TestLab } from '../testing/smtp.ts';
 
 const trace = (id: string) =>
   `Received: from mx.beta.test ([127.0.0.9])\r\n\tby mx2.beta.test (mxlab beta-mx2) with ESMTP id ${id}\r\n\tfor <alice@alpha.test>; Thu, 3 Dec 2026 08:00:00 +0000\r\n`;

@@ -6,7 +6,7 @@ import { readLabCa } from '../../../shared/tls.ts';
 import { startMta, type MtaHandle } from '../server.ts';
 import { AuthPenalty } from '../../../shared/auth-penalty.ts';
 import { AuthThrottle } from './auth-throttle.ts';
-import { authPlain, createTestLab, MemoryQueue, RawSmtp, type TestLab } from './test-support.ts';
+import { authPlain, createTestLab, MemoryQueue, RawSmtp, type TestLab } from '../testing/smtp.ts';
 
 async function runPython(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await runProcessPython(script, args);

@@ -3,7 +3,7 @@
  * NXDOMAIN, a name present elsewhere but not in the asked table is NODATA, and an error
  * code string as the value makes the query fail with that code (ESERVFAIL, ETIMEOUT…).
  */
-import type { AddressAnswer, MxAnswer, MxResolver } from './resolver.ts';
+import type { AddressAnswer, MxAnswer, MxResolver } from '../routing/resolver.ts';
 
 export interface ScriptedZone {
   mx?: Record<string, MxAnswer[] | string>;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { HostPort } from '../../../shared/config.ts';
 import { EICAR } from '../engines/eicar.ts';
-import { freePort } from '../../../shared/testing/ports.ts';
+import { freePort } from '../../../shared/free-port.ts';
 
 /** clamd loads one small database in a second or two; spamd compiles its rules first. */
 export const CLAMD_START_TIMEOUT_MS = 60_000;

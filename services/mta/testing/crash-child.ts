@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { createLogger } from '../../../shared/log.ts';
 import { deliveryConfigSchema } from '../delivery/config.ts';
 import { startDelivery } from '../delivery/runner.ts';
-import { scriptedResolver } from '../routing/scripted-resolver.ts';
-import { Spool } from './spool.ts';
+import { scriptedResolver } from './scripted-resolver.ts';
+import { Spool } from '../queue/spool.ts';
 
 const IN_FLIGHT = 8;
 

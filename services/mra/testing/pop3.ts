@@ -13,7 +13,7 @@ import { ensureServerCertificate } from '../../../shared/tls.ts';
 import { ensureLabUsers, UserDirectory } from '../../../shared/users.ts';
 import { deliverToMaildir } from '../../../shared/maildir/deliver.ts';
 import { MaildirStore } from '../store/maildir-store.ts';
-import { createPop3Server, type Pop3Server } from './server.ts';
+import { createPop3Server, type Pop3Server } from '../pop3/server.ts';
 
 export interface Pop3Lab {
   base: string;

@@ -1,6 +1,6 @@
 /**
  * Measures SELECT on a generated INBOX of many messages (default 100k) and the process RSS:
- * `node --expose-gc services/mra/test/select-100k.ts [count]`. Files are written straight into cur/
+ * `node --expose-gc services/mra/testing/select-100k.ts [count]`. Files are written straight into cur/
  * with MDA-style names (no size in the name), as after a bulk import.
  */
 import { mkdir, open, rm } from 'node:fs/promises';
