@@ -7,11 +7,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadAverage, runContext } from './lib/machine.ts';
-import { parseOptions, USAGE, type BenchOptions, type Scenario } from './lib/options.ts';
+import { parseOptions, SCENARIOS, USAGE, type BenchOptions, type Scenario } from './lib/options.ts';
 import { renderReadmeSection } from './lib/readme-section.ts';
 import { measuredFigures, renderText, writeReport, type BenchReport, type ScenarioResults } from './lib/report.ts';
 import { REFERENCE_STACK } from './lib/reference.ts';
-import { composeTarget, startLabTarget, type BenchTarget } from './lib/target.ts';
+import { BENCH_LOOPBACK_NET, composeTarget, startLabTarget, type BenchTarget } from './lib/target.ts';
 import type { ScenarioContext } from './scenarios/context.ts';
 import { RUNNERS } from './scenarios/index.ts';
 
@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const startLoad = loadAverage();
-  say(options.target === 'lab' ? 'starting the no-Docker lab on 127.30.0.X …' : 'using the compose stack on 127.0.0.1');
+  say(options.target === 'lab' ? `starting the no-Docker lab on ${BENCH_LOOPBACK_NET}.0.X …` : 'using the compose stack on 127.0.0.1');
   let target: BenchTarget;
   try {
     target = options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${renderText(report)}\n\n`);
   const written = await writeReport(join(benchDir, 'results'), report);
   say(`results: ${written} (and latest.json)`);
-  if (options.target === 'lab' && options.only.length === 5 && Object.keys(outcome.failures).length === 0) {
+  if (options.target === 'lab' && options.only.length === SCENARIOS.length && Object.keys(outcome.failures).length === 0) {
     await writeFile(join(benchDir, 'README-section.md'), renderReadmeSection(report));
     say('README section: bench/README-section.md');
   }

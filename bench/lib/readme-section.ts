@@ -9,7 +9,7 @@ function cell(text: string): string {
 export function renderReadmeSection(report: BenchReport): string {
   const { context, options } = report;
   const rows = report.figures.map((figure) => {
-    const measured = figure.value === undefined ? 'not run' : `${formatNumber(figure.value)} ${figure.unit}`;
+    const measured = figure.value === undefined ? 'not run' : `${formatNumber(figure.value, figure.unit)} ${figure.unit}`;
     const target = figure.target === undefined ? '—' : `${figure.higherIsBetter ? '≥' : '<'} ${formatNumber(figure.target)} ${figure.unit}`;
     const mark = figure.meetsTarget === undefined ? '' : figure.meetsTarget ? ' ✅' : ' ❌';
     return `| ${cell(figure.label)} | ${measured}${mark} | ${target} | ${cell(figure.reference)} |`;

@@ -82,6 +82,46 @@ export const FIGURES: readonly Figure[] = [
     target: undefined,
     higherIsBetter: false,
   },
+  {
+    key: 'parity.smtpPerConnectionRatio',
+    label: 'SMTP one message per connection (smtp-source -s 20), mxlab / reference',
+    unit: '×',
+    reference: '337 / 145 / 304 msg/s (issue 14)',
+    target: 1,
+    higherIsBetter: true,
+  },
+  {
+    key: 'parity.greetingRatio',
+    label: 'Greeting of a new SMTP connection, p50, reference / mxlab',
+    unit: '×',
+    reference: '< 1 ms',
+    target: 1,
+    higherIsBetter: true,
+  },
+  {
+    key: 'parity.pop3OneSessionRatio',
+    label: 'POP3 one session, one RETR at a time, mxlab / reference',
+    unit: '×',
+    reference: '4,386–5,435 msg/s',
+    target: 1,
+    higherIsBetter: true,
+  },
+  {
+    key: 'parity.pop3EightSessionsRatio',
+    label: 'POP3 8 sessions of one user, mxlab / reference',
+    unit: '×',
+    reference: '7,205 msg/s, 0 errors',
+    target: 1,
+    higherIsBetter: true,
+  },
+  {
+    key: 'parity.fetchEnvelopeP99Ratio',
+    label: 'IMAP FETCH 1:* ENVELOPE, 8 clients, p99, reference / mxlab',
+    unit: '×',
+    reference: '211 ms',
+    target: 1,
+    higherIsBetter: true,
+  },
 ];
 
 export function meets(figure: Figure, value: number): boolean | undefined {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { FlowResult } from '../scenarios/smtp-flow.ts';
 import type { ImapLoadResult } from '../scenarios/imap-load.ts';
 import type { Pop3LoadResult } from '../scenarios/pop3-load.ts';
+import type { Paired, ParityResult } from '../scenarios/parity.ts';
+import type { Pop3UserResult } from '../scenarios/parity-probes.ts';
 import type { ScaleResult } from '../scenarios/scale.ts';
 import type { RunContext } from './machine.ts';
 import type { BenchOptions, Scenario } from './options.ts';
@@ -18,6 +20,7 @@ export interface ScenarioResults {
   imap?: ImapLoadResult;
   pop3?: Pop3LoadResult;
   scale?: ScaleResult;
+  parity?: ParityResult;
 }
 
 export interface MeasuredFigure extends Figure {
@@ -48,8 +51,10 @@ export function measuredFigures(results: ScenarioResults): MeasuredFigure[] {
   });
 }
 
-export function formatNumber(value: number | undefined): string {
+export function formatNumber(value: number | undefined, unit?: string): string {
   if (value === undefined || !Number.isFinite(value)) return '—';
+  // Ratios: 0.97 is not 1.
+  if (unit === '×') return value.toFixed(2);
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : String(Math.round(value * 10) / 10);
 }
 
@@ -64,6 +69,7 @@ function verdict(figure: MeasuredFigure): string {
 }
 
 export function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }
@@ -120,7 +126,27 @@ export function details(results: ScenarioResults): [string, string][] {
       ['scale: MRA RSS / peak MB, POP3 session open too', `${formatNumber(scale.mraRssAfterPop3Mb)} / ${formatNumber(scale.mraPeakAfterPop3Mb)}`],
     );
   }
+  const parity = results.parity;
+  if (parity) rows.push(...parityRows(parity));
   return rows;
+}
+
+function pairText<T extends { load: number }>(pair: Paired<T>, show: (result: T) => string): string {
+  const side = (result: T) => `${show(result)} (load ${result.load})`;
+  const theirs = pair.reference ? `; reference ${side(pair.reference)}; ratio ${formatNumber(pair.ratio, '×')}` : '';
+  return `mxlab ${side(pair.mxlab)}${theirs}`;
+}
+
+function parityRows(parity: ParityResult): [string, string][] {
+  const pop3 = (r: Pop3UserResult) => `${formatNumber(r.messagesPerSecond)} msg/s, ${r.refused} refused, ${r.errors.length} errors`;
+  return [
+    ['parity: reference', parity.reference],
+    ['parity: greeting after the first, p50 / p99', pairText(parity.greeting, (r) => `${formatNumber(r.after.p50Ms)} / ${formatNumber(r.after.p99Ms)} ms, first ${formatNumber(r.firstMs)} ms`)],
+    ['parity: SMTP one message per connection', pairText(parity.smtpPerConnection, (r) => `${formatNumber(r.messagesPerSecond)} msg/s to IMAP, ${formatNumber(r.acceptedPerSecond)} accepted/s (${r.tool})`)],
+    ['parity: POP3 one session, one RETR at a time', pairText(parity.pop3OneSession, pop3)],
+    ['parity: POP3 8 sessions of one user', pairText(parity.pop3EightSessions, pop3)],
+    ['parity: FETCH 1:* ENVELOPE, 8 clients, p50 / p99', pairText(parity.fetchEnvelope, (r) => `${formatNumber(r.latency.p50Ms)} / ${formatNumber(r.latency.p99Ms)} ms`)],
+  ];
 }
 
 export function renderText(report: BenchReport): string {
@@ -128,7 +154,7 @@ export function renderText(report: BenchReport): string {
   const head = [['figure', 'measured', 'target', '', `reference: ${REFERENCE_STACK.split(',')[0]}`]];
   const figureRows = report.figures.map((figure) => [
     figure.label,
-    `${formatNumber(figure.value)} ${figure.unit}`,
+    `${formatNumber(figure.value, figure.unit)} ${figure.unit}`,
     targetText(figure),
     verdict(figure),
     figure.reference,

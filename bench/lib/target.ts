@@ -13,7 +13,8 @@ import { startLabProcess } from '../../scripts/lab-process.ts';
 import { dockerMemory, processMemory, resetPeaks, type ProcessMemory } from './memory.ts';
 
 const run = promisify(execFile);
-export const BENCH_LOOPBACK_NET = '127.30';
+/** The lab's loopback net (BENCH_LOOPBACK_NET overrides it, to keep clear of another run). */
+export const BENCH_LOOPBACK_NET = process.env.BENCH_LOOPBACK_NET ?? '127.30';
 
 export interface BenchTarget {
   kind: 'lab' | 'compose';

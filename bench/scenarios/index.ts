@@ -3,6 +3,7 @@ import type { Scenario } from '../lib/options.ts';
 import type { ScenarioResults } from '../lib/report.ts';
 import type { ScenarioContext } from './context.ts';
 import { runImapLoad } from './imap-load.ts';
+import { runParity } from './parity.ts';
 import { runPop3Load } from './pop3-load.ts';
 import { runScale } from './scale.ts';
 import { runFlow } from './smtp-flow.ts';
@@ -13,4 +14,5 @@ export const RUNNERS: Record<Scenario, (context: ScenarioContext) => Promise<Sce
   imap: runImapLoad,
   pop3: runPop3Load,
   scale: runScale,
+  parity: runParity,
 };

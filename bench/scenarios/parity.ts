@@ -1,0 +1,151 @@
+/**
+ * Scenario `parity` (issue 14): mxlab beside Debian's Postfix + Dovecot, started here on
+ * a loopback address of their own, each measurement run on one side then the other,
+ * back to back, with the load average beside each figure and mxlab/reference as ratios
+ * (≥ 1 is at or above the reference; for latencies the ratio is reference/mxlab).
+ * Without the packages (or root) only mxlab's side is measured.
+ */
+import { chown, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addUsers } from '../lib/bench-users.ts';
+import { fillMaildir } from '../lib/maildir-gen.ts';
+import { REFERENCE_MAIL_GID, REFERENCE_MAIL_UID, referenceAvailable, startReferenceStack, type ReferenceStack } from '../lib/reference-stack.ts';
+import { round } from '../lib/stats.ts';
+import {
+  measureFetchEnvelope,
+  measureGreeting,
+  measurePerConnection,
+  measurePop3User,
+  type FetchEnvelopeResult,
+  type GreetingResult,
+  type PerConnectionResult,
+  type Pop3UserResult,
+  type Side,
+} from './parity-probes.ts';
+import { MX_SENDER, RECIPIENT } from './smtp-flow.ts';
+import { BENCH_DOMAIN, maildirOf, type ScenarioContext } from './context.ts';
+
+/** Loopback net of the reference stack (BENCH_REFERENCE_NET overrides it). */
+export const REFERENCE_LOOPBACK_NET = '127.32';
+const PARITY_LOCAL = 'parity';
+const GREETINGS = 30;
+const POP3_SESSIONS = 8;
+const FETCH_CLIENTS = 8;
+const FETCH_ROUNDS = 5;
+
+export interface Paired<T> {
+  mxlab: T;
+  reference: T | undefined;
+  /** mxlab / reference for throughput, reference / mxlab for latency: ≥ 1 meets the reference. */
+  ratio: number | undefined;
+}
+
+export interface ParityResult {
+  reference: string;
+  greeting: Paired<GreetingResult>;
+  smtpPerConnection: Paired<PerConnectionResult>;
+  pop3OneSession: Paired<Pop3UserResult>;
+  pop3EightSessions: Paired<Pop3UserResult>;
+  fetchEnvelope: Paired<FetchEnvelopeResult>;
+  /** Headline ratios, for the figures table. */
+  smtpPerConnectionRatio: number | undefined;
+  greetingRatio: number | undefined;
+  pop3OneSessionRatio: number | undefined;
+  pop3EightSessionsRatio: number | undefined;
+  fetchEnvelopeP99Ratio: number | undefined;
+  smtpPerConnectionMessagesPerSecond: number;
+  greetingP50Ms: number;
+  pop3OneSessionMessagesPerSecond: number;
+  pop3EightSessionsMessagesPerSecond: number;
+  fetchEnvelopeP99Ms: number;
+}
+
+function ratio(mine: number, theirs: number | undefined, higherIsBetter: boolean): number | undefined {
+  if (theirs === undefined || !Number.isFinite(mine) || !Number.isFinite(theirs) || mine <= 0 || theirs <= 0) return undefined;
+  return round(higherIsBetter ? mine / theirs : theirs / mine);
+}
+
+async function chownTree(dir: string): Promise<void> {
+  await chown(dir, REFERENCE_MAIL_UID, REFERENCE_MAIL_GID);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path);
+    else await chown(path, REFERENCE_MAIL_UID, REFERENCE_MAIL_GID);
+  }
+}
+
+async function startReference(context: ScenarioContext): Promise<ReferenceStack | undefined> {
+  if (!(await referenceAvailable())) {
+    context.say('parity: Postfix + Dovecot not installed (or not root): mxlab only');
+    return undefined;
+  }
+  const net = process.env.BENCH_REFERENCE_NET ?? REFERENCE_LOOPBACK_NET;
+  const stack = await startReferenceStack({ host: `${net}.0.1`, domains: [BENCH_DOMAIN], password: context.target.password });
+  await stack.addUsers([RECIPIENT, `${PARITY_LOCAL}@${BENCH_DOMAIN}`]);
+  context.say(`parity: Postfix + Dovecot on ${stack.host} (SMTP ${stack.ports.smtp}, IMAP ${stack.ports.imap}, POP3 ${stack.ports.pop3})`);
+  return stack;
+}
+
+export async function runParity(context: ScenarioContext): Promise<ParityResult> {
+  const { target, options } = context;
+  const mxlab: Side = { name: 'mxlab', host: target.host, smtpPort: target.ports.betaMx1, imapPort: target.ports.betaImap, pop3Port: target.ports.betaPop3, password: target.password };
+  const parityUser = `${PARITY_LOCAL}@${BENCH_DOMAIN}`;
+  const maildir = maildirOf(target, PARITY_LOCAL);
+  if (!maildir || !target.usersDir) throw new Error('parity needs the no-Docker lab (its Maildirs and user files)');
+  await addUsers(target.usersDir, BENCH_DOMAIN, [PARITY_LOCAL], target.password);
+  fillMaildir({ maildir, count: options.n, bodyBytes: options.size, to: parityUser, label: 'parity' });
+
+  const stack = await startReference(context);
+  try {
+    const reference: Side | undefined = stack && { name: 'reference', host: stack.host, smtpPort: stack.ports.smtp, imapPort: stack.ports.imap, pop3Port: stack.ports.pop3, password: stack.password };
+    if (stack) {
+      const refMaildir = stack.maildir(PARITY_LOCAL, BENCH_DOMAIN);
+      fillMaildir({ maildir: refMaildir, count: options.n, bodyBytes: options.size, to: parityUser, label: 'parity' });
+      await chownTree(refMaildir);
+    }
+    const both = async <T>(label: string, measure: (side: Side) => Promise<T>): Promise<{ mxlab: T; reference: T | undefined }> => {
+      context.say(`parity: ${label}: mxlab`);
+      const mine = await measure(mxlab);
+      context.say(`parity: ${label}: reference`);
+      const theirs = reference ? await measure(reference) : undefined;
+      return { mxlab: mine, reference: theirs };
+    };
+    const greeting = await both('greeting', (side) => measureGreeting(side, GREETINGS));
+    const perConnection = await both('SMTP one message per connection', (side) =>
+      measurePerConnection(side, { user: RECIPIENT, from: MX_SENDER, messages: options.n, sessions: options.c, bodyBytes: options.size, stallMs: 30_000 }),
+    );
+    // Each side's first POP3 session reads its files cold; the measured one is the second.
+    await both('POP3 warm-up', (side) => measurePop3User(side, parityUser, 1));
+    const pop3One = await both('POP3, one session', (side) => measurePop3User(side, parityUser, 1));
+    const pop3Eight = await both(`POP3, ${POP3_SESSIONS} sessions of one user`, (side) => measurePop3User(side, parityUser, POP3_SESSIONS));
+    const fetch = await both(`IMAP FETCH 1:* ENVELOPE, ${FETCH_CLIENTS} clients`, (side) => measureFetchEnvelope(side, parityUser, FETCH_CLIENTS, FETCH_ROUNDS));
+
+    const paired = <T>(pair: { mxlab: T; reference: T | undefined }, value: (result: T) => number, higherIsBetter: boolean): Paired<T> => ({
+      ...pair,
+      ratio: ratio(value(pair.mxlab), pair.reference && value(pair.reference), higherIsBetter),
+    });
+    const result = {
+      reference: stack ? `Postfix + Dovecot on ${stack.host}` : 'not installed',
+      greeting: paired(greeting, (r) => r.after.p50Ms, false),
+      smtpPerConnection: paired(perConnection, (r) => r.messagesPerSecond, true),
+      pop3OneSession: paired(pop3One, (r) => r.messagesPerSecond, true),
+      pop3EightSessions: paired(pop3Eight, (r) => r.messagesPerSecond, true),
+      fetchEnvelope: paired(fetch, (r) => r.latency.p99Ms, false),
+    };
+    return {
+      ...result,
+      smtpPerConnectionRatio: result.smtpPerConnection.ratio,
+      greetingRatio: result.greeting.ratio,
+      pop3OneSessionRatio: result.pop3OneSession.ratio,
+      pop3EightSessionsRatio: result.pop3EightSessions.ratio,
+      fetchEnvelopeP99Ratio: result.fetchEnvelope.ratio,
+      smtpPerConnectionMessagesPerSecond: perConnection.mxlab.messagesPerSecond,
+      greetingP50Ms: greeting.mxlab.after.p50Ms,
+      pop3OneSessionMessagesPerSecond: pop3One.mxlab.messagesPerSecond,
+      pop3EightSessionsMessagesPerSecond: pop3Eight.mxlab.messagesPerSecond,
+      fetchEnvelopeP99Ms: fetch.mxlab.latency.p99Ms,
+    };
+  } finally {
+    await stack?.stop();
+  }
+}
