@@ -2,7 +2,9 @@
  * Issue 13 through the no-Docker lab (loopback net 127.60): alice's signed mail reaches
  * bob with spf/dkim/dmarc=pass and a signature that Python's dkimpy verifies against the
  * lab DNS; a forged alice is refused at beta-mx1 with 550 5.7.1; a beta message whose
- * body changed after signing lands in Junk; mail through the backup MX arrives arc=pass.
+ * body changed after signing lands in Junk; the chaos switch `alter-body` on beta-mx1
+ * (dkim=fail, SPF still carries DMARC) and on beta-mx2 (everything fails, refused, and the
+ * bounce shows which hop changed it); mail through the backup MX arrives arc=pass.
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -53,11 +55,12 @@ describe('email authentication through the lab', () => {
     await lab?.stop();
   });
 
-  /** bob's message with this subject in `folder`, as raw text, once it is there. */
-  async function fetchFrom(folder: string, subject: string): Promise<string | undefined> {
+  /** bob's (or alice's) message with this subject in `folder`, as raw text, once it is there. */
+  async function fetchFrom(folder: string, subject: string, user = 'bob@beta.test'): Promise<string | undefined> {
+    const alpha = user.endsWith('@alpha.test');
     const imap = new ImapFlow({
-      host: '127.0.0.1', port: Number(env.MXLAB_BETA_IMAP_PORT), secure: false,
-      auth: { user: 'bob@beta.test', pass: 'secret' }, tls: { ca, servername: 'imap.beta.test' }, logger: false,
+      host: '127.0.0.1', port: Number(alpha ? env.MXLAB_ALPHA_IMAP_PORT : env.MXLAB_BETA_IMAP_PORT), secure: false,
+      auth: { user, pass: 'secret' }, tls: { ca, servername: alpha ? 'imap.alpha.test' : 'imap.beta.test' }, logger: false,
     });
     await imap.connect();
     try {
@@ -150,6 +153,79 @@ print('all', [d.verify(idx=i, dnsfunc=dnsfunc) for i in range(len([l for l in me
     assert.match(results, /dmarc=fail [^;]*header\.from=beta\.test/u);
     assert.match(raw, /^X-Mxlab-Quarantine: From domain beta\.test fails DMARC/mu);
     assert.equal(await fetchFrom('INBOX', subject), undefined);
+  });
+
+  /** Adds a fault rule on an MTA's admin endpoint (`.20` beta-mx1, `.21` beta-mx2); returns its remover. */
+  async function chaosRule(mta: string, rule: Record<string, unknown>): Promise<() => Promise<number>> {
+    const admin = `http://${NET}.0.${mta}:8026`;
+    const added = await fetch(`${admin}/chaos/rules`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(rule) });
+    assert.equal(added.status, 201, await added.text());
+    return async () => {
+      const shown = (await (await fetch(`${admin}/chaos/rules/${String(rule.id)}`)).json()) as { fired: number };
+      await fetch(`${admin}/chaos/rules/${String(rule.id)}`, { method: 'DELETE' });
+      return shown.fired;
+    };
+  }
+
+  it('a chaos switch on beta-mx1 changes one byte of the body it relays: dkim=fail at alpha-mta, yet dmarc=pass by aligned SPF', async () => {
+    const remove = await chaosRule('20', { id: 'alter-to-alpha', stage: 'outbound', match: { domain: 'alpha.test' }, fault: 'alter-body' });
+    let fired: number;
+    try {
+      const subject = `altered in transit ${Date.now()}`;
+      const carol = nodemailer.createTransport({
+        host: '127.0.0.1', port: Number(env.MXLAB_BETA_SUBMISSION_PORT), requireTLS: true,
+        tls: { ca, servername: 'smtp.beta.test' }, auth: { user: 'carol@beta.test', pass: 'secret' },
+      });
+      assert.match((await carol.sendMail({ from: 'Carol <carol@beta.test>', to: 'alice@alpha.test', subject, text: 'Lunch at noon.\n' })).response, /^250 /u);
+
+      // beta-mx1 itself sent it, from an address beta.test's SPF names: SPF passes aligned, and carries DMARC.
+      const raw = await until('the message in alice\'s INBOX', () => fetchFrom('INBOX', subject, 'alice@alpha.test'));
+      assert.match(raw, /\r\n\r\nlunch at noon\.\r\n$/u, 'the first letter of the body was changed');
+      const results = headerOf(raw, 'Authentication-Results') ?? '';
+      assert.match(results, /^Authentication-Results: mx\.alpha\.test;/u);
+      assert.match(results, /dkim=fail \(body hash did not verify\) [^;]*header\.d=beta\.test/u);
+      assert.match(results, /spf=pass [^;]*smtp\.mailfrom=beta\.test/u);
+      assert.match(results, /dmarc=pass [^;]*header\.from=beta\.test/u);
+      assert.match(raw, /^X-Spam-Status: .*DKIM_INVALID/mu);
+    } finally {
+      fired = await remove();
+    }
+    assert.equal(fired, 1);
+  });
+
+  it('altered at the backup MX: beta-mx1 refuses alice\'s mail (dkim, spf, arc, dmarc fail); the bounce names the hop', async () => {
+    const labctl = (...args: string[]) => runProcess(process.execPath, [join(ROOT, 'scripts', 'labctl.ts'), ...args], { timeoutMs: 60_000, env });
+    const mx2Queue = async () => ((await (await fetch(`http://${NET}.0.21:8026/queue`)).json()) as { messages: unknown[] }).messages;
+    assert.equal((await labctl('stop', 'beta-mx1')).code, 0);
+    const remove = await chaosRule('21', { id: 'alter-to-mx1', stage: 'outbound', match: { exchange: 'mx1.beta.test' }, fault: 'alter-body' });
+    let fired: number;
+    const subject = `backup alters ${Date.now()}`;
+    try {
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1', port: Number(env.MXLAB_ALPHA_SUBMISSION_PORT), requireTLS: true,
+        tls: { ca, servername: 'smtp.alpha.test' }, auth: { user: 'alice@alpha.test', pass: 'secret' },
+      });
+      await transport.sendMail({ from: 'alice@alpha.test', to: 'bob@beta.test', subject, text: 'Through the backup MX.\n' });
+      await until('the message in beta-mx2\'s queue', async () => ((await mx2Queue()).length > 0 ? true : undefined));
+    } finally {
+      assert.equal((await labctl('start', 'beta-mx1')).code, 0);
+    }
+    try {
+      await fetch(`http://${NET}.0.21:8026/queue/flush`, { method: 'POST' });
+      // The bounce comes from beta-mx2 (null sender): its HELO name's SPF record passes it, aligned.
+      const bounce = await until('the bounce in alice\'s INBOX', () => fetchFrom('INBOX', 'Undelivered Mail Returned to Sender', 'alice@alpha.test'));
+      const text = unfold(bounce);
+      assert.match(text, new RegExp(`Subject: ${subject}`, 'u'));
+      assert.match(text, /550 5\.7\.1 Message refused by DMARC policy: From domain alpha\.test fails DMARC \(spf=fail, dkim=fail d=alpha\.test/u);
+      assert.match(headerOf(bounce, 'Authentication-Results') ?? '', /spf=pass [^;]*smtp\.helo=mx2\.beta\.test[^;]*; .*dmarc=pass/u);
+      // Its copy of the headers holds beta-mx2's own check, made before it relayed: dkim=pass. So beta-mx2 changed it.
+      assert.match(text, /Authentication-Results: mx2\.beta\.test; dkim=pass header\.d=alpha\.test/u);
+      assert.equal(await fetchFrom('INBOX', subject), undefined);
+      assert.equal(await fetchFrom('Junk', subject), undefined);
+    } finally {
+      fired = await remove();
+    }
+    assert.ok(fired >= 1);
   });
 
   it('delivers mail from a domain outside the lab (no SPF, no DMARC) to the INBOX, noted as none', async () => {

@@ -52,6 +52,17 @@ describe('verifyInbound', () => {
     assert.deepEqual(verdict.summary.dkim.map((row) => row.result), ['pass', 'pass']);
   });
 
+  it('passes a bounce from beta-mx2 (null MAIL FROM) by its HELO name\'s SPF record, aligned with its From', async () => {
+    const bounce = message('Mail Delivery System <MAILER-DAEMON@mx2.beta.test>');
+    const verdict = await verifyInbound(bounce, { clientAddress: BETA_MX2, helo: 'mx2.beta.test', mailFrom: '' }, settings({ authservId: 'mx.alpha.test' }));
+    assert.equal(verdict.action, 'accept', verdict.reason);
+    const ar = authResults(verdict.trace);
+    assert.match(ar, /spf=pass [^;]*smtp\.helo=mx2\.beta\.test/u);
+    assert.match(ar, /dmarc=pass [^;]*header\.from=mx2\.beta\.test/u);
+    assert.equal(ar.match(/smtp\.helo=/gu)?.length, 1, 'the HELO is checked once');
+    assert.equal(verdict.summary.helo, 'pass');
+  });
+
   it('refuses a forged alice sent from outside: DMARC fails and alpha publishes p=reject', async () => {
     const verdict = await verifyInbound(message('Alice <alice@alpha.test>'), { clientAddress: OUTSIDE, helo: 'forger.example', mailFrom: 'alice@alpha.test' }, settings());
     assert.equal(verdict.action, 'reject');

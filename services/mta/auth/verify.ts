@@ -113,8 +113,13 @@ function decide(summary: AuthSummary, result: AuthenticateResult, settings: Veri
   return { action: 'accept', reason: `${why}; policy p=${dmarc.policy ?? 'none'}, delivered` };
 }
 
-/** RFC 7208 §2.3: the HELO identity, when it is a domain name. */
+/**
+ * RFC 7208 §2.3: the HELO identity, when it is a domain name. For a null MAIL FROM (a
+ * bounce) mailauth's SPF check is already the HELO's (§2.4: postmaster@<helo>), so it is
+ * not asked twice.
+ */
 async function checkHelo(envelope: Envelope, settings: VerifySettings): Promise<{ result: string; info?: string }> {
+  if (envelope.mailFrom === '') return { result: 'none' };
   const helo = envelope.helo.trim().toLowerCase();
   if (!/^[a-z0-9-]+(?:\.[a-z0-9-]+)+$/u.test(helo) || /^[\d.]+$/u.test(helo)) return { result: 'none' };
   const outcome = await spf({ ip: envelope.clientAddress, helo, mta: settings.authservId, resolver: settings.resolver, strict: true } as Parameters<typeof spf>[0]);
@@ -139,7 +144,8 @@ export async function verifyInbound(raw: Buffer, envelope: Envelope, settings: V
     }),
     checkHelo(envelope, settings),
   ]);
-  const summary = summarize(result, helo.result);
+  // A bounce's SPF result is its HELO's already.
+  const summary = summarize(result, envelope.mailFrom === '' ? resultOf(result.spf ? result.spf.status : undefined) : helo.result);
   const decision = decide(summary, result, settings);
   const fields = splitFields(result.headers);
   const arcSet = fields.filter((field) => /^arc-/iu.test(field));

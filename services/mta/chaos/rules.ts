@@ -12,8 +12,11 @@ export type SmtpStage = (typeof SMTP_STAGES)[number];
 export const CHAOS_STAGES = [...SMTP_STAGES, 'outbound', 'dns'] as const;
 export type ChaosStage = (typeof CHAOS_STAGES)[number];
 
-/** What a next hop does to this MTA's delivery (`stage: "outbound"`). */
-export const OUTBOUND_FAULTS = ['refuse', 'timeout', 'tls-wrong-name', 'no-starttls'] as const;
+/**
+ * What a next hop does to this MTA's delivery (`stage: "outbound"`); `alter-body` is this
+ * MTA's own fault: the copy it sends has one body byte changed (chaos/body-fault.ts).
+ */
+export const OUTBOUND_FAULTS = ['refuse', 'timeout', 'tls-wrong-name', 'no-starttls', 'alter-body'] as const;
 export type OutboundFault = (typeof OUTBOUND_FAULTS)[number];
 /** What the DNS answers this MTA (`stage: "dns"`). */
 export const DNS_FAULTS = ['servfail', 'timeout', 'nxdomain', 'empty', 'replace'] as const;

@@ -12,6 +12,7 @@ import type { HostPort } from '../../../shared/config.ts';
 import { planRoute, routeFailureReply } from '../routing/mx-plan.ts';
 import type { MxResolver } from '../routing/resolver.ts';
 import type { ChaosEngine } from '../chaos/engine.ts';
+import { alterOneBodyByte } from '../chaos/body-fault.ts';
 import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome.ts';
 import type { Destination, HostResult, SmtpClient } from './smtp-client.ts';
 
@@ -105,24 +106,42 @@ export interface MxTransportOptions {
   chaos?: ChaosEngine;
 }
 
+/** One attempt as the fault plan leaves it: where to, and which copy of the message. */
+interface PlannedAttempt {
+  destination: Destination;
+  message: Buffer;
+}
+
 /**
  * The `outbound` fault of the plan for one address: a refusal or a timeout is the result
- * of the attempt (no connection is made); a TLS fault goes into the destination.
+ * of the attempt (no connection is made); a TLS fault goes into the destination; an
+ * altered body into the copy sent (the queue file is not touched).
  */
-function outboundFault(options: MxTransportOptions, job: DeliveryJob, destination: Destination): HostResult | Destination {
+function outboundFault(options: MxTransportOptions, job: DeliveryJob, destination: Destination): HostResult | PlannedAttempt {
   const fault = options.chaos?.outbound({ domain: job.domain, exchange: destination.exchange, address: destination.address });
-  if (fault === undefined) return destination;
+  if (fault === undefined) return { destination, message: job.message };
   const where = `${destination.exchange} [${destination.address}]:${destination.port}`;
-  job.logger.warn({ event: 'chaos.fired', rule: fault.ruleId, stage: 'outbound', fault: fault.fault, exchange: destination.exchange, address: destination.address }, `chaos rule ${fault.ruleId}: ${fault.fault} at ${where}`);
+  const fired = { event: 'chaos.fired', rule: fault.ruleId, stage: 'outbound', fault: fault.fault, exchange: destination.exchange, address: destination.address };
+  if (fault.fault === 'alter-body') {
+    const altered = alterOneBodyByte(job.message);
+    job.logger.warn(
+      altered ? { ...fired, offset: altered.offset, before: altered.before, after: altered.after } : { ...fired, altered: false },
+      altered
+        ? `chaos rule ${fault.ruleId}: body byte ${altered.offset} changed from "${altered.before}" to "${altered.after}" in the copy sent to ${where}`
+        : `chaos rule ${fault.ruleId}: no letter or digit in the body to change for ${where}`,
+    );
+    return { destination, message: altered?.message ?? job.message };
+  }
+  job.logger.warn(fired, `chaos rule ${fault.ruleId}: ${fault.fault} at ${where}`);
   switch (fault.fault) {
     case 'refuse':
       return { kind: 'failed', permanent: false, reply: `451 4.4.1 ${where}: ECONNREFUSED: connection refused (chaos rule ${fault.ruleId})`, enhanced: '4.4.1' };
     case 'timeout':
       return { kind: 'failed', permanent: false, reply: `451 4.4.1 ${where}: ETIMEDOUT: connection timeout (chaos rule ${fault.ruleId})`, enhanced: '4.4.1' };
     case 'tls-wrong-name':
-      return { ...destination, tlsFault: 'wrong-name' };
+      return { destination: { ...destination, tlsFault: 'wrong-name' }, message: job.message };
     case 'no-starttls':
-      return { ...destination, tlsFault: 'none' };
+      return { destination: { ...destination, tlsFault: 'none' }, message: job.message };
   }
 }
 
@@ -158,8 +177,8 @@ export function mxTransport(options: MxTransportOptions): DeliveryTransport {
           if (undecided.size === 0) break;
           const planned: Destination = { address, port: portFor(address, exchange.exchange), exchange: exchange.exchange, lmtp: false };
           const faulted = outboundFault(options, job, planned);
-          const destination = 'kind' in faulted ? planned : faulted;
-          const result = 'kind' in faulted ? faulted : await options.client.deliver(destination, job.mailFrom, [...undecided.keys()], job.message, job.logger);
+          const destination = 'kind' in faulted ? planned : faulted.destination;
+          const result = 'kind' in faulted ? faulted : await options.client.deliver(destination, job.mailFrom, [...undecided.keys()], faulted.message, job.logger);
           if (destination.tlsFault === 'none' && result.kind === 'transaction') {
             job.logger.warn({ event: 'delivery.tls-missing', exchange: destination.exchange, address, reason: 'STARTTLS not offered (chaos rule)' }, `no STARTTLS at ${destination.exchange}: sent in plain text`);
           }
