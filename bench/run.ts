@@ -11,9 +11,12 @@ import { parseOptions, SCENARIOS, USAGE, type BenchOptions, type Scenario } from
 import { renderReadmeSection } from './lib/readme-section.ts';
 import { measuredFigures, renderText, writeReport, type BenchReport, type ScenarioResults } from './lib/report.ts';
 import { REFERENCE_STACK } from './lib/reference.ts';
-import { BENCH_LOOPBACK_NET, composeTarget, startLabTarget, type BenchTarget } from './lib/target.ts';
+import { BENCH_LOOPBACK_NET, composeTarget, noTarget, startLabTarget, type BenchTarget } from './lib/target.ts';
 import type { ScenarioContext } from './scenarios/context.ts';
 import { RUNNERS } from './scenarios/index.ts';
+
+/** The scenarios bench/README-section.md shows (labstart, Docker's, is in the module's README). */
+const README_SCENARIOS = SCENARIOS.filter((scenario) => scenario !== 'labstart');
 
 const benchDir = import.meta.dirname;
 const root = join(benchDir, '..');
@@ -52,10 +55,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const startLoad = loadAverage();
-  say(options.target === 'lab' ? `starting the no-Docker lab on ${BENCH_LOOPBACK_NET}.0.X …` : 'using the compose stack on 127.0.0.1');
+  // labstart starts labs of its own: alone, it needs no lab behind it.
+  const needsTarget = options.only.some((scenario) => scenario !== 'labstart');
+  if (needsTarget) say(options.target === 'lab' ? `starting the no-Docker lab on ${BENCH_LOOPBACK_NET}.0.X …` : 'using the compose stack on 127.0.0.1');
   let target: BenchTarget;
   try {
-    target = options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
+    target = !needsTarget ? noTarget() : options.target === 'lab' ? await startLabTarget() : await composeTarget(options.ca);
   } catch (error) {
     process.stderr.write(`bench: cannot reach the ${options.target === 'lab' ? 'no-Docker lab' : 'compose stack'}: ${(error as Error).message}\n`);
     return 1;
@@ -81,7 +86,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${renderText(report)}\n\n`);
   const written = await writeReport(join(benchDir, 'results'), report);
   say(`results: ${written} (and latest.json)`);
-  if (options.target === 'lab' && options.only.length === SCENARIOS.length && Object.keys(outcome.failures).length === 0) {
+  if (options.target === 'lab' && README_SCENARIOS.every((scenario) => options.only.includes(scenario)) && Object.keys(outcome.failures).length === 0) {
     await writeFile(join(benchDir, 'README-section.md'), renderReadmeSection(report));
     say('README section: bench/README-section.md');
   }

@@ -5,7 +5,7 @@ import { parseOptions } from './options.ts';
 describe('parseOptions', () => {
   it('has the issue defaults', () => {
     const options = parseOptions([]);
-    assert.deepEqual(options.only, ['ingest', 'submission', 'imap', 'pop3', 'scale']);
+    assert.deepEqual(options.only, ['ingest', 'submission', 'imap', 'pop3', 'scale', 'parity', 'labstart']);
     assert.equal(options.n, 2000);
     assert.equal(options.c, 20);
     assert.equal(options.k, 8);

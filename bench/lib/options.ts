@@ -1,7 +1,7 @@
 /** `npm run bench -- …` options, parsed and checked once, with the issue's defaults. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['ingest', 'submission', 'imap', 'pop3', 'scale', 'parity'] as const;
+export const SCENARIOS = ['ingest', 'submission', 'imap', 'pop3', 'scale', 'parity', 'labstart'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -29,8 +29,9 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [options]
-  --only ingest,submission,imap,pop3,scale,parity   scenarios to run (default: all);
-                         parity: beside Postfix + Dovecot when installed (root)
+  --only ingest,submission,imap,pop3,scale,parity,labstart   scenarios to run (default: all);
+                         parity: beside Postfix + Dovecot when installed (root);
+                         labstart: testcontainers labs, when Docker and the agents' image are there
   --target lab|compose   lab: start the no-Docker lab on 127.30.0.X (default);
                          compose: use a running compose stack's ports on 127.0.0.1
   --n 2000      messages per SMTP run and per IMAP/POP3 mailbox

@@ -10,6 +10,7 @@ import type { Pop3LoadResult } from '../scenarios/pop3-load.ts';
 import type { Paired, ParityResult } from '../scenarios/parity.ts';
 import type { Pop3UserResult } from '../scenarios/parity-probes.ts';
 import type { ScaleResult } from '../scenarios/scale.ts';
+import type { LabStartResult } from '../scenarios/lab-start.ts';
 import type { RunContext } from './machine.ts';
 import type { BenchOptions, Scenario } from './options.ts';
 import { FIGURES, meets, REFERENCE_STACK, type Figure } from './reference.ts';
@@ -21,6 +22,7 @@ export interface ScenarioResults {
   pop3?: Pop3LoadResult;
   scale?: ScaleResult;
   parity?: ParityResult;
+  labstart?: LabStartResult | undefined;
 }
 
 export interface MeasuredFigure extends Figure {
@@ -128,6 +130,13 @@ export function details(results: ScenarioResults): [string, string][] {
   }
   const parity = results.parity;
   if (parity) rows.push(...parityRows(parity));
+  const labstart = results.labstart;
+  if (labstart) {
+    rows.push(
+      ['labstart: start() to serving, each run', `${labstart.runsMs.map((ms) => formatNumber(ms)).join(' / ')} ms`],
+      ['labstart: first message alice → bob / warm reset()', `${formatNumber(labstart.firstMessageMs)} / ${formatNumber(labstart.resetMs)} ms`],
+    );
+  }
   return rows;
 }
 

@@ -33,6 +33,23 @@ export interface BenchTarget {
   stop(): Promise<void>;
 }
 
+/** For a run of scenarios that start their own lab (labstart): no lab behind it. */
+export function noTarget(): BenchTarget {
+  return {
+    kind: 'lab',
+    host: '127.0.0.1',
+    ports: {} as Record<HostEndpoint, number>,
+    ca: '',
+    password: '',
+    mailRoot: undefined,
+    usersDir: undefined,
+    memory: async () => ({}),
+    resetPeaks: async () => false,
+    pid: async () => undefined,
+    stop: async () => undefined,
+  };
+}
+
 export async function startLabTarget(env: NodeJS.ProcessEnv = {}): Promise<BenchTarget> {
   const keepState = process.env.BENCH_KEEP_STATE === '1';
   const lab = await startLabProcess({ loopbackNet: BENCH_LOOPBACK_NET, keepState, env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...env } });

@@ -4,6 +4,7 @@ import type { ScenarioResults } from '../lib/report.ts';
 import type { ScenarioContext } from './context.ts';
 import { runImapLoad } from './imap-load.ts';
 import { runParity } from './parity.ts';
+import { runLabStart } from './lab-start.ts';
 import { runPop3Load } from './pop3-load.ts';
 import { runScale } from './scale.ts';
 import { runFlow } from './smtp-flow.ts';
@@ -15,4 +16,5 @@ export const RUNNERS: Record<Scenario, (context: ScenarioContext) => Promise<Sce
   pop3: runPop3Load,
   scale: runScale,
   parity: runParity,
+  labstart: runLabStart,
 };

@@ -109,6 +109,9 @@ export class MailLab {
         MXLAB_HOST_ADDRESS: this.#hostAddress,
         MXLAB_LOG_LEVEL: this.#logLevel,
       };
+      const prepared = performance.now();
+      let composeUp: number | undefined;
+      const upDone = () => void (composeUp ??= performance.now());
       let failedLogs: Promise<string[]> | undefined;
       const saveLogs = () => (failedLogs ??= saveProjectLogs(project, logDir));
       let environment = new DockerComposeEnvironment(COMPOSE_DIR, COMPOSE_FILE)
@@ -116,7 +119,7 @@ export class MailLab {
         .withEnvironment(env)
         .withStartupTimeout(this.#startupTimeoutMs);
       for (const agent of AGENTS) {
-        environment = environment.withWaitStrategy(`${agent}-1`, savingLogsOnFailure(readyStrategy(agent), saveLogs));
+        environment = environment.withWaitStrategy(`${agent}-1`, savingLogsOnFailure(readyStrategy(agent), saveLogs, upDone));
       }
       let started: StartedDockerComposeEnvironment;
       try {
@@ -150,7 +153,12 @@ export class MailLab {
         await lab.stop().catch(() => undefined);
         throw new Error(`mail lab ${project}: ${(error as Error).message}${saved.length > 0 ? `; every agent's log is in ${logDir}` : ''}`, { cause: error });
       }
-      lab.markReady(performance.now() - startedAt);
+      const ready = performance.now();
+      lab.markReady(ready - startedAt, {
+        prepareMs: prepared - startedAt,
+        composeUpMs: (composeUp ?? ready) - prepared,
+        agentsReadyMs: ready - (composeUp ?? ready),
+      });
       return lab;
     }
   }
@@ -179,9 +187,10 @@ function readyStrategy(agent: AgentName): WaitStrategy {
 }
 
 /** A wait strategy that saves every agent's log before testcontainers tears a failed start down. */
-function savingLogsOnFailure(inner: WaitStrategy, save: () => Promise<unknown>): WaitStrategy {
+function savingLogsOnFailure(inner: WaitStrategy, save: () => Promise<unknown>, started: () => void): WaitStrategy {
   const strategy: WaitStrategy = {
     async waitUntilReady(container, boundPorts, startTime) {
+      started();
       try {
         await inner.waitUntilReady(container, boundPorts, startTime);
       } catch (error) {

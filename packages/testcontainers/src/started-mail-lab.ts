@@ -72,6 +72,12 @@ export class StartedMailLab {
   readonly logDir: string;
   /** Milliseconds from `start()` to every agent serving. */
   startupMs = 0;
+  /**
+   * Where they went: checks and the subnet choice; `docker compose up` (network, volumes,
+   * the certs one-shot, every container started); then until the last agent served, users
+   * and fault plan included.
+   */
+  startupPhases = { prepareMs: 0, composeUpMs: 0, agentsReadyMs: 0 };
 
   readonly #environment: StartedDockerComposeEnvironment;
   readonly #containers: Record<AgentName, AgentContainer>;
@@ -107,8 +113,9 @@ export class StartedMailLab {
   }
 
   /** @internal */
-  markReady(ms: number): void {
+  markReady(ms: number, phases: { prepareMs: number; composeUpMs: number; agentsReadyMs: number }): void {
     this.startupMs = Math.round(ms);
+    this.startupPhases = { prepareMs: Math.round(phases.prepareMs), composeUpMs: Math.round(phases.composeUpMs), agentsReadyMs: Math.round(phases.agentsReadyMs) };
   }
 
   /** Submits over STARTTLS + AUTH to the sender's domain (alpha-mta for alpha.test, beta-mx1 for beta.test). */
