@@ -121,6 +121,8 @@ export const FIGURES: readonly Figure[] = [
     reference: '211 ms',
     target: 1,
     higherIsBetter: true,
+  },
+  {
     key: 'labstart.startMs',
     label: 'testcontainers lab: start() to every agent serving (image present)',
     unit: 'ms',
