@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseZone, type ZoneRecord } from '../../dns/zone.ts';
 import type { AuthResolver } from '../auth/dns.ts';
 
-const ZONES_DIR = fileURLToPath(new URL('../../dns/zones', import.meta.url));
+const ZONES_DIR = fileURLToPath(new URL('../../dns/zones/', import.meta.url));
 
 function dnsError(code: string, name: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`query ${code} ${name}`), { code });
