@@ -1,7 +1,7 @@
 /**
  * The shape of the repository (issue 18): services meet over protocols or on disk, never
  * through each other's files; test code lives in `testing/` folders and production code
- * never imports it.
+ * never imports it; no production file grows past 400 lines.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -9,6 +9,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, it } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..');
+/** STYLE.md: past ~400 lines a file is probably two modules. */
+const MAX_PRODUCTION_LINES = 400;
 
 async function sources(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -50,5 +52,14 @@ describe('repository layout (issue 18)', async () => {
       for (const target of await importsOf(file)) if (isTest(target)) leaks.push(`${file} -> ${target}`);
     }
     assert.deepEqual(leaks, []);
+  });
+
+  it(`no production file passes ${MAX_PRODUCTION_LINES} lines`, async () => {
+    const long: string[] = [];
+    for (const file of files.filter((item) => !isTest(item))) {
+      const lines = (await readFile(join(root, file), 'utf8')).split('\n').length - 1;
+      if (lines > MAX_PRODUCTION_LINES) long.push(`${file}: ${lines}`);
+    }
+    assert.deepEqual(long, []);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startLab, type Lab } from '../testing/harness.ts';
 import { RawImap } from '../testing/raw-client.ts';
 import { MAX_LITERAL_BYTES } from './reader.ts';
-import { MAX_BAD_COMMANDS } from './session.ts';
+import { MAX_BAD_COMMANDS } from './limits.ts';
 
 describe('IMAP abuse and refusals over raw sockets', () => {
   let lab: Lab;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { deliver, sampleMessage, startLab, type Lab } from '../testing/harness.ts';
 import { RawImap } from '../testing/raw-client.ts';
 import { runPython } from '../../../shared/testing/processes.ts';
-import { MAX_BAD_COMMANDS } from './session.ts';
+import { MAX_BAD_COMMANDS } from './limits.ts';
 
 const zoned = [
   'From: alice@alpha.test',

@@ -13,7 +13,8 @@ import type { Logger } from '../../../shared/log.ts';
 import { createLineServer } from '../listener.ts';
 import type { MailStore } from '../store/types.ts';
 import { IMAP_COMMANDS } from './commands/table.ts';
-import { AUTOLOGOUT_MS, ImapConnection, PREAUTH_TIMEOUT_MS, type Authenticator } from './session.ts';
+import { AUTOLOGOUT_MS, PREAUTH_TIMEOUT_MS } from './limits.ts';
+import { ImapConnection, type Authenticator } from './session.ts';
 
 /** Default base of the growing delay after a failed login (RFC 3501 §11 leaves it to us). */
 export const AUTH_FAILURE_DELAY_MS = 1000;

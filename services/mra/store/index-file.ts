@@ -44,6 +44,14 @@ export interface FolderIndex extends IndexHead {
   rows: readonly IndexRow[];
 }
 
+let lastUidValidity = 0;
+
+/** The index of a folder that has none yet: a UIDVALIDITY never handed out before (RFC 3501 §2.3.1.1). */
+export function newIndex(): FolderIndex {
+  lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(Date.now() / 1000));
+  return { uidValidity: lastUidValidity, uidNext: 1, highestModseq: 1, dirMtimes: undefined, rows: [] };
+}
+
 export interface DirMtimes {
   new: number;
   cur: number;

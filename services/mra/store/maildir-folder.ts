@@ -8,12 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IndexWriter, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
-import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf, type Known, type Sub } from './folder-files.ts';
+import { IndexWriter, newIndex, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
+import { Entry, EntryList, InfoFlags } from './folder-entries.ts';
+import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf } from './folder-files.ts';
 import { linkMessage, storeMessage } from '../../../shared/maildir/deliver.ts';
-import { flagsToInfo, infoToFlags } from '../../../shared/maildir/flags.ts';
+import { flagsToInfo } from '../../../shared/maildir/flags.ts';
 import { INFO_SEPARATOR, secondsInName, sizeInName, sortByDelivery, uniqueName, wireSizeInName, withInfo } from '../../../shared/maildir/names.ts';
-import { MailStoreError, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
+import { MailStoreError, type NewMessage, type FlagChange, type FlagMode, type MailboxChange, type MailboxHandle, type MessageRecord } from './types.ts';
 
 /** New files at once above which sizes are left to be read on demand (a bulk import). */
 const EAGER_STAT_LIMIT = 1000;
@@ -25,80 +26,16 @@ const MTIME_SLACK_MS = 2000;
  */
 const SYNC_READ_MAX_BYTES = 256 * 1024;
 
-/**
- * One message as the folder knows it; immutable (a change makes a new Entry). A big
- * mailbox holds 100k of these, so an Entry keeps only what cannot be derived: the
- * date as whole seconds (a small integer, where milliseconds need a heap number of
- * their own), the base name as a slice of the file name, the info letters on demand.
- */
-class Entry implements MessageRecord, IndexEntry, Known {
-  readonly uid: number;
-  readonly modseq: number;
-  readonly size: number | undefined;
-  readonly flags: readonly string[];
-  /** The name in `new/` or `cur/`: `<base>[:2,<info>]`. */
-  readonly file: string;
-  /** The unique part of the name, which never changes (a slice of `file`). */
-  readonly base: string;
-  private readonly inCur: boolean;
-  private readonly seconds: number;
-
-  constructor(uid: number, modseq: number, size: number | undefined, internalDateMs: number, sub: Sub, file: string, flags: readonly string[]) {
-    this.uid = uid;
-    this.modseq = modseq;
-    this.size = size;
-    this.seconds = Math.floor(internalDateMs / 1000);
-    this.inCur = sub === 'cur';
-    this.file = file;
-    const colon = file.indexOf(INFO_SEPARATOR);
-    this.base = colon === -1 ? file : file.slice(0, colon);
-    this.flags = flags;
-  }
-
-  get internalDateMs(): number {
-    return this.seconds * 1000;
-  }
-
-  get sub(): Sub {
-    return this.inCur ? 'cur' : 'new';
-  }
-
-  /** Info letters after `:2,` (empty when none). */
-  get info(): string {
-    return this.file.length === this.base.length ? '' : this.file.slice(this.base.length + INFO_SEPARATOR.length);
-  }
-
-  with(changes: { sub?: Sub; file?: string; flags?: readonly string[]; size?: number; modseq?: number }): Entry {
-    return new Entry(this.uid, changes.modseq ?? this.modseq, changes.size ?? this.size, this.internalDateMs, changes.sub ?? this.sub, changes.file ?? this.file, changes.flags ?? this.flags);
-  }
-}
-
-let lastUidValidity = 0;
-function nextUidValidity(): number {
-  lastUidValidity = Math.max(lastUidValidity + 1, Math.floor(Date.now() / 1000));
-  return lastUidValidity;
-}
-
-export interface NewMessage {
-  flags: readonly string[];
-  internalDate: Date;
-  /** Either the octets (APPEND) or a file to hard-link (COPY). */
-  content?: Buffer;
-  source?: string;
-  size: number;
-}
-
 export class MaildirFolder implements MailboxHandle {
   readonly name: string;
   readonly dir: string;
   readonly uidValidity: number;
   private uidNextValue: number;
   private highest: number;
-  private keywords: string[];
-  /** Every message, in UID order (found by binary search: no per-message map). */
-  private list: Entry[] = [];
-  /** What `messages()` hands out: a copy of `list`, made again only after a change. */
-  private ordered: readonly Entry[] | undefined;
+  /** The folder's keywords (the `dovecot-keywords` file); flagsToInfo appends new ones. */
+  private readonly keywords: string[];
+  private readonly entries = new EntryList();
+  private readonly flags: InfoFlags;
   private readonly listeners = new Set<(change: MailboxChange) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private recentFloor: number;
@@ -114,6 +51,7 @@ export class MaildirFolder implements MailboxHandle {
     this.uidNextValue = index.uidNext;
     this.highest = index.highestModseq;
     this.keywords = keywords;
+    this.flags = new InfoFlags(keywords);
     this.hooks = hooks;
     this.onError = hooks.onError;
     let lastUid = 0;
@@ -123,7 +61,7 @@ export class MaildirFolder implements MailboxHandle {
       lastUid = uid;
       const colon = file.indexOf(INFO_SEPARATOR);
       const info = colon === -1 ? '' : file.slice(colon + INFO_SEPARATOR.length);
-      this.list.push(new Entry(uid, modseq, size ?? undefined, internalDateMs, sub === 'n' ? 'new' : 'cur', file, this.flagsOf(info)));
+      this.entries.put(new Entry(uid, modseq, size ?? undefined, internalDateMs, sub === 'n' ? 'new' : 'cur', file, this.flags.of(info)));
     }
     this.recentFloor = this.uidNextValue - 1;
     this.scanned = index.dirMtimes;
@@ -132,31 +70,14 @@ export class MaildirFolder implements MailboxHandle {
 
   /** Reads the index and the directories; writes the index when anything was new. */
   static async load(dir: string, name: string, hooks: FolderHooks): Promise<MaildirFolder> {
-    const index = (await readIndex(dir)) ?? { uidValidity: nextUidValidity(), uidNext: 1, highestModseq: 1, dirMtimes: undefined, rows: [] };
+    const index = (await readIndex(dir)) ?? newIndex();
     const folder = new MaildirFolder(dir, name, index, await readKeywords(dir), hooks);
     await folder.sync();
-    if (index.rows.length === 0 && folder.list.length === 0) {
+    if (index.rows.length === 0 && folder.entries.length === 0) {
       folder.index.markDirty();
       await folder.flushIndex();
     }
     return folder;
-  }
-
-  private flagCache = new Map<string, readonly string[]>();
-  private flagCacheKeywords = -1;
-
-  /** Flags of an info string; messages share one frozen array per distinct info. */
-  private flagsOf(info: string): readonly string[] {
-    if (this.flagCacheKeywords !== this.keywords.length) {
-      this.flagCache = new Map();
-      this.flagCacheKeywords = this.keywords.length;
-    }
-    let flags = this.flagCache.get(info);
-    if (!flags) {
-      flags = Object.freeze(infoToFlags(info, this.keywords));
-      this.flagCache.set(info, flags);
-    }
-    return flags;
   }
 
   uidNext(): number {
@@ -168,30 +89,11 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   messages(): readonly MessageRecord[] {
-    this.ordered ??= this.list.slice();
-    return this.ordered;
+    return this.entries.all();
   }
 
   get(uid: number): MessageRecord | undefined {
-    return this.entryOf(uid);
-  }
-
-  /** Position of a UID in `list`, or -1 (binary search: UIDs ascend). */
-  private positionOf(uid: number): number {
-    let low = 0;
-    let high = this.list.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      const value = (this.list[mid] as Entry).uid;
-      if (value === uid) return mid;
-      if (value < uid) low = mid + 1;
-      else high = mid - 1;
-    }
-    return -1;
-  }
-
-  private entryOf(uid: number): Entry | undefined {
-    return this.list[this.positionOf(uid)];
+    return this.entries.get(uid);
   }
 
   claimRecent(): ReadonlySet<number> {
@@ -233,11 +135,11 @@ export class MaildirFolder implements MailboxHandle {
     if (this.scanned && before && before.new === this.scanned.new && before.cur === this.scanned.cur) return;
     const started = Date.now();
     let lists = await listFiles(this.dir);
-    let { moved, fresh, missing } = compareListing(lists, this.list);
+    let { moved, fresh, missing } = compareListing(lists, this.entries.all());
     // A file renamed between our two readdirs is in neither list; look once more before expunging.
     if (missing.length > 0) {
       lists = [...lists, ...(await listFiles(this.dir))];
-      ({ moved, fresh, missing } = compareListing(lists, this.list, true));
+      ({ moved, fresh, missing } = compareListing(lists, this.entries.all(), true));
     }
     const after = await dirMtimes(this.dir);
     // Trusted only if nothing moved during the listing and the mtimes are clearly in the
@@ -248,15 +150,15 @@ export class MaildirFolder implements MailboxHandle {
     this.scanned = scanned;
     const change: { added: number[]; expunged: number[]; flagged: number[] } = { added: [], expunged: [], flagged: [] };
     for (const [entry, listed] of moved) {
-      const current = this.entryOf(entry.uid);
+      const current = this.entries.get(entry.uid);
       if (!current || (current.file === listed.file && current.sub === listed.sub)) continue;
       const flagsChanged = current.info !== listed.info;
       const modseq = flagsChanged ? ++this.highest : current.modseq;
-      this.put(current.with({ sub: listed.sub, file: listed.file, flags: this.flagsOf(listed.info), modseq }));
+      this.entries.put(current.with({ sub: listed.sub, file: listed.file, flags: this.flags.of(listed.info), modseq }));
       if (flagsChanged) change.flagged.push(current.uid);
     }
     if (missing.length > 0) {
-      this.remove(new Set(missing.map((entry) => entry.uid)));
+      this.entries.remove(new Set(missing.map((entry) => entry.uid)));
       change.expunged.push(...missing.map((entry) => entry.uid));
     }
     if (fresh.length > 0) {
@@ -274,7 +176,7 @@ export class MaildirFolder implements MailboxHandle {
           if (size === undefined && eager) size = (await this.readPath(join(this.dir, listed.sub, listed.file))).length;
         }
         const uid = this.uidNextValue++;
-        this.put(new Entry(uid, ++this.highest, size, dateMs, listed.sub, listed.file, this.flagsOf(listed.info)));
+        this.entries.put(new Entry(uid, ++this.highest, size, dateMs, listed.sub, listed.file, this.flags.of(listed.info)));
         change.added.push(uid);
       }
       this.index.markDirty();
@@ -283,20 +185,6 @@ export class MaildirFolder implements MailboxHandle {
       this.index.schedule();
     }
     this.emit(change);
-  }
-
-  /** Replaces the record of a UID, or adds a new UID (always the highest so far). */
-  private put(entry: Entry): void {
-    const position = this.positionOf(entry.uid);
-    if (position !== -1) this.list[position] = entry;
-    else if (entry.uid > (this.list[this.list.length - 1]?.uid ?? 0)) this.list.push(entry);
-    else throw new Error(`UID ${entry.uid} would not be the highest`);
-    this.ordered = undefined;
-  }
-
-  private remove(uids: ReadonlySet<number>): void {
-    this.list = this.list.filter((entry) => !uids.has(entry.uid));
-    this.ordered = undefined;
   }
 
   private emit(change: MailboxChange): void {
@@ -312,14 +200,13 @@ export class MaildirFolder implements MailboxHandle {
     return toCrlf(await readFile(path));
   }
 
-  async read(uid: number): Promise<Buffer> {
+  /** Reads a message's file; when another process renamed it meanwhile, looks again (twice). */
+  private async fromFile<T>(uid: number, readEntry: (path: string, entry: Entry) => T | Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const entry = this.entryOf(uid);
+      const entry = this.entries.get(uid);
       if (!entry) break;
       try {
-        const path = this.pathOf(entry);
-        if (entry.size !== undefined && entry.size <= SYNC_READ_MAX_BYTES) return toCrlf(readFileSync(path));
-        return await this.readPath(path);
+        return await readEntry(this.pathOf(entry), entry);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         await this.sync();
@@ -328,27 +215,23 @@ export class MaildirFolder implements MailboxHandle {
     throw new MailStoreError('NONEXISTENT', `message UID ${uid} is gone`);
   }
 
-  async readHeader(uid: number): Promise<Buffer> {
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const entry = this.entryOf(uid);
-      if (!entry) break;
-      try {
-        return await readHeaderBlock(this.pathOf(entry));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        await this.sync();
-      }
-    }
-    throw new MailStoreError('NONEXISTENT', `message UID ${uid} is gone`);
+  read(uid: number): Promise<Buffer> {
+    return this.fromFile(uid, (path, entry) =>
+      entry.size !== undefined && entry.size <= SYNC_READ_MAX_BYTES ? toCrlf(readFileSync(path)) : this.readPath(path),
+    );
+  }
+
+  readHeader(uid: number): Promise<Buffer> {
+    return this.fromFile(uid, (path) => readHeaderBlock(path));
   }
 
   async size(uid: number): Promise<number> {
-    const entry = this.entryOf(uid);
+    const entry = this.entries.get(uid);
     if (entry?.size !== undefined) return entry.size;
     const size = (await this.read(uid)).length;
-    const current = this.entryOf(uid);
+    const current = this.entries.get(uid);
     if (current) {
-      this.put(current.with({ size }));
+      this.entries.put(current.with({ size }));
       this.index.schedule();
     }
     return size;
@@ -360,7 +243,7 @@ export class MaildirFolder implements MailboxHandle {
       const modified: number[] = [];
       const keywordCount = this.keywords.length;
       for (const uid of uids) {
-        const entry = this.entryOf(uid);
+        const entry = this.entries.get(uid);
         if (!entry) continue;
         if (unchangedSince !== undefined && entry.modseq > unchangedSince) {
           modified.push(uid);
@@ -379,8 +262,8 @@ export class MaildirFolder implements MailboxHandle {
           continue;
         }
         const modseq = ++this.highest;
-        this.put(entry.with({ sub: 'cur', file, flags: this.flagsOf(info), modseq }));
-        changed.push({ uid, flags: this.flagsOf(info), modseq });
+        this.entries.put(entry.with({ sub: 'cur', file, flags: this.flags.of(info), modseq }));
+        changed.push({ uid, flags: this.flags.of(info), modseq });
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
       if (changed.length > 0) this.index.schedule();
@@ -394,7 +277,7 @@ export class MaildirFolder implements MailboxHandle {
       const gone = new Set<number>();
       try {
         for (const uid of uids) {
-          const entry = this.entryOf(uid);
+          const entry = this.entries.get(uid);
           if (!entry || gone.has(uid)) continue;
           await unlink(this.pathOf(entry)).catch((error: NodeJS.ErrnoException) => {
             if (error.code !== 'ENOENT') throw error;
@@ -403,7 +286,7 @@ export class MaildirFolder implements MailboxHandle {
         }
       } finally {
         // What was unlinked is gone, even if a later unlink failed.
-        if (gone.size > 0) this.remove(gone);
+        if (gone.size > 0) this.entries.remove(gone);
       }
       const removed = [...gone];
       if (removed.length > 0) {
@@ -432,7 +315,7 @@ export class MaildirFolder implements MailboxHandle {
           continue;
         }
         const uid = this.uidNextValue++;
-        this.put(new Entry(uid, ++this.highest, message.size, message.internalDate.getTime(), 'cur', file, this.flagsOf(info)));
+        this.entries.put(new Entry(uid, ++this.highest, message.size, message.internalDate.getTime(), 'cur', file, this.flags.of(info)));
         uids.push(uid);
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
@@ -445,10 +328,10 @@ export class MaildirFolder implements MailboxHandle {
 
   /** Source file of a message, for COPY by hard link. */
   async sourceOf(uid: number): Promise<{ path: string; record: MessageRecord } | undefined> {
-    const entry = this.entryOf(uid);
+    const entry = this.entries.get(uid);
     if (!entry) return undefined;
     await this.size(uid);
-    const current = this.entryOf(uid);
+    const current = this.entries.get(uid);
     return current ? { path: this.pathOf(current), record: current } : undefined;
   }
 
@@ -495,9 +378,7 @@ export class MaildirFolder implements MailboxHandle {
       this.watcher?.close();
       this.watcher = undefined;
       this.index.stop();
-      const expunged = this.list.map((entry) => entry.uid);
-      this.list = [];
-      this.ordered = undefined;
+      const expunged = this.entries.clear();
       this.emit({ added: [], expunged, flagged: [] });
     });
   }

@@ -45,6 +45,15 @@ export interface MailboxStatus {
 
 export type FlagMode = 'set' | 'add' | 'remove';
 
+/** A message a folder takes in: its octets (APPEND) or a file to hard-link (COPY). */
+export interface NewMessage {
+  flags: readonly string[];
+  internalDate: Date;
+  content?: Buffer;
+  source?: string;
+  size: number;
+}
+
 export interface FlagChange {
   uid: number;
   flags: readonly string[];

@@ -78,6 +78,15 @@ export function parseStates(text: string): RecipientState[] {
   return states;
 }
 
+/** The states of a .state file (or the envelope's, when there is none), checked against the envelope's recipients. */
+export function currentStates(envelope: Pick<Envelope, 'recipients'>, stateText: string | undefined): RecipientState[] {
+  if (stateText === undefined) return envelope.recipients;
+  const states = parseStates(stateText);
+  const expected = envelope.recipients.map((state) => state.recipient).join('\n');
+  if (states.map((state) => state.recipient).join('\n') !== expected) throw new Error('state file names other recipients');
+  return states;
+}
+
 /** Reads `length` bytes at `offset` of `path` (the message in its .msg file). */
 export async function readRange(path: string, offset: number, length: number): Promise<Buffer> {
   const data = Buffer.alloc(length);

@@ -30,7 +30,7 @@ import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../shared/log.ts';
 import { DirectorySync, replaceFileDurably, rewriteFileSynced, syncDirectory, TMP_SUFFIX, unlinkIfPresent, writeNewFileSynced } from './durable.ts';
-import { encodeEnvelope, MESSAGE_SUFFIX, parseStates, readEnvelope, readRange, STATE_SUFFIX, type Envelope } from './format.ts';
+import { currentStates, encodeEnvelope, MESSAGE_SUFFIX, readEnvelope, readRange, STATE_SUFFIX } from './format.ts';
 import {
   isQueueId,
   newQueueId,
@@ -81,15 +81,6 @@ function copyEntry(stored: StoredMessage): QueueEntry {
 
 export function isFinal(state: RecipientState): boolean {
   return state.status === 'delivered' || state.status === 'failed';
-}
-
-/** The states of a .state file, checked against the recipients of the envelope. */
-function currentStates(envelope: Envelope, stateText: string | undefined): RecipientState[] {
-  if (stateText === undefined) return envelope.recipients;
-  const states = parseStates(stateText);
-  const expected = envelope.recipients.map((state) => state.recipient).join('\n');
-  if (states.map((state) => state.recipient).join('\n') !== expected) throw new Error('state file names other recipients');
-  return states;
 }
 
 export class Spool implements Queue {
