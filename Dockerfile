@@ -16,7 +16,7 @@ RUN npm run typecheck \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
  && find shared services scripts -name '*.test.ts' -delete \
  && find shared services -type d -name testing -prune -exec rm -rf {} + \
- && rm -rf bench
+ && rm -rf bench packages
 
 # Runtime: sources + production node_modules, owned by root, run as the unprivileged user
 # `node` (uid 1000, from the base image). The agents listen on their standard ports

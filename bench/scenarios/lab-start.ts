@@ -9,6 +9,9 @@ import { execFile } from 'node:child_process';
 import { DEFAULT_IMAGE, MailLab } from '../../packages/testcontainers/src/mail-lab.ts';
 import type { ScenarioContext } from './context.ts';
 
+// This machine kind has no registry for testcontainers' Ryuk image; every lab here is stopped by its test.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
 const LAB_START_RUNS = 3;
 
 export interface LabStartResult {

@@ -95,7 +95,6 @@ export class MailLab {
 
   async start(): Promise<StartedMailLab> {
     const startedAt = performance.now();
-    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
     await this.#checkImage();
     const project = `mxlab-${randomBytes(4).toString('hex')}`;
     const logDir = this.#logDir ?? join(tmpdir(), project);

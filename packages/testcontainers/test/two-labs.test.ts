@@ -12,6 +12,9 @@ import { HOST_ENDPOINTS } from '../../../shared/lab.ts';
 import { MailLab } from '../src/mail-lab.ts';
 import type { StartedMailLab } from '../src/started-mail-lab.ts';
 
+// This machine kind has no registry for testcontainers' Ryuk image; every lab here is stopped by its test.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
 const FIXED_PORTS = new Set<number>(Object.values(HOST_ENDPOINTS).map((endpoint) => endpoint.port));
 const unique = (what: string) => `${what} ${randomBytes(4).toString('hex')}`;
 
