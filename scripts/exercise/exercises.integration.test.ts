@@ -427,4 +427,56 @@ pop.quit()
     assert.match(out, /✔ alice has a delay warning for "exercise 16"/u);
     assert.match(out, /✔ alpha-mta's log: \d+ deferred attempts/u);
   });
+  it('17: a forged From: alice refused by DMARC at beta-mx1, the real alice passes', async () => {
+    for (const name of ['alpha.test', 'lab1._domainkey.alpha.test', '_dmarc.alpha.test']) assert.ok((await dig(name, 'TXT')).length > 0, name);
+    const port = String(lab.env.MXLAB_BETA_MX1_PORT);
+    const forged = await run('swaks', ['--server', `127.0.0.1:${port}`, '--from', 'alice@alpha.test', '--to', 'bob@beta.test',
+      '--header', 'From: Alice <alice@alpha.test>', '--header', 'Subject: exercise 17 forged', '--body', 'Please send me your password.']);
+    assert.notEqual(forged.code, 0);
+    const reply = /<\*\*\s+(550 5\.7\.1 .*)$/mu.exec(forged.stdout)?.[1] ?? '';
+    assert.match(reply, /^550 5\.7\.1 Message refused by DMARC policy: From domain alpha\.test fails DMARC \(spf=fail, dkim=none/u, forged.stdout);
+    assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 17 real')).code, 0);
+    const spf = /\bspf=(\w+)/u.exec(reply)?.[1] ?? '';
+    const policy = /\b(p=\w+)/u.exec(reply)?.[1] ?? '';
+    const wrong = await exercise('check', '17', '--answer', `spf=${spf} p=none`);
+    assert.equal(wrong.code, 1, wrong.stdout);
+    const out = await eventuallyPasses(17, () => `spf=${spf} ${policy}`);
+    assert.match(out, /✔ bob has alice's real "exercise 17 real"/u);
+    assert.match(out, /✔ beta-mx1's log: it refused a message whose From domain alpha\.test failed DMARC/u);
+  });
+
+  it('18: a body changed at the backup MX: refused at beta-mx1, and the bounce names the hop', async () => {
+    const rule = JSON.stringify({ id: 'exercise-18', stage: 'outbound', match: { exchange: 'mx1.beta.test' }, fault: 'alter-body' });
+    assert.equal((await npmRun('lab', 'stop', 'beta-mx1')).code, 0);
+    try {
+      assert.equal((await npmRun('chaos', '--mta', 'beta-mx2', 'set', rule)).code, 0);
+      const sent = await swaksAsAlice('bob@beta.test', 'exercise 18', ['--body', 'The meeting is at 10 in room 4.']);
+      assert.equal(sent.code, 0, sent.stdout);
+      await until('the message on beta-mx2', async () => /\n\s+bob@beta\.test\s+deferred/u.test((await npmRun('queue', '--mta', 'beta-mx2', 'list')).stdout) || undefined);
+    } finally {
+      assert.equal((await npmRun('lab', 'start', 'beta-mx1')).code, 0);
+    }
+    assert.equal((await npmRun('queue', '--mta', 'beta-mx2', 'flush')).code, 0);
+    const pop = `pop3://127.0.0.1:${lab.env.MXLAB_ALPHA_POP3_PORT}`;
+    const hop = await until('the bounce in alice\'s INBOX', async () => {
+      const list = await run('curl', ['-s', `${pop}/`, '--user', 'alice@alpha.test:secret']);
+      for (const line of list.stdout.trim().split('\n').reverse()) {
+        const message = (await run('curl', ['-s', `${pop}/${line.split(' ')[0]}`, '--user', 'alice@alpha.test:secret'])).stdout;
+        if (!/^Subject: exercise 18/mu.test(message) || !/^Diagnostic-Code: smtp; 550 5\.7\.1 /mu.test(message)) continue;
+        return /^Authentication-Results: ([\w.-]+);\r?\n\s+dkim=pass/mu.exec(message)?.[1];
+      }
+      return undefined;
+    });
+    assert.equal(hop, 'mx2.beta.test');
+    const early = await exercise('check', '18', '--answer', hop);
+    assert.equal(early.code, 1, 'not done while the rule is still on beta-mx2');
+    assert.match(early.stdout, /✘ beta-mx2 still has an alter-body rule/u);
+    const fired = await npmRun('chaos', '--mta', 'beta-mx2', 'list');
+    assert.match(fired.stdout, /exercise-18/u);
+    assert.equal((await npmRun('chaos', '--mta', 'beta-mx2', 'clear', 'exercise-18')).code, 0);
+    const wrong = await exercise('check', '18', '--answer', 'beta-mx1');
+    assert.equal(wrong.code, 1, wrong.stdout);
+    const out = await eventuallyPasses(18, () => 'beta-mx2');
+    assert.match(out, /✔ the bounce's copy of the headers holds the check of mx2\.beta\.test/u);
+  });
 });
