@@ -8,6 +8,9 @@ const root = resolve(import.meta.dirname, '..');
 
 interface Service {
   build?: { args?: Record<string, string> };
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
   image?: string;
   read_only?: boolean;
   mem_limit?: string;
@@ -38,5 +41,20 @@ describe('compose.yaml bounds every container (issue 19, Low)', () => {
     for (const [name] of builders) {
       assert.equal(offline[name]?.build?.args?.NODE_IMAGE, 'mxlab/node:24-offline', `${name} in compose.offline.yaml`);
     }
+  });
+});
+
+describe('compose.yaml mounts a fault plan the user names (issue 16: MXLAB_CHAOS_PLAN)', () => {
+  it('gives every MTA and the caller the file at /etc/mxlab/chaos-plan.json, read-only, and points them at it', async () => {
+    const all = Object.entries(await services('compose.yaml'));
+    const agents = all.filter(([, service]) => /services\/(mta|caller)\/main\.ts/u.test((service.command ?? []).join(' ')));
+    assert.ok(agents.length >= 9, `${agents.length} MTAs and caller`);
+    for (const [name, service] of agents) {
+      assert.ok(service.volumes?.includes('${MXLAB_CHAOS_PLAN:-./docs/chaos/no-faults.json}:/etc/mxlab/chaos-plan.json:ro'), `${name}: the plan mount`);
+      const variable = name === 'caller' ? 'CALLER_CHAOS_PLAN' : 'MTA_CHAOS_PLAN';
+      assert.equal(service.environment?.[variable], '/etc/mxlab/chaos-plan.json', `${name}: ${variable}`);
+    }
+    const unset = JSON.parse(await readFile(join(root, 'docs', 'chaos', 'no-faults.json'), 'utf8')) as { mtas: Record<string, unknown> };
+    assert.deepEqual(unset.mtas, {}, 'the default plan has no rules');
   });
 });

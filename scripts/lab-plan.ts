@@ -3,7 +3,7 @@
  * same variables compose.yaml sets (services/ENV.md), with loopback addresses instead of
  * container addresses and DESIGN.md's host endpoints added on 127.0.0.1.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { compileCacheDir, nodeOptionsOf } from './compile-cache.ts';
 import {
   AGENT_ADDRESSES,
@@ -99,6 +99,10 @@ export function labPlan(options: LabOptions): AgentPlan[] {
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
   };
   const callerUrl = `http://${at('caller')}:${SERVICE_PORTS.caller}`;
+  // MXLAB_CHAOS_PLAN: one fault plan file for the lab; each MTA and the caller take their entry at start.
+  const chaosPlan = env.MXLAB_CHAOS_PLAN ? resolve(env.MXLAB_CHAOS_PLAN) : undefined;
+  const planAt = (variable: 'MTA_CHAOS_PLAN' | 'CALLER_CHAOS_PLAN'): Record<string, string> => (chaosPlan === undefined ? {} : { [variable]: chaosPlan });
+  const adminToken: Record<string, string> = env.MXLAB_ADMIN_TOKEN ? { MXLAB_ADMIN_TOKEN: env.MXLAB_ADMIN_TOKEN } : {};
   // Every MTA of the lab: their resent transactions are recognised (services/mta/smtp/resend.ts).
   const mtaPeers = (Object.keys(MTA_HOSTNAMES) as AgentName[]).map(at).join(',');
 
@@ -123,7 +127,8 @@ export function labPlan(options: LabOptions): AgentPlan[] {
       MTA_ADMIN_LISTEN: `${at(name)}:${SERVICE_PORTS.mtaAdmin}`,
       MTA_CALLER_URL: callerUrl,
       MTA_PEER_ADDRESSES: mtaPeers,
-      ...(env.MXLAB_ADMIN_TOKEN ? { MXLAB_ADMIN_TOKEN: env.MXLAB_ADMIN_TOKEN } : {}),
+      ...adminToken,
+      ...planAt('MTA_CHAOS_PLAN'),
       ...extra,
     },
   });
@@ -182,6 +187,8 @@ export function labPlan(options: LabOptions): AgentPlan[] {
         CALLER_LISTEN: `${at('caller')}:${SERVICE_PORTS.caller}`,
         CALLER_DNS_SERVER: dns,
         CALLER_CLIENTS: mtaPeers,
+        ...adminToken,
+        ...planAt('CALLER_CHAOS_PLAN'),
       },
     },
     mda('alpha-mda', ['alpha.test'], ['alpha-mta']),

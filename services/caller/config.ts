@@ -3,6 +3,7 @@
  * start. Defaults are the compose values; the rule knobs have lab defaults.
  */
 import { z } from 'zod';
+import { adminTokenField } from '../../shared/admin-guard.ts';
 import { clientListField } from '../../shared/client-list.ts';
 import { durationMsField, hostPortField, listenListField, listField, loadConfig, logLevelField, type HostPort } from '../../shared/config.ts';
 
@@ -43,6 +44,10 @@ export const callerConfigSchema = z
     CALLER_BLOCKED_URLS: listField.prefault(''),
     /** Recipients (envelope, or To: and Cc:) at which MANY_RCPTS hits. */
     CALLER_MANY_RECIPIENTS: z.coerce.number().int().positive().default(10),
+    /** A fault plan file (JSON) loaded at start: `{"rules":[…]}`, or a lab plan whose `caller` entry it takes. DNS rules only. */
+    CALLER_CHAOS_PLAN: z.string().prefault(''),
+    /** When set, the fault plan endpoints (`/chaos`, `/dns`) need `Authorization: Bearer <token>`, as the MTAs' admin endpoints. */
+    MXLAB_ADMIN_TOKEN: adminTokenField,
   })
   .transform((env) => ({
     logLevel: env.LOG_LEVEL,
@@ -59,6 +64,8 @@ export const callerConfigSchema = z
     blockedSenders: env.CALLER_BLOCKED_SENDERS.map((entry) => entry.replace(/^@/u, '')),
     blockedUrls: env.CALLER_BLOCKED_URLS,
     manyRecipients: env.CALLER_MANY_RECIPIENTS,
+    chaosPlan: env.CALLER_CHAOS_PLAN === '' ? undefined : env.CALLER_CHAOS_PLAN,
+    adminToken: env.MXLAB_ADMIN_TOKEN === '' ? undefined : env.MXLAB_ADMIN_TOKEN,
   }));
 
 export type CallerConfig = z.output<typeof callerConfigSchema>;

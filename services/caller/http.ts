@@ -1,6 +1,9 @@
 /**
  * The caller's HTTP API v1 (shared/caller-api.ts): `POST /v1/scan` streams the message
- * in and answers a ScanVerdict; `GET /healthz`; `GET /metrics`. Client mistakes are 4xx
+ * in and answers a ScanVerdict; `GET /healthz`; `GET /metrics`; its fault plan (DNS rules
+ * only) at `/chaos/rules`, as on the MTAs' admin endpoints, and `GET /dns` with its faults,
+ * behind the same checks as those (shared/admin-guard.ts: own names, no cross-site
+ * request, JSON bodies, MXLAB_ADMIN_TOKEN when set). Client mistakes are 4xx
  * with a JSON `{ error }`; internal errors are logged and answered 500 without detail.
  * Scans are an internal hop (issue 19, item 4): only from CALLER_CLIENTS (403), with the
  * token when one is set (401), at most CALLER_MAX_SCANS at once and CALLER_MAX_WAITING_SCANS
@@ -9,6 +12,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { adminGuard } from '../../shared/admin-guard.ts';
+import type { ChaosEngine } from '../../shared/chaos/engine.ts';
+import { chaosRoutes } from '../../shared/chaos/routes.ts';
 import { decodeScanRequest, SCAN_PATH, SCAN_REQUEST_HEADER, type ScanRequest } from '../../shared/caller-api.ts';
 import type { ClientList } from '../../shared/client-list.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -21,8 +27,15 @@ export interface CallerAppOptions {
   maxMessageBytes: number;
   access: { clients: ClientList; token: string | undefined };
   slots: ScanSlots;
+  /** The fault plan, on `/chaos/rules` and `GET /dns`. */
+  chaos?: ChaosEngine;
+  /** Names a Host header may give for the fault plan endpoints, and their token. */
+  admin?: { names: readonly string[]; token: string | undefined };
   logger: Logger;
 }
+
+/** JSON body limit of the fault plan endpoints (as the MTAs' admin endpoint). */
+const MAX_ADMIN_BODY = '64kb';
 
 /** A scan in progress holds a slot; beyond `running`, up to `waiting` wait in order, others are refused. */
 export class ScanSlots {
@@ -107,12 +120,21 @@ export function createCallerApp(options: CallerAppOptions): express.Express {
     res.type('text/plain; version=0.0.4').send(metrics.render());
   });
 
+  const { chaos } = options;
+  if (chaos !== undefined) {
+    const guard = adminGuard({ names: options.admin?.names ?? [], token: options.admin?.token });
+    app.use(['/chaos', '/dns'], guard, express.json({ limit: MAX_ADMIN_BODY }));
+    app.use('/chaos', chaosRoutes({ chaos, logger }));
+    // The caller keeps no DNS cache worth showing (30 s of spam-rule answers); its faults are what it is told.
+    app.get('/dns', (_req: Request, res: Response) => void res.json({ faults: chaos.list(['dns']) }));
+  }
+
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}` });
   });
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = error instanceof HttpError ? error.status : 500;
+    const status = error instanceof HttpError ? error.status : (bodyParserStatus(error) ?? 500);
     metrics.recordRequestError(status);
     if (status === 500) logger.error({ err: error, path: req.path }, 'scan request failed');
     else logger.warn({ status, reason: (error as Error).message, path: req.path }, 'scan request refused');
@@ -129,6 +151,12 @@ export function createCallerApp(options: CallerAppOptions): express.Express {
   });
 
   return app;
+}
+
+/** express.json's own refusals of a fault plan body: not JSON (400), too large (413). */
+function bodyParserStatus(error: unknown): number | undefined {
+  const { type, status } = error as { type?: unknown; status?: unknown };
+  return typeof type === 'string' && (status === 400 || status === 413) ? status : undefined;
 }
 
 function checkAccess(req: Request, res: Response, access: CallerAppOptions['access']): void {

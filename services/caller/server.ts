@@ -4,6 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ChaosEngine } from '../../shared/chaos/engine.ts';
+import { planFor, readPlanFile } from '../../shared/chaos/plan-file.ts';
 import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { CallerConfig } from './config.ts';
@@ -27,18 +29,29 @@ export interface CallerDeps {
   logger?: Logger;
   /** Replaces the configured engines entirely. */
   engines?: Engine[];
-  /** Replaces the lab DNS of the built-in spam rules. */
+  /** Replaces the lab DNS of the built-in spam rules (the fault plan's DNS rules still act in front of it). */
   dns?: (signal: AbortSignal) => LabDns;
+  /** The fault plan (DNS rules only); a new empty one by default. */
+  chaos?: ChaosEngine;
 }
+
+/** The caller's name in a lab plan (`{"mtas": {"caller": {...}}}`) and on its fault plan endpoints. */
+export const CALLER_PLAN_NAME = 'caller';
 
 export interface RunningCaller {
   close(): Promise<void>;
   http: AddressInfo[];
   engines: readonly Engine[];
   metrics: CallerMetrics;
+  chaos: ChaosEngine;
 }
 
-export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}): Engine[] {
+/** A fault plan whose rules answer the caller's DNS questions only. */
+export function callerChaos(logger?: Logger): ChaosEngine {
+  return new ChaosEngine({ stages: ['dns'], holder: 'the caller', ...(logger === undefined ? {} : { logger }) });
+}
+
+export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}, chaos?: ChaosEngine, logger?: Logger): Engine[] {
   const engines: Engine[] = [
     createEicarEngine(),
     createBuiltinSpamEngine({
@@ -48,6 +61,8 @@ export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}): 
       blockedUrls: config.blockedUrls,
       manyRecipients: config.manyRecipients,
       ...(deps.dns === undefined ? {} : { dns: deps.dns }),
+      ...(chaos === undefined ? {} : { chaos }),
+      ...(logger === undefined ? {} : { logger }),
     }),
   ];
   if (config.clamd !== null) engines.push(createClamdEngine(config.clamd));
@@ -57,7 +72,13 @@ export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}): 
 
 export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): Promise<RunningCaller> {
   const logger = deps.logger ?? createLogger('caller', config.logLevel);
-  const engines = deps.engines ?? configuredEngines(config, deps);
+  const chaos = deps.chaos ?? callerChaos(logger.child({ component: 'chaos' }));
+  if (config.chaosPlan !== undefined) {
+    // CALLER_CHAOS_PLAN: a bad plan stops the start, naming the field.
+    const loaded = chaos.replace(planFor(await readPlanFile(config.chaosPlan), CALLER_PLAN_NAME, config.chaosPlan));
+    if (!loaded.ok) throw new Error(`CALLER_CHAOS_PLAN ${config.chaosPlan}: ${loaded.error}`);
+  }
+  const engines = deps.engines ?? configuredEngines(config, deps, chaos, logger);
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
   const metrics = new CallerMetrics(loopDelay);
@@ -68,6 +89,8 @@ export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): 
     maxMessageBytes: config.maxMessageBytes,
     access: { clients: config.clients, token: config.token },
     slots: new ScanSlots(config.maxScans, config.maxWaitingScans),
+    chaos,
+    admin: { names: [CALLER_PLAN_NAME], token: config.adminToken },
     logger,
   });
   const listeners = await listenHttp('caller', app, config.listen, { requestTimeout: REQUEST_TIMEOUT_MS });
@@ -77,6 +100,6 @@ export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): 
     loopDelay.disable();
     await listeners.close();
   };
-  return { close, http: addresses, engines, metrics };
+  return { close, http: addresses, engines, metrics, chaos };
 }
 

@@ -15,13 +15,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { addRule, clearRules, DEFAULT_ADMIN_URL, listRules, replacePlan, type ChaosRuleView } from './admin/client.ts';
-import { adminTarget, flag, labAdminUrl, MTAS, option, runMain, UsageError } from './admin/cli-args.ts';
-import { plansOf } from './chaos/plan-file.ts';
-import { checkPlan, checkRule } from './chaos/rules.ts';
+import { adminTarget, CALLER, flag, labAdminUrl, MTAS, option, runMain, UsageError } from './admin/cli-args.ts';
+import { plansOf } from '../../shared/chaos/plan-file.ts';
+import { checkPlan, checkRule } from '../../shared/chaos/rules.ts';
 
-const USAGE = `usage: npm run chaos -- [--url <url> | --mta <${MTAS.join('|')}>] list [--json] | set <rule.json|'{json}'> | clear [id] | load <plan.json> [--urls name=url,…]
+const USAGE = `usage: npm run chaos -- [--url <url> | --mta <${[...MTAS, CALLER].join('|')}>] list [--json] | set <rule.json|'{json}'> | clear [id] | load <plan.json> [--urls name=url,…]
   MTA_ADMIN_URL  admin endpoint when neither --url nor --mta is given (default ${DEFAULT_ADMIN_URL})
   rules and plans: README "Fault plans"; an example: docs/chaos/example-plan.json
+  --mta caller: the caller's DNS faults (stage "dns" rules only), on its HTTP API
 `;
 
 async function readJson(argument: string): Promise<unknown> {
@@ -77,10 +78,12 @@ async function load(plan: unknown, source: string, target: { url: string; token:
   for (const [mta, one] of plans) {
     const checked = checkPlan(one, { ...checkOptions, ...(mta === undefined ? {} : { prefix: `mtas.${mta}` }) });
     if (!checked.ok) throw new UsageError(`invalid chaos plan ${source}: ${checked.error}`);
+    const foreign = mta === CALLER ? checked.value.findIndex((rule) => rule.stage !== 'dns') : -1;
+    if (foreign !== -1) throw new UsageError(`invalid chaos plan ${source}: mtas.${CALLER}.rules.${foreign}.stage: the caller takes dns rules only`);
   }
   const out: string[] = [];
   for (const [mta, one] of plans) {
-    const where = mta === undefined ? target : { url: urls.get(mta) ?? labAdminUrl(mta), token };
+    const where = mta === undefined ? target : { url: urls.get(mta) ?? labAdminUrl(mta, { caller: true }), token };
     const rules = await replacePlan(where, one);
     out.push(`${mta ?? where.url}: ${rules.length} rule${rules.length === 1 ? '' : 's'} (${rules.map((rule) => rule.id).join(', ')})`);
   }
@@ -89,7 +92,7 @@ async function load(plan: unknown, source: string, target: { url: string; token:
 
 export async function runChaosCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const args = [...argv];
-  const target = adminTarget(args, env);
+  const target = adminTarget(args, env, { caller: true });
   const urls = parseUrls(option(args, '--urls'));
   const command = args.shift();
   switch (command) {

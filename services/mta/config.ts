@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { adminTokenField } from '../../shared/admin-guard.ts';
 import {
   booleanField,
   hostPortField,
@@ -71,11 +72,8 @@ export const mtaConfigSchema = z.object({
   MTA_SUBMISSION_LISTEN: listenListField.prefault('0.0.0.0:587'),
   MTA_SUBMISSIONS_LISTEN: listenListField.prefault('0.0.0.0:465'),
   MTA_ADMIN_LISTEN: listenListField.prefault('0.0.0.0:8026'),
-  /** Bearer token the admin endpoint asks for (admin/guard.ts); empty: none (the lab's default). */
-  MXLAB_ADMIN_TOKEN: z
-    .string()
-    .default('')
-    .refine((value) => value === '' || /^[!-~]{16,}$/u.test(value), 'at least 16 printable characters, no spaces'),
+  /** Bearer token the admin endpoint asks for (shared/admin-guard.ts); empty: none (the lab's default). */
+  MXLAB_ADMIN_TOKEN: adminTokenField,
   MTA_QUEUE_DIR: z.string().min(1).default('/var/spool/mxlab'),
   MTA_DNS_SERVER: hostPortField.prefault('172.28.0.2:53'),
   MTA_OUTBOUND_PORT: z.coerce.number().int().min(1).max(65535).default(25),
@@ -98,7 +96,7 @@ export const mtaConfigSchema = z.object({
   MTA_RESEND_MAX_KEYS: z.coerce.number().int().positive().default(DEFAULT_RESEND_MAX_KEYS),
   MTA_PREGREET_WAIT_MS: z.coerce.number().int().min(0).default(EARLY_TALKER_WAIT_MS),
   MTA_PREGREET_TTL_MS: z.coerce.number().int().min(0).default(PREGREET_TTL_MS),
-  /** A fault plan file (JSON, services/mta/chaos/rules.ts) loaded at start; empty = none. */
+  /** A fault plan file (JSON, shared/chaos/rules.ts) loaded at start; empty = none. */
   MTA_CHAOS_PLAN: z.string().default(''),
 
   /** Email authentication (services/mta/auth): SPF/DKIM/DMARC/ARC checks on the MX port. */

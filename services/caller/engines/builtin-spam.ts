@@ -2,7 +2,10 @@
  * The built-in spam engine: the rule table of spam/rules.ts over one message, with the
  * lab DNS for the sender-domain and SPF rules.
  */
+import type { ChaosEngine } from '../../../shared/chaos/engine.ts';
 import type { HostPort } from '../../../shared/config.ts';
+import type { Logger } from '../../../shared/log.ts';
+import { faultyLabDns } from '../spam/dns-faults.ts';
 import { createLabDns, withAnswerCache, type LabDns } from '../spam/lab-dns.ts';
 import { evaluateRules, SPAM_RULES, type SpamRule, type SpamRulesConfig } from '../spam/rules.ts';
 import type { Engine, EngineOutcome, ScanInput } from './engine.ts';
@@ -16,11 +19,15 @@ export interface BuiltinSpamOptions extends SpamRulesConfig {
   /** Tests give a fake; otherwise one resolver per scan on `dnsServer`. */
   dns?: (signal: AbortSignal) => LabDns;
   rules?: readonly SpamRule[];
+  /** The caller's fault plan: its DNS rules act before the lab DNS (and its cache) is asked. */
+  chaos?: ChaosEngine;
+  logger?: Logger;
 }
 
 export function createBuiltinSpamEngine(options: BuiltinSpamOptions): Engine {
   const dnsTimeout = Math.max(1, Math.min(MAX_DNS_TIMEOUT_MS, Math.floor(options.engineTimeoutMs / 3)));
-  const makeDns = options.dns ?? withAnswerCache((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
+  const labDns = options.dns ?? withAnswerCache((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
+  const makeDns = options.chaos === undefined ? labDns : faultyLabDns(labDns, options.chaos, options.logger);
   return {
     name: 'builtin-spam',
     kind: 'spam',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../../shared/log.ts';
 import { Spool } from '../queue/spool.ts';
-import { ChaosEngine } from '../chaos/engine.ts';
+import { ChaosEngine } from '../../../shared/chaos/engine.ts';
 import { QueueClock } from '../queue/clock.ts';
 import { createAdminApp, type AdminRunner } from './app.ts';
 import { listenAdmin, type AdminServerHandle } from './listen.ts';

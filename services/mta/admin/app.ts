@@ -7,11 +7,11 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../../shared/log.ts';
-import type { ChaosEngine } from '../chaos/engine.ts';
+import type { ChaosEngine } from '../../../shared/chaos/engine.ts';
 import type { QueueClock } from '../queue/clock.ts';
 import type { DnsCacheEntryView } from '../routing/dns-cache.ts';
-import { adminGuard, type AdminGuardOptions } from './guard.ts';
-import { chaosRoutes } from './chaos-routes.ts';
+import { adminGuard, type AdminGuardOptions } from '../../../shared/admin-guard.ts';
+import { chaosRoutes } from '../../../shared/chaos/routes.ts';
 import { queueRoutes, type AdminQueue, type AdminRunner } from './queue-routes.ts';
 
 export { entryView, type QueueEntryView } from './view.ts';
@@ -32,7 +32,7 @@ export interface AdminAppOptions {
   logger: Logger;
   /** Shown by /healthz. */
   name?: string;
-  /** Host names, cross-site and token checks (guard.ts); the defaults hold without it. */
+  /** Host names, cross-site and token checks (shared/admin-guard.ts); the defaults hold without it. */
   guard?: AdminGuardOptions;
 }
 

@@ -24,18 +24,22 @@ export function flag(args: string[], name: string): boolean {
   return index !== -1;
 }
 
-/** The admin endpoint of an MTA of the no-Docker lab, on its loopback address. */
-export function labAdminUrl(mta: string): string {
-  if (!(MTAS as string[]).includes(mta)) throw new UsageError(`--mta takes one of ${MTAS.join(', ')}`);
+/** `npm run chaos -- --mta caller`: the caller's fault plan (DNS rules), on its own HTTP API. */
+export const CALLER = 'caller';
+
+/** The admin endpoint of an MTA of the no-Docker lab, on its loopback address (or the caller's API, when `caller` is allowed). */
+export function labAdminUrl(mta: string, options: { caller?: boolean } = {}): string {
+  if (options.caller === true && mta === CALLER) return `http://${toLoopback(AGENT_ADDRESSES.caller)}:${SERVICE_PORTS.caller}`;
+  if (!(MTAS as string[]).includes(mta)) throw new UsageError(`--mta takes one of ${[...MTAS, ...(options.caller === true ? [CALLER] : [])].join(', ')}`);
   return `http://${toLoopback(AGENT_ADDRESSES[mta as (typeof MTAS)[number]])}:${SERVICE_PORTS.mtaAdmin}`;
 }
 
 /** `--url`, `--mta`, MTA_ADMIN_URL or the default, with MXLAB_ADMIN_TOKEN; takes the options out of `args`. */
-export function adminTarget(args: string[], env: NodeJS.ProcessEnv): { url: string; token: string | undefined } {
+export function adminTarget(args: string[], env: NodeJS.ProcessEnv, options: { caller?: boolean } = {}): { url: string; token: string | undefined } {
   const url = option(args, '--url');
   const mta = option(args, '--mta');
   if (url !== undefined && mta !== undefined) throw new UsageError('give --url or --mta, not both');
-  const chosen = url ?? (mta === undefined ? (env.MTA_ADMIN_URL ?? DEFAULT_ADMIN_URL) : labAdminUrl(mta));
+  const chosen = url ?? (mta === undefined ? (env.MTA_ADMIN_URL ?? DEFAULT_ADMIN_URL) : labAdminUrl(mta, options));
   return { url: chosen, token: env.MXLAB_ADMIN_TOKEN || undefined };
 }
 

@@ -42,7 +42,7 @@ async function request<T>(target: AdminTarget, method: string, path: string, jso
   return body;
 }
 
-/** A fault plan rule as the MTA shows it (services/mta/chaos/engine.ts RuleView). */
+/** A fault plan rule as the MTA shows it (shared/chaos/engine.ts RuleView). */
 export interface ChaosRuleView {
   id: string;
   stage: string;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { alterOneBodyByte } from './body-fault.ts';
-import { ChaosEngine } from './engine.ts';
-import { planFor, readPlanFile } from './plan-file.ts';
+import { ChaosEngine } from '../../../shared/chaos/engine.ts';
+import { planFor, readPlanFile } from '../../../shared/chaos/plan-file.ts';
 
 const text = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
 

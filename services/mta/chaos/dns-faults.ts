@@ -7,8 +7,8 @@
  */
 import type { Logger } from '../../../shared/log.ts';
 import type { AddressAnswer, MxAnswer, MxResolver } from '../routing/resolver.ts';
-import type { ChaosEngine } from './engine.ts';
-import type { DnsFault, DnsType } from './rules.ts';
+import type { ChaosEngine } from '../../../shared/chaos/engine.ts';
+import type { DnsFault, DnsType } from '../../../shared/chaos/rules.ts';
 
 const ERROR_CODES: Record<Exclude<DnsFault, 'replace'>, string> = { servfail: 'ESERVFAIL', timeout: 'ETIMEOUT', nxdomain: 'ENOTFOUND', empty: 'ENODATA' };
 

@@ -17,7 +17,7 @@ import { buildDsn, type DsnRecipient } from './dsn.ts';
 import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome.ts';
 import { SmtpClient } from './smtp-client.ts';
 import { lmtpTransport, mxTransport } from './transports.ts';
-import type { ChaosEngine } from '../chaos/engine.ts';
+import type { ChaosEngine } from '../../../shared/chaos/engine.ts';
 import { chaosResolver } from '../chaos/dns-faults.ts';
 
 /** setTimeout's ceiling; the scheduler wakes up at least this often anyway. */

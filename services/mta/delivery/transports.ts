@@ -11,7 +11,7 @@
 import type { HostPort } from '../../../shared/config.ts';
 import { planRoute, routeFailureReply } from '../routing/mx-plan.ts';
 import type { MxResolver } from '../routing/resolver.ts';
-import type { ChaosEngine } from '../chaos/engine.ts';
+import type { ChaosEngine } from '../../../shared/chaos/engine.ts';
 import { alterOneBodyByte } from '../chaos/body-fault.ts';
 import type { DeliveryJob, DeliveryTransport, RecipientOutcome } from './outcome.ts';
 import type { Destination, HostResult, SmtpClient } from './smtp-client.ts';

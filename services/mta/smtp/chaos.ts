@@ -1,15 +1,15 @@
 /**
  * The fault plan seen from the SMTP listeners (issue 16): each stage asks the MTA's
- * ChaosEngine (services/mta/chaos/engine.ts) what to do with this attempt, then waits,
+ * ChaosEngine (shared/chaos/engine.ts) what to do with this attempt, then waits,
  * answers the rule's reply, closes the connection, or carries on. The connection class
  * (connection.ts) runs it for connect, HELO/EHLO, STARTTLS, AUTH, MAIL, RCPT and DATA;
  * data.ts for the final dot (`after-data`, where a blackhole may answer 250).
  */
 import type { Logger } from '../../../shared/log.ts';
-import type { ChaosEngine, SmtpAction, SmtpAttempt } from '../chaos/engine.ts';
-import type { SmtpStage } from '../chaos/rules.ts';
+import type { ChaosEngine, SmtpAction, SmtpAttempt } from '../../../shared/chaos/engine.ts';
+import type { SmtpStage } from '../../../shared/chaos/rules.ts';
 
-export { ChaosEngine } from '../chaos/engine.ts';
+export { ChaosEngine } from '../../../shared/chaos/engine.ts';
 
 /** What a stage does with the plan's decision. */
 export interface ChaosHooks {

@@ -17,8 +17,8 @@ import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../../shared/log.ts';
-import type { SmtpAttempt } from '../chaos/engine.ts';
-import type { SmtpStage } from '../chaos/rules.ts';
+import type { SmtpAttempt } from '../../../shared/chaos/engine.ts';
+import type { SmtpStage } from '../../../shared/chaos/rules.ts';
 import { clientAddress, runChaos, type ChaosEngine } from './chaos.ts';
 import { LimitedLines, TOO_LONG_LINE } from './command-lines.ts';
 import { MAX_ERRORS_PER_SESSION, MAX_JUNK_COMMANDS } from './limits.ts';

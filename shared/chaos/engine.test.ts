@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChaosEngine } from './engine.ts';
-import { clientAddress } from '../smtp/chaos.ts';
+import { clientAddress } from '../../services/mta/smtp/chaos.ts';
 
 describe('ChaosEngine', () => {
   it('does nothing without rules', () => {

@@ -16,6 +16,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+
+/** MXLAB_ADMIN_TOKEN: empty (the lab's default: no token), or 16+ printable characters. */
+export const adminTokenField = z
+  .string()
+  .default('')
+  .refine((value) => value === '' || /^[!-~]{16,}$/u.test(value), 'at least 16 printable characters, no spaces');
 
 export interface AdminGuardOptions {
   /** The MTA's own host names (agent name, MTA_HOSTNAME, TLS names); compared without case. */

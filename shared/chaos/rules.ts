@@ -21,7 +21,8 @@ export type OutboundFault = (typeof OUTBOUND_FAULTS)[number];
 /** What the DNS answers this MTA (`stage: "dns"`). */
 export const DNS_FAULTS = ['servfail', 'timeout', 'nxdomain', 'empty', 'replace'] as const;
 export type DnsFault = (typeof DNS_FAULTS)[number];
-export const DNS_TYPES = ['MX', 'A', 'AAAA'] as const;
+/** TXT: the caller's SPF lookups (MTAs route by MX, A and AAAA only); it can fail, not be replaced. */
+export const DNS_TYPES = ['MX', 'A', 'AAAA', 'TXT'] as const;
 export type DnsType = (typeof DNS_TYPES)[number];
 
 /** A rule lasts this long unless it says otherwise. */
@@ -125,6 +126,7 @@ function crossCheck(rule: ChaosRuleInput): Issue[] {
   if (rule.stage === 'dns') {
     if (rule.fault === 'replace') {
       if (rule.match.type === undefined) add(['match', 'type'], 'a replaced answer needs the record type');
+      if (rule.match.type === 'TXT') add(['match', 'type'], 'a TXT answer cannot be replaced (servfail, timeout, nxdomain or empty)');
       if (rule.answer === undefined) add(['answer'], 'a replaced answer needs the records');
       for (const [index, record] of (rule.answer ?? []).entries()) {
         const mx = typeof record === 'object';

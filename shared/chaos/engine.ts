@@ -5,7 +5,7 @@
  * does the plan do to this attempt?". Rules are evaluated in the order they were added;
  * the first that fires decides. Expired rules drop out on their own.
  */
-import type { Logger } from '../../../shared/log.ts';
+import type { Logger } from '../log.ts';
 import {
   checkPlan,
   checkRule,
@@ -67,6 +67,10 @@ export interface ChaosEngineOptions {
   now?: () => number;
   random?: () => number;
   logger?: Logger;
+  /** The stages this agent has (the caller: `dns` only); a rule for another is refused, naming `stage`. Default: all. */
+  stages?: readonly ChaosStage[];
+  /** Who holds the plan, for that refusal (`the caller`). */
+  holder?: string;
 }
 
 function defaultText(stage: ChaosStage, code: number): string {
@@ -78,12 +82,22 @@ export class ChaosEngine {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly logger: Logger | undefined;
+  private readonly stages: readonly ChaosStage[] | undefined;
+  private readonly holder: string;
   private sequence = 0;
 
   constructor(options: ChaosEngineOptions = {}) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
+    this.stages = options.stages;
+    this.holder = options.holder ?? 'this agent';
+  }
+
+  /** The refusal of a rule whose stage this agent does not have, `prefix` naming it. */
+  private foreignStage(rule: ChaosRule, prefix: string): string | undefined {
+    if (this.stages === undefined || this.stages.includes(rule.stage)) return undefined;
+    return `${[prefix, 'stage'].filter(Boolean).join('.')}: ${this.holder} takes ${this.stages.join(', ')} rules only, not ${rule.stage}`;
   }
 
   private nextId = (stage: ChaosStage): string => {
@@ -98,6 +112,8 @@ export class ChaosEngine {
     this.dropExpired();
     const checked = checkRule(input, { now: this.now(), nextId: this.nextId });
     if (!checked.ok) return { ...checked, status: 400 };
+    const foreign = this.foreignStage(checked.value, '');
+    if (foreign !== undefined) return { ok: false, error: foreign, status: 400 };
     if (this.entries.has(checked.value.id)) return { ok: false, error: `a rule ${checked.value.id} exists; DELETE /chaos/rules/${checked.value.id} first`, status: 409 };
     if (this.entries.size >= MAX_RULES) return { ok: false, error: `at most ${MAX_RULES} rules`, status: 409 };
     this.entries.set(checked.value.id, { rule: checked.value, matched: 0, fired: 0, recent: new Map() });
@@ -109,6 +125,8 @@ export class ChaosEngine {
   replace(plan: unknown): ChaosResult<RuleView[]> {
     const checked = checkPlan(plan, { now: this.now(), nextId: this.nextId });
     if (!checked.ok) return { ...checked, status: 400 };
+    const foreign = checked.value.flatMap((rule, index) => this.foreignStage(rule, `rules.${index}`) ?? []);
+    if (foreign.length > 0) return { ok: false, error: foreign.join('; '), status: 400 };
     this.entries.clear();
     for (const rule of checked.value) this.entries.set(rule.id, { rule, matched: 0, fired: 0, recent: new Map() });
     this.logger?.warn({ event: 'chaos.plan-loaded', rules: checked.value.map((rule) => rule.id) }, `chaos plan loaded (${checked.value.length} rules)`);

@@ -12,8 +12,8 @@
  * `GET /chaos` is the same list (the older path).
  */
 import { Router, type Request, type Response } from 'express';
-import type { Logger } from '../../../shared/log.ts';
-import type { ChaosEngine } from '../chaos/engine.ts';
+import type { Logger } from '../log.ts';
+import type { ChaosEngine } from './engine.ts';
 
 export function chaosRoutes({ chaos, logger }: { chaos: ChaosEngine; logger: Logger }): Router {
   const routes = Router();
