@@ -5,6 +5,7 @@
  * kept as its raw bytes. Header fields come from the one header reader (shared/message/).
  */
 import { headerBounds, parseFields } from '../../shared/message/headers.ts';
+import { decodeCharset, decodeQuotedPrintable } from '../../shared/message/words.ts';
 
 /** Guards against hostile nesting (multipart inside message/rfc822 inside …). */
 export const MAX_MIME_DEPTH = 16;
@@ -168,33 +169,8 @@ export function splitMultipart(body: string, boundary: string): string[] {
 
 function decodeTransfer(body: string, encoding: string): Buffer {
   if (encoding === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
-  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body, false);
   return Buffer.from(body, 'latin1');
-}
-
-/** RFC 2045 §6.7: `=XX` octets and `=` soft line breaks. */
-export function decodeQuotedPrintable(text: string): Buffer {
-  const unfolded = text.replace(/=[ \t]*\r?\n/g, '');
-  const bytes: number[] = [];
-  for (let i = 0; i < unfolded.length; i++) {
-    const char = unfolded.charCodeAt(i);
-    const hex = unfolded.slice(i + 1, i + 3);
-    if (char === 0x3d && /^[0-9a-fA-F]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(char & 0xff);
-    }
-  }
-  return Buffer.from(bytes);
-}
-
-export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
-  try {
-    return new TextDecoder(charset?.trim() || 'utf-8').decode(bytes);
-  } catch {
-    return bytes.toString('latin1');
-  }
 }
 
 /** A text part's body as a string in its declared charset. */
@@ -209,7 +185,7 @@ export function decodeEncodedWords(value: string): string {
     const bytes =
       kind.toUpperCase() === 'B'
         ? Buffer.from(text, 'base64')
-        : decodeQuotedPrintable(text.replace(/_/g, ' '));
+        : decodeQuotedPrintable(text, true);
     return decodeCharset(bytes, charset.split('*')[0]);
   });
 }

@@ -13,21 +13,47 @@ export function decodeCharset(data: Buffer, charset: string | undefined): string
   }
 }
 
-/** RFC 2045 §6.7 quoted-printable (`underscores`: RFC 2047 §4.2 Q, where `_` is a space). */
+/**
+ * RFC 2045 §6.7 quoted-printable: `=XX` octets and `=` soft line breaks (blanks allowed
+ * before the break); `underscores`: RFC 2047 §4.2 Q, where `_` is a space. One pass into
+ * one buffer of at most the text's length, so a body at the SIZE limit costs that much
+ * memory (an array of numbers and a string per character once cost 40 times the body).
+ */
 export function decodeQuotedPrintable(text: string, underscores: boolean): Buffer {
-  const source = underscores ? text.replace(/_/gu, ' ') : text.replace(/=\r?\n/gu, '');
-  const bytes: number[] = [];
-  for (let i = 0; i < source.length; i += 1) {
-    const char = source[i] ?? '';
-    const hex = source.slice(i + 1, i + 3);
-    if (char === '=' && /^[0-9A-Fa-f]{2}$/u.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(char.charCodeAt(0) & 0xff);
+  const out = Buffer.allocUnsafe(text.length);
+  let size = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text.charCodeAt(i);
+    if (char === 0x3d) {
+      let next = i + 1;
+      while (text.charCodeAt(next) === 0x20 || text.charCodeAt(next) === 0x09) next += 1;
+      if (text.charCodeAt(next) === 0x0a) {
+        i = next;
+        continue;
+      }
+      if (text.charCodeAt(next) === 0x0d && text.charCodeAt(next + 1) === 0x0a) {
+        i = next + 1;
+        continue;
+      }
+      const high = hexDigit(text.charCodeAt(i + 1));
+      const low = hexDigit(text.charCodeAt(i + 2));
+      if (high >= 0 && low >= 0) {
+        out[size++] = high * 16 + low;
+        i += 2;
+        continue;
+      }
     }
+    out[size++] = underscores && char === 0x5f ? 0x20 : char & 0xff;
   }
-  return Buffer.from(bytes);
+  return out.subarray(0, size);
+}
+
+/** The value of a hexadecimal digit's character code; -1 for anything else (NaN past the end included). */
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
