@@ -88,7 +88,7 @@ describe('fault suite: a message at the SIZE limit', () => {
       auth: { user: 'bob@beta.test', pass: 'secret' },
       logger: false,
     });
-    let downloaded = '';
+    let downloaded: string;
     await client.connect();
     try {
       await client.mailboxOpen('INBOX');
