@@ -65,6 +65,11 @@ class WireWriter {
     this.parts.push(Buffer.from(text, 'utf8'));
   }
 
+  /** The text written so far when no bytes (literals) were added; undefined otherwise. */
+  textOnly(): string | undefined {
+    return this.parts.length === 0 ? this.text : undefined;
+  }
+
   finish(): Buffer {
     this.flush();
     return this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
@@ -113,6 +118,17 @@ function encodeInto(response: Response, out: WireWriter): void {
     });
     out.add('\r\n');
   }
+}
+
+/**
+ * A value's wire form as an atom string, ready to be written as is, when it holds no
+ * literal (an ENVELOPE of plain headers): cached values are then encoded once, not at
+ * every FETCH. A value with a literal is returned unchanged.
+ */
+export function preEncoded(value: ImapValue): ImapValue {
+  const out = new WireWriter();
+  encodeValue(value, out);
+  return out.textOnly() ?? value;
 }
 
 export function encodeResponse(response: Response): Buffer {

@@ -38,6 +38,8 @@ export interface Pop3Context {
   maildrop?: Maildrop;
   /** Indices (message-number - 1) marked by DELE; applied only in the UPDATE state. */
   deleted: Set<number>;
+  /** Indices RETR sent; marked \Seen in the UPDATE state, as Dovecot does (none when the session ends without QUIT). */
+  retrieved: Set<number>;
   authFailures: number;
   /** The client's address: the auth penalty's key. */
   remoteAddress?: string;

@@ -23,8 +23,8 @@ export interface Maildrop {
   /** RFC 1939 §7 unique-id, stable across sessions (the stored message's unique name). */
   uidl(index: number): string;
   read(index: number): Promise<Buffer>;
-  /** RETR marks the message \Seen (as IMAP sees it: `S`, moved from new/ to cur/). */
-  markSeen(index: number): Promise<void>;
+  /** Marks the messages RETR sent \Seen (as IMAP sees it: `S`, moved from new/ to cur/), at QUIT. */
+  markSeen(indices: readonly number[]): Promise<void>;
   /** Removes the messages for good (RFC 1939 §6 UPDATE state); returns how many could not be removed. */
   remove(indices: readonly number[]): Promise<number>;
   /** Lets go of the INBOX (and the lock). */
@@ -92,11 +92,12 @@ class InboxMaildrop implements Maildrop {
     }
   }
 
-  async markSeen(index: number): Promise<void> {
-    const uid = this.uid(index);
-    const record = this.inbox.get(uid);
-    if (!record || record.flags.includes('\\Seen')) return;
-    await this.inbox.setFlags([uid], 'add', ['\\Seen']);
+  async markSeen(indices: readonly number[]): Promise<void> {
+    const uids = indices.map((index) => this.uid(index)).filter((uid) => {
+      const record = this.inbox.get(uid);
+      return record !== undefined && !record.flags.includes('\\Seen');
+    });
+    if (uids.length > 0) await this.inbox.setFlags(uids, 'add', ['\\Seen']);
   }
 
   async remove(indices: readonly number[]): Promise<number> {

@@ -50,6 +50,7 @@ export class Pop3Session {
       state: 'authorization',
       secure: options.secure,
       deleted: new Set(),
+      retrieved: new Set(),
       authFailures: 0,
       ...(socket.remoteAddress === undefined ? {} : { remoteAddress: socket.remoteAddress }),
     };

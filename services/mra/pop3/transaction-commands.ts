@@ -54,6 +54,10 @@ async function quit(context: Pop3Context): Promise<Reply> {
   context.state = 'update';
   const maildrop = open(context);
   const deleted = [...context.deleted].sort((a, b) => a - b);
+  const seen = [...context.retrieved].filter((index) => !context.deleted.has(index)).sort((a, b) => a - b);
+  // One batch of renames for the session, as Dovecot commits its flag changes at QUIT: a
+  // rename per RETR made every RETR wait for the last one and the folder rescan after it.
+  await maildrop.markSeen(seen).catch((error: unknown) => context.log.warn({ err: error, messages: seen.length }, 'cannot mark messages seen'));
   const failed = await maildrop.remove(deleted);
   await maildrop.close();
   context.maildrop = undefined;
@@ -100,11 +104,7 @@ export const transactionCommands: [string, CommandSpec][] = [
         if (typeof index !== 'number') return index;
         const message = await readMessage(context, index);
         if (!Buffer.isBuffer(message)) return message;
-        // The flag is renamed in behind the reply (the store runs its changes in order, so a
-        // DELE and QUIT after this still find the file); a failure only costs the \Seen.
-        open(context)
-          .markSeen(index)
-          .catch((error: unknown) => context.log.warn({ err: error, message: index + 1 }, 'cannot mark message seen'));
+        context.retrieved.add(index);
         return ok(`${message.length} octets`, { body: message });
       },
     },

@@ -2,8 +2,8 @@
  * The file side of a Maildir folder: listing `new/` and `cur/`, comparing a listing with
  * the index by base name, watching the directories, and reading messages with CRLF.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { open, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INFO_SEPARATOR } from '../../../shared/maildir/names.ts';
 
@@ -116,6 +116,22 @@ export class FolderWatcher {
   }
 }
 
+/** Renames in flight at once (each is one thread-pool round trip). */
+const RENAME_BATCH = 32;
+
+/** Renames each pair, several at a time; per pair 'done', 'gone' (ENOENT: moved or removed meanwhile) or the error. */
+export async function renameAll(pairs: ReadonlyArray<readonly [string, string]>): Promise<Array<'done' | 'gone' | Error>> {
+  const outcomes: Array<'done' | 'gone' | Error> = [];
+  for (let start = 0; start < pairs.length; start += RENAME_BATCH) {
+    const settled = await Promise.allSettled(pairs.slice(start, start + RENAME_BATCH).map(([from, to]) => rename(from, to)));
+    for (const result of settled) {
+      if (result.status === 'fulfilled') outcomes.push('done');
+      else outcomes.push((result.reason as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : (result.reason as Error));
+    }
+  }
+  return outcomes;
+}
+
 /** Turns bare LF line ends into CRLF (RFC 3501 §2.1 counts octets with CRLF). */
 export function toCrlf(data: Buffer): Buffer {
   if (!data.includes(10)) return data;
@@ -134,29 +150,73 @@ export function toCrlf(data: Buffer): Buffer {
 const HEADER_CHUNK_BYTES = 16 * 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
 
+/** Length of the header block (with its blank line) in `data`, or -1 when it does not end there yet. */
+function headerEnd(data: Buffer, searchFrom: number): number {
+  if (data[0] === 10) return 1;
+  if (data[0] === 13 && data[1] === 10) return 2;
+  const crlf = data.indexOf('\r\n\r\n', searchFrom);
+  const lf = data.indexOf('\n\n', searchFrom);
+  return crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : -1;
+}
+
+/** Collects chunks of a file until its header block ends (or the limit); the CRLF-normalized header. */
+class HeaderCollector {
+  private readonly chunks: Buffer[] = [];
+  private total = 0;
+  private searchFrom = 0;
+  /** Set once the header is complete. */
+  header: Buffer | undefined;
+
+  /** Where the next chunk is read from, or undefined when done. */
+  next(): number | undefined {
+    return this.header === undefined && this.total < MAX_HEADER_BYTES ? this.total : undefined;
+  }
+
+  take(chunk: Buffer, bytesRead: number): void {
+    if (bytesRead === 0) {
+      this.header = toCrlf(Buffer.concat(this.chunks));
+      return;
+    }
+    this.chunks.push(chunk.subarray(0, bytesRead));
+    this.total += bytesRead;
+    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    const end = headerEnd(data, this.searchFrom);
+    if (end !== -1) this.header = toCrlf(Buffer.from(data.subarray(0, end)));
+    else if (this.total >= MAX_HEADER_BYTES) this.header = toCrlf(data);
+    this.searchFrom = Math.max(0, this.total - 3);
+  }
+}
+
 /** Reads a message file only up to the blank line that ends its header (CRLF-normalized). */
 export async function readHeaderBlock(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let searchFrom = 0;
-    while (total < MAX_HEADER_BYTES) {
-      const chunk = Buffer.alloc(HEADER_CHUNK_BYTES);
-      const { bytesRead } = await handle.read(chunk, 0, HEADER_CHUNK_BYTES, total);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      const data = chunks.length === 1 ? (chunks[0] ?? chunk) : Buffer.concat(chunks);
-      if (data[0] === 10 || (data[0] === 13 && data[1] === 10)) return toCrlf(data.subarray(0, data[0] === 10 ? 1 : 2));
-      const crlf = data.indexOf('\r\n\r\n', searchFrom);
-      const lf = data.indexOf('\n\n', searchFrom);
-      const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : -1;
-      if (end !== -1) return toCrlf(data.subarray(0, end));
-      searchFrom = Math.max(0, total - 3);
+    const collector = new HeaderCollector();
+    for (let at = collector.next(); at !== undefined; at = collector.next()) {
+      const chunk = Buffer.allocUnsafe(HEADER_CHUNK_BYTES);
+      collector.take(chunk, (await handle.read(chunk, 0, HEADER_CHUNK_BYTES, at)).bytesRead);
     }
-    return toCrlf(Buffer.concat(chunks));
+    return collector.header ?? Buffer.alloc(0);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The same with synchronous calls, for the small files of a mailbox in the page cache:
+ * open, read and close through the thread pool cost more than the reads, and several
+ * sessions reading headers at once (a FETCH 1:* ENVELOPE from 8 clients) queue there.
+ */
+export function readHeaderBlockSync(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const collector = new HeaderCollector();
+    for (let at = collector.next(); at !== undefined; at = collector.next()) {
+      const chunk = Buffer.allocUnsafe(HEADER_CHUNK_BYTES);
+      collector.take(chunk, readSync(fd, chunk, 0, HEADER_CHUNK_BYTES, at));
+    }
+    return collector.header ?? Buffer.alloc(0);
+  } finally {
+    closeSync(fd);
   }
 }

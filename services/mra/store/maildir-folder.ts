@@ -6,11 +6,11 @@
  * that appear get the next UIDs, files that disappear are expunged.
  */
 import { readFileSync } from 'node:fs';
-import { readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IndexWriter, newIndex, readIndex, readKeywords, writeKeywords, type DirMtimes, type IndexEntry, type IndexHead, type IndexRow } from './index-file.ts';
 import { Entry, EntryList, InfoFlags } from './folder-entries.ts';
-import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, toCrlf } from './folder-files.ts';
+import { compareListing, dirMtimes, FolderWatcher, listFiles, readHeaderBlock, readHeaderBlockSync, renameAll, toCrlf } from './folder-files.ts';
 import { linkMessage, storeMessage } from '../../../shared/maildir/deliver.ts';
 import { flagsToInfo } from '../../../shared/maildir/flags.ts';
 import { INFO_SEPARATOR, secondsInName, sizeInName, sortByDelivery, uniqueName, wireSizeInName, withInfo } from '../../../shared/maildir/names.ts';
@@ -222,7 +222,7 @@ export class MaildirFolder implements MailboxHandle {
   }
 
   readHeader(uid: number): Promise<Buffer> {
-    return this.fromFile(uid, (path) => readHeaderBlock(path));
+    return this.fromFile(uid, (path, entry) => (entry.size !== undefined && entry.size <= SYNC_READ_MAX_BYTES ? readHeaderBlockSync(path) : readHeaderBlock(path)));
   }
 
   async size(uid: number): Promise<number> {
@@ -242,6 +242,8 @@ export class MaildirFolder implements MailboxHandle {
       const changed: FlagChange[] = [];
       const modified: number[] = [];
       const keywordCount = this.keywords.length;
+      const lower = new Set(flags.map((flag) => flag.toLowerCase()));
+      const moves: Array<{ entry: Entry; info: string; file: string }> = [];
       for (const uid of uids) {
         const entry = this.entries.get(uid);
         if (!entry) continue;
@@ -249,25 +251,28 @@ export class MaildirFolder implements MailboxHandle {
           modified.push(uid);
           continue;
         }
-        const lower = new Set(flags.map((flag) => flag.toLowerCase()));
         const next =
           mode === 'set' ? [...flags] : mode === 'add' ? [...entry.flags, ...flags] : entry.flags.filter((flag) => !lower.has(flag.toLowerCase()));
         const info = flagsToInfo(next, this.keywords, entry.info);
-        if (info === entry.info && entry.sub === 'cur') continue;
-        const file = withInfo(entry.base, info);
-        try {
-          await rename(this.pathOf(entry), join(this.dir, 'cur', file));
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (info !== entry.info || entry.sub !== 'cur') moves.push({ entry, info, file: withInfo(entry.base, info) });
+      }
+      // Several renames in flight (a STORE 1:* or a POP3 QUIT marking thousands \Seen); a file gone meanwhile is skipped.
+      const outcomes = await renameAll(moves.map(({ entry, file }) => [this.pathOf(entry), join(this.dir, 'cur', file)]));
+      let failure: Error | undefined;
+      for (const [i, { entry, info, file }] of moves.entries()) {
+        const outcome = outcomes[i];
+        if (outcome !== 'done') {
+          if (outcome !== 'gone') failure ??= outcome;
           continue;
         }
         const modseq = ++this.highest;
         this.entries.put(entry.with({ sub: 'cur', file, flags: this.flags.of(info), modseq }));
-        changed.push({ uid, flags: this.flags.of(info), modseq });
+        changed.push({ uid: entry.uid, flags: this.flags.of(info), modseq });
       }
       if (this.keywords.length !== keywordCount) await writeKeywords(this.dir, this.keywords);
       if (changed.length > 0) this.index.schedule();
       this.emit({ added: [], expunged: [], flagged: changed.map((item) => item.uid) });
+      if (failure) throw failure;
       return { changed, modified };
     });
   }

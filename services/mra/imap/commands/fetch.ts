@@ -2,7 +2,7 @@
 import { SELECTED, ArgumentError, defineCommand, ok, type Session } from '../command.ts';
 import { atom, count, list, number, sequenceSet } from '../args.ts';
 import { formatDateTime } from '../dates.ts';
-import { untagged, type ImapValue, type Response } from '../encode.ts';
+import { preEncoded, untagged, type ImapValue, type Response } from '../encode.ts';
 import { applyPartial, parseFetchItems, sectionData, sectionLabel, type FetchItem } from '../fetch-items.ts';
 import { resolveSet } from '../message-set.ts';
 import { bodyStructure, envelope, parseMime, type MimePart } from '../mime.ts';
@@ -117,7 +117,8 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
         case 'ENVELOPE': {
           let value = cache.get(uid);
           if (value === undefined) {
-            value = envelope(parsed());
+            // Kept in its wire form: a FETCH 1:* of a warm mailbox then only joins strings.
+            value = preEncoded(envelope(parsed()));
             cache.set(uid, value);
           }
           values.push('ENVELOPE', value);
