@@ -44,7 +44,9 @@ describe('IMAP before login', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mxlab-prelogin-'));
-    await ensureLabUsers(join(dir, 'users'), 'secret');
+    // Cheap hashes: these tests are about the limits before login, and a login must fit in
+    // the short deadline below however loaded the machine is (scrypt at N=2^15 took seconds).
+    await ensureLabUsers(join(dir, 'users'), 'secret', { N: 1024, r: 8, p: 1 });
     const config = loadMraConfig({
       MXLAB_USERS_DIR: join(dir, 'users'),
       MXLAB_TLS_DIR: join(dir, 'tls'),
@@ -57,7 +59,7 @@ describe('IMAP before login', () => {
       MRA_ALLOW_PLAINTEXT_AUTH: 'true',
       LOG_LEVEL: 'silent',
     });
-    mra = await startMra(config, { preloginPerAddress: 3, imapTimeouts: { autologoutMs: 60_000, preauthMs: 60_000, loginDeadlineMs: 1_500 } });
+    mra = await startMra(config, { preloginPerAddress: 3, imapTimeouts: { autologoutMs: 60_000, preauthMs: 60_000, loginDeadlineMs: 3_000 } });
     port = mra.imap[0]?.port ?? 0;
   });
   after(async () => {
@@ -113,7 +115,7 @@ describe('IMAP before login', () => {
       await user.until(/^a OK[^\n]*\n/mu);
       const ticker = setInterval(() => idle.send('n NOOP\r\n'), 200);
       try {
-        assert.match(await idle.until(/^\* BYE[^\n]*\n/mu, 8_000), /Login time is over/u);
+        assert.match(await idle.until(/^\* BYE[^\n]*\n/mu, 15_000), /Login time is over/u);
       } finally {
         clearInterval(ticker);
       }
