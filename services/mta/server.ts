@@ -11,7 +11,7 @@ import { ensureServerCertificate } from '../../shared/tls.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MtaConfig } from './config.ts';
 import { createAdminApp } from './admin/app.ts';
-import type { AuthResolver } from './auth/dns.ts';
+import { createAuthResolver, type AuthResolver } from './auth/dns.ts';
 import { createMtaAuth } from './auth/mta-auth.ts';
 import { listenAdmin, type AdminServerHandle } from './admin/listen.ts';
 import { startDelivery, type DeliveryRunner } from './delivery/runner.ts';
@@ -23,6 +23,7 @@ import { createLabResolver, type MxResolver } from './routing/resolver.ts';
 import { AuthThrottle } from './smtp/auth-throttle.ts';
 import type { CallerSettings } from './smtp/caller-client.ts';
 import { ChaosEngine } from '../../shared/chaos/engine.ts';
+import { chaosAuthResolver } from './chaos/auth-dns-faults.ts';
 import { planFor, readPlanFile } from '../../shared/chaos/plan-file.ts';
 import { QueueClock } from './queue/clock.ts';
 import type { ListenerDeps } from './smtp/common-options.ts';
@@ -114,7 +115,9 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
           queued: queue.list(),
         })
       : undefined;
-  const auth = await createMtaAuth(config, logger.child({ component: 'auth' }), deps.authResolver);
+  // The MX checks' DNS, with the plan's DNS faults in front of it (as the router's, in delivery).
+  const authResolver = chaosAuthResolver(deps.authResolver ?? createAuthResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS), chaos, logger.child({ component: 'chaos' }));
+  const auth = await createMtaAuth(config, logger.child({ component: 'auth' }), authResolver);
   const listenerDeps: ListenerDeps = {
     name: config.MTA_NAME,
     hostname: config.MTA_HOSTNAME,

@@ -21,7 +21,7 @@ export type OutboundFault = (typeof OUTBOUND_FAULTS)[number];
 /** What the DNS answers this MTA (`stage: "dns"`). */
 export const DNS_FAULTS = ['servfail', 'timeout', 'nxdomain', 'empty', 'replace'] as const;
 export type DnsFault = (typeof DNS_FAULTS)[number];
-/** TXT: the caller's SPF lookups (MTAs route by MX, A and AAAA only); it can fail, not be replaced. */
+/** TXT: SPF, DKIM and DMARC lookups (the MX checks, the caller's SPF rule); it can fail, not be replaced. */
 export const DNS_TYPES = ['MX', 'A', 'AAAA', 'TXT'] as const;
 export type DnsType = (typeof DNS_TYPES)[number];
 
