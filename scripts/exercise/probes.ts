@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { ImapFlow } from 'imapflow';
+import type { QueueEntryView } from '../../services/mta/admin/view.ts';
 import { journeyOf, type Journey } from '../../services/mua/journey/journey.ts';
 import { parseHeaderBlock, type HeaderField } from '../../services/mua/journey/headers.ts';
 import { domainSide, type LabTarget, type MtaName } from './lab.ts';
@@ -159,18 +160,8 @@ export async function admin<T>(lab: LabTarget, mta: MtaName, path: string): Prom
   return (await response.json()) as T;
 }
 
-export interface QueuedRecipient {
-  recipient: string;
-  status: string;
-  attempts: number;
-  lastReply?: string;
-}
-export interface QueuedMessage {
-  queueId: string;
-  from: string;
-  messageId?: string;
-  recipients: QueuedRecipient[];
-}
+/** A queue entry as the MTA's admin API shows it (GET /queue). */
+export type QueuedMessage = QueueEntryView;
 
 export async function queue(lab: LabTarget, mta: MtaName): Promise<QueuedMessage[]> {
   return (await admin<{ messages: QueuedMessage[] }>(lab, mta, '/queue')).messages;
