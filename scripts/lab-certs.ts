@@ -91,12 +91,17 @@ export function composeMountPoints(): string[] {
 if (import.meta.main) {
   const command = process.argv[2];
   if (command === 'compose') {
-    await issueLabCertificates(COMPOSE_LAYOUT, composeCertificates());
-    process.stdout.write(`certs: ${composeCertificates().map((request) => request.agent).join(', ')} issued by the lab CA\n`);
+    // Optional agent names: a stack that runs only some TLS servers (and mounts only their volumes).
+    const only = new Set(process.argv.slice(3));
+    const unknown = [...only].filter((agent) => !(agent in AGENT_TLS_NAMES));
+    if (unknown.length > 0) throw new Error(`lab-certs: no TLS server named ${unknown.join(', ')} (known: ${Object.keys(AGENT_TLS_NAMES).join(', ')})`);
+    const requests = composeCertificates().filter((request) => only.size === 0 || only.has(request.agent));
+    await issueLabCertificates(COMPOSE_LAYOUT, requests);
+    process.stdout.write(`certs: ${requests.map((request) => request.agent).join(', ')} issued by the lab CA\n`);
   } else if (command === 'mount-points') {
     process.stdout.write(`${composeMountPoints().join('\n')}\n`);
   } else {
-    process.stderr.write('usage: node scripts/lab-certs.ts compose | mount-points\n');
+    process.stderr.write('usage: node scripts/lab-certs.ts compose [agent…] | mount-points\n');
     process.exitCode = 2;
   }
 }
