@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
@@ -18,6 +19,7 @@ const root = join(import.meta.dirname, '..', '..');
 /** This file's own loopback network (the guide's range is 127.45-127.59). */
 const NET = '127.45';
 let lab: LabProcess;
+let zonesDir = '';
 
 async function run(command: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await runProcess(command, args, { timeoutMs, env: lab.env });
@@ -94,10 +96,14 @@ function swaksAsAlice(to: string, subject: string, extra: string[] = []) {
 describe('the lab guide\'s exercises', () => {
   before(async () => {
     // At info level, as `npm start` runs: some checks read the agents' logs.
-    lab = await startLabProcess({ loopbackNet: NET, env: { LOG_LEVEL: 'info', MXLAB_PROFILES: 'cluster' } });
+    // A copy of the zones, which exercise 19 edits as the trainee edits the repository's.
+    zonesDir = await mkdtemp(join(tmpdir(), 'mxlab-exercise-zones-'));
+    await cp(join(root, 'services', 'dns', 'zones'), zonesDir, { recursive: true });
+    lab = await startLabProcess({ loopbackNet: NET, env: { LOG_LEVEL: 'info', MXLAB_PROFILES: 'cluster', MXLAB_ZONES_DIR: zonesDir } });
   });
   after(async () => {
     await lab?.stop();
+    if (zonesDir) await rm(zonesDir, { recursive: true, force: true });
   });
 
   it('fails every check on a fresh lab, saying what is missing', async () => {
@@ -478,5 +484,29 @@ pop.quit()
     assert.equal(wrong.code, 1, wrong.stdout);
     const out = await eventuallyPasses(18, () => 'beta-mx2');
     assert.match(out, /✔ the bounce's copy of the headers holds the check of mx2\.beta\.test/u);
+  });
+  it('19: a DKIM key rotation: lab2 made, refused until published, signed with; lab1 kept', async () => {
+    const dkim = (method: string, path: string, body?: unknown) =>
+      run('curl', ['-s', '-X', method, `http://${NET}.0.10:8026/dkim${path}`, ...(body === undefined ? [] : ['-H', 'content-type: application/json', '-d', JSON.stringify(body)])]);
+    assert.match((await dkim('GET', '')).stdout, /"signing":\["lab1","lab1e"\]/u);
+    const made = JSON.parse((await dkim('POST', '/keys', { domain: 'alpha.test', selector: 'lab2' })).stdout) as { zoneLine: string };
+    assert.match(made.zoneLine, /^lab2\._domainkey IN TXT \( "v=DKIM1; k=rsa; p=/u);
+    const early = JSON.parse((await dkim('PUT', '/signing', { domain: 'alpha.test', selectors: ['lab2'] })).stdout) as { error?: string };
+    assert.match(early.error ?? '', /lab2\._domainkey\.alpha\.test is not published yet/u);
+    const zone = join(zonesDir, 'alpha.test.zone');
+    await writeFile(zone, (await readFile(zone, 'utf8')).replace(/(\d{10}) ; serial/u, (_all, serial: string) => `${Number(serial) + 1} ; serial`));
+    await appendFile(zone, `${made.zoneLine}\n`);
+    await until('lab2 in the lab DNS', async () => ((await dig('lab2._domainkey.alpha.test', 'TXT')).length > 0 ? true : undefined));
+    const switched = JSON.parse((await dkim('PUT', '/signing', { domain: 'alpha.test', selectors: ['lab2'] })).stdout) as { signing?: string[] };
+    assert.deepEqual(switched.signing, ['lab2']);
+    assert.equal((await swaksAsAlice('bob@beta.test', 'exercise 19')).code, 0);
+    const answer = await run('dig', ['@127.0.0.1', '-p', String(lab.env.MXLAB_DNS_PORT), '+noall', '+answer', 'lab1._domainkey.alpha.test', 'TXT']);
+    const ttl = answer.stdout.trim().split(/\s+/u)[1] ?? '';
+    assert.match(ttl, /^\d+$/u, answer.stdout);
+    const wrong = await exercise('check', '19', '--answer', String(Number(ttl) + 1));
+    assert.equal(wrong.code, 1, wrong.stdout);
+    const out = await eventuallyPasses(19, () => ttl);
+    assert.match(out, /✔ bob has "exercise 19", signed s=lab2/u);
+    assert.deepEqual((JSON.parse((await dkim('PUT', '/signing', { domain: 'alpha.test', selectors: ['lab1', 'lab1e'] })).stdout) as { signing: string[] }).signing, ['lab1', 'lab1e']);
   });
 });

@@ -104,6 +104,8 @@ export const mtaConfigSchema = z.object({
   /** RFC 8601 authserv-id; empty = MTA_HOSTNAME. */
   MTA_AUTHSERV_ID: z.string().default(''),
   MTA_DKIM_KEYS_DIR: z.string().min(1).default(LAB_DKIM_KEYS_DIR),
+  /** Keys made at run time and the selectors chosen (POST /dkim/keys, PUT /dkim/signing); empty = `<MTA_QUEUE_DIR>/dkim`. */
+  MTA_DKIM_STATE_DIR: z.string().default(''),
   /** Domains whose submitted mail is signed; empty = MTA_LOCAL_DOMAINS. */
   MTA_DKIM_DOMAINS: listField.prefault(''),
   /** Selectors signed with, each `<MTA_DKIM_KEYS_DIR>/<domain>/<selector>.pem` that exists. */

@@ -189,7 +189,7 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
       });
       if (config.MTA_ADMIN_LISTEN.length > 0) {
         const guard = { names: [config.MTA_HOSTNAME, ...config.MTA_TLS_NAMES], token: config.MXLAB_ADMIN_TOKEN };
-        const app = createAdminApp({ queue, runner: delivery, chaos, clock, dns, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
+        const app = createAdminApp({ queue, runner: delivery, chaos, clock, dns, dkim: auth.keys, logger: logger.child({ component: 'admin' }), name: config.MTA_NAME, guard });
         try {
           admin = await listenAdmin(app, config.MTA_ADMIN_LISTEN);
         } catch (error) {

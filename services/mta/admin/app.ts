@@ -12,6 +12,8 @@ import type { QueueClock } from '../queue/clock.ts';
 import type { DnsCacheEntryView } from '../routing/dns-cache.ts';
 import { adminGuard, type AdminGuardOptions } from '../../../shared/admin-guard.ts';
 import { chaosRoutes } from '../../../shared/chaos/routes.ts';
+import { dkimRoutes } from './dkim-routes.ts';
+import type { DkimKeyStore } from '../auth/key-store.ts';
 import { queueRoutes, type AdminQueue, type AdminRunner } from './queue-routes.ts';
 
 export { entryView, type QueueEntryView } from './view.ts';
@@ -27,6 +29,8 @@ export interface AdminAppOptions {
   runner: AdminRunner;
   chaos?: ChaosEngine;
   dns?: DnsCacheAdmin;
+  /** The DKIM keys (`/dkim`): rotation while the MTA runs. */
+  dkim?: DkimKeyStore;
   /** The queue clock `POST /queue/advance` moves (lab only). */
   clock?: QueueClock;
   logger: Logger;
@@ -51,6 +55,7 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
   });
   app.use('/queue', queueRoutes({ queue, runner, logger, ...(clock === undefined ? {} : { clock }) }));
   if (chaos !== undefined) app.use('/chaos', chaosRoutes({ chaos, logger }));
+  if (options.dkim !== undefined) app.use('/dkim', dkimRoutes({ keys: options.dkim, logger }));
   // The MX/A/AAAA answers this MTA routes by, each with the seconds it is still kept, and the plan's DNS faults over them.
   app.get('/dns', (_req: Request, res: Response) => {
     if (dns === undefined) return void res.status(404).json({ error: 'no DNS cache on this MTA' });

@@ -61,16 +61,21 @@ function remember(cache: Map<string, Entry>, key: string, entry: Entry): void {
   cache.set(key, entry);
 }
 
-/** A resolver that asks only `server` (the lab DNS), cached. */
-export function createAuthResolver(server: HostPort, timeoutMs: number): AuthResolver {
+/** A resolver that asks only `server` (the lab DNS), uncached. */
+export function labAuthResolver(server: HostPort, timeoutMs: number): AuthResolver {
   const resolver = new Resolver({ timeout: timeoutMs, tries: AUTH_DNS_TRIES });
   resolver.setServers([server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`]);
-  return cachingAuthResolver(async (name, rrtype) => {
+  return async (name, rrtype) => {
     try {
       return await resolver.resolve(name, rrtype);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EREFUSED') throw Object.assign(new Error(`${name}: not a lab name (REFUSED)`), { code: 'ENOTFOUND' });
       throw error;
     }
-  });
+  };
+}
+
+/** The same, cached: what the checks ask. */
+export function createAuthResolver(server: HostPort, timeoutMs: number): AuthResolver {
+  return cachingAuthResolver(labAuthResolver(server, timeoutMs));
 }

@@ -26,7 +26,8 @@ export class DkimKeyError extends Error {
   override readonly name = 'DkimKeyError';
 }
 
-function signingKey(domain: string, selector: string, pem: string, file: string): SigningKey {
+/** A checked key from its PEM; `file` names it in errors, never its text. */
+export function signingKeyFrom(domain: string, selector: string, pem: string, file: string): SigningKey {
   let algorithm: DkimAlgorithm;
   try {
     const key = createPrivateKey(pem);
@@ -64,7 +65,7 @@ export async function loadSigningKeys(dir: string, domains: readonly string[], s
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw new DkimKeyError(`${file}: ${(error as Error).message}`, { cause: error });
       }
-      found.push(signingKey(domain, selector, pem, file));
+      found.push(signingKeyFrom(domain, selector, pem, file));
     }
     if (found.length > 0) keys.set(domain, found);
   }

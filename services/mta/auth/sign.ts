@@ -23,7 +23,12 @@ export function fromDomain(message: Buffer): string | undefined {
   return parsed.ok ? parsed.address.domain.toLowerCase() : undefined;
 }
 
-export async function signMessage(message: Buffer, keys: ReadonlyMap<string, readonly SigningKey[]>, now: Date = new Date()): Promise<SignOutcome> {
+/** The keys to sign a domain's mail with: a Map, or the MTA's key store (key-store.ts). */
+export interface SigningKeys {
+  get(domain: string): readonly SigningKey[] | undefined;
+}
+
+export async function signMessage(message: Buffer, keys: SigningKeys, now: Date = new Date()): Promise<SignOutcome> {
   const domain = fromDomain(message);
   if (domain === undefined) return { signed: false, message, reason: 'no From address' };
   const domainKeys = keys.get(domain);
