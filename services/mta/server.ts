@@ -11,7 +11,7 @@ import { ensureServerCertificate } from '../../shared/tls.ts';
 import { UserDirectory } from '../../shared/users.ts';
 import type { MtaConfig } from './config.ts';
 import { createAdminApp } from './admin/app.ts';
-import { createAuthResolver, type AuthResolver } from './auth/dns.ts';
+import { createAuthResolver, labAuthResolver, type AuthResolver } from './auth/dns.ts';
 import { createMtaAuth } from './auth/mta-auth.ts';
 import { listenAdmin, type AdminServerHandle } from './admin/listen.ts';
 import { startDelivery, type DeliveryRunner } from './delivery/runner.ts';
@@ -117,7 +117,9 @@ export async function startMta(config: MtaConfig, deps: MtaDeps = {}): Promise<M
       : undefined;
   // The MX checks' DNS, with the plan's DNS faults in front of it (as the router's, in delivery).
   const authResolver = chaosAuthResolver(deps.authResolver ?? createAuthResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS), chaos, logger.child({ component: 'chaos' }));
-  const auth = await createMtaAuth(config, logger.child({ component: 'auth' }), authResolver);
+  // Whether a new DKIM key is published yet is asked afresh each time (key rotation, PUT /dkim/signing).
+  const keyLookup = deps.authResolver ?? labAuthResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS);
+  const auth = await createMtaAuth(config, logger.child({ component: 'auth' }), { resolver: authResolver, keyLookup });
   const listenerDeps: ListenerDeps = {
     name: config.MTA_NAME,
     hostname: config.MTA_HOSTNAME,

@@ -195,7 +195,7 @@ export class DkimKeyStore {
       const entry = own.get(selector);
       if (!entry) return { ok: false, status: 400, error: `no key ${selector} for ${domain}: make it first (POST /dkim/keys)` };
       const dnsName = `${selector}._domainkey.${name}`;
-      let published: string[] = [];
+      let published: string[];
       try {
         published = (await this.lookup(dnsName)).map((strings) => publishedKey(strings) ?? '');
       } catch (error) {

@@ -21,10 +21,17 @@ export interface MtaAuth {
   verify?: (message: Buffer, envelope: Envelope) => Promise<AuthVerdict>;
 }
 
-export async function createMtaAuth(config: MtaConfig, logger: Logger, resolver?: AuthResolver): Promise<MtaAuth> {
+/** Default: the lab DNS at MTA_DNS_SERVER, cached for the checks and uncached for key rotation. */
+export interface MtaAuthResolvers {
+  /** What the MX checks ask (SPF, DKIM keys, DMARC, ARC). */
+  resolver?: AuthResolver;
+  /** Asked, uncached, whether a new key's record is published before signing with it. */
+  keyLookup?: AuthResolver;
+}
+
+export async function createMtaAuth(config: MtaConfig, logger: Logger, resolvers: MtaAuthResolvers = {}): Promise<MtaAuth> {
   const signingDomains = config.MTA_DKIM_DOMAINS.length > 0 ? config.MTA_DKIM_DOMAINS : config.MTA_LOCAL_DOMAINS;
-  // The lab DNS uncached, for "is the new key published yet?"; cached for the checks.
-  const lookup = resolver ?? labAuthResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS);
+  const lookup = resolvers.keyLookup ?? labAuthResolver(config.MTA_DNS_SERVER, config.MTA_DNS_TIMEOUT_MS);
   const keys = await DkimKeyStore.open({
     shippedDir: config.MTA_DKIM_KEYS_DIR,
     stateDir: config.MTA_DKIM_STATE_DIR || join(config.MTA_QUEUE_DIR, 'dkim'),
@@ -43,7 +50,7 @@ export async function createMtaAuth(config: MtaConfig, logger: Logger, resolver?
   );
   const settings: VerifySettings = {
     authservId: config.MTA_AUTHSERV_ID || config.MTA_HOSTNAME,
-    resolver: resolver ?? cachingAuthResolver(lookup),
+    resolver: resolvers.resolver ?? cachingAuthResolver(lookup),
     trustedSealers: config.MTA_ARC_TRUSTED_SEALERS,
     ...(seal ? { seal } : {}),
   };
