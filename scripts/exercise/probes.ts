@@ -52,7 +52,8 @@ async function withImap<T>(lab: LabTarget, address: string, use: (client: ImapFl
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`cannot log in to IMAP at ${host}:${port} as ${address} (${(error as Error).message}); is the lab running?`, { cause: error });
+    const running = side === 'gamma' ? 'is the lab running with the cluster profile (COMPOSE_PROFILES=cluster, MXLAB_PROFILES=cluster)?' : 'is the lab running?';
+    throw new Error(`cannot log in to IMAP at ${host}:${port} as ${address} (${(error as Error).message}); ${running}`, { cause: error });
   }
   try {
     return await use(client);
