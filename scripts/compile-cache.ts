@@ -31,6 +31,8 @@ export const AGENT_PROGRAMS: ReadonlyArray<{ entry: string; nodeOptions: readonl
   { entry: 'services/mra/main.ts', nodeOptions: MRA_NODE_OPTIONS },
   { entry: 'services/mta/main.ts', nodeOptions: [] },
   { entry: 'services/mua/main.ts', nodeOptions: [] },
+  // compose's one-shot certs service, before every TLS agent: on the start's critical path.
+  { entry: 'scripts/lab-certs.ts', nodeOptions: [] },
 ];
 
 /** The node flags an agent entry runs with (none for an entry not in AGENT_PROGRAMS). */

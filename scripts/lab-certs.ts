@@ -13,6 +13,7 @@
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { COMPILE_ONLY_VARIABLE } from '../shared/agent.ts';
 import { issueServerCertificate, ensureLabCa } from '../shared/tls.ts';
 import { replaceFile, readIfExists } from '../shared/files.ts';
 import { AGENT_ADDRESSES, AGENT_TLS_NAMES, type TlsAgent } from '../shared/lab.ts';
@@ -90,6 +91,8 @@ export function composeMountPoints(): string[] {
 
 if (import.meta.main) {
   const command = process.argv[2];
+  // The image's compile cache (scripts/compile-cache.ts): every module is loaded now; issue nothing.
+  if (process.env[COMPILE_ONLY_VARIABLE] === '1') process.exit(0);
   if (command === 'compose') {
     // Optional agent names: a stack that runs only some TLS servers (and mounts only their volumes).
     const only = new Set(process.argv.slice(3));

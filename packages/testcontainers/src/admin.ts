@@ -14,6 +14,8 @@ export interface QueuedMessage {
   queueId: string;
   from: string;
   messageId?: string;
+  /** Being delivered right now. */
+  inFlight?: boolean;
   recipients: QueuedRecipient[];
   [field: string]: unknown;
 }

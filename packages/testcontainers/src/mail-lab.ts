@@ -35,6 +35,7 @@ export class MailLab {
   #logLevel = 'info';
   #startupTimeoutMs = DEFAULT_STARTUP_TIMEOUT_MS;
   #logDir: string | undefined;
+  #webmail = false;
 
   /** Another agents' image (default `mxlab/agents:<module version>`, or MXLAB_AGENTS_IMAGE). */
   withImage(image: string): this {
@@ -60,6 +61,12 @@ export class MailLab {
       }
     }
     this.#plan = plan;
+    return this;
+  }
+
+  /** Also the web mail client (`mua`, `lab.endpoints.mua.http`); off by default, as most tests only send and read. */
+  withWebmail(): this {
+    this.#webmail = true;
     return this;
   }
 
@@ -99,6 +106,7 @@ export class MailLab {
     const project = `mxlab-${randomBytes(4).toString('hex')}`;
     const logDir = this.#logDir ?? join(tmpdir(), project);
     const tried = new Set<string>();
+    const agents = AGENTS.filter((agent) => agent !== 'mua' || this.#webmail);
     for (let attempt = 1; ; attempt += 1) {
       const subnet = this.#subnet ?? pickSubnet(await subnetsInUse(), tried);
       tried.add(subnet);
@@ -117,7 +125,8 @@ export class MailLab {
         .withProjectName(project)
         .withEnvironment(env)
         .withStartupTimeout(this.#startupTimeoutMs);
-      for (const agent of AGENTS) {
+      if (this.#webmail) environment = environment.withProfiles('webmail');
+      for (const agent of agents) {
         environment = environment.withWaitStrategy(`${agent}-1`, savingLogsOnFailure(readyStrategy(agent), saveLogs, upDone));
       }
       let started: StartedDockerComposeEnvironment;
@@ -143,6 +152,7 @@ export class MailLab {
         logDir,
         startedAt,
         users: this.#users,
+        agents,
       });
       try {
         if (this.#users.length > 0) await lab.addUsers(this.#users);

@@ -39,6 +39,9 @@ export interface WaitForMessageOptions {
 
 const DEFAULT_WAIT_MS = 30_000;
 const QUEUE_POLL_MS = 100;
+/** reset(): rounds of emptying the three queues, and the pause while a message is in flight. */
+const DRAIN_ROUNDS = 50;
+const DRAIN_PAUSE_MS = 20;
 const AGENT_START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_S = 5;
 
@@ -58,6 +61,8 @@ interface ConnectOptions {
   logDir: string;
   startedAt: number;
   users: LabUser[];
+  /** The agents this lab runs (every one of AGENTS, `mua` with withWebmail() only). */
+  agents: readonly AgentName[];
 }
 
 export class StartedMailLab {
@@ -80,23 +85,25 @@ export class StartedMailLab {
   startupPhases = { prepareMs: 0, composeUpMs: 0, agentsReadyMs: 0 };
 
   readonly #environment: StartedDockerComposeEnvironment;
-  readonly #containers: Record<AgentName, AgentContainer>;
+  readonly #containers: Partial<Record<AgentName, AgentContainer>>;
+  readonly #agents: readonly AgentName[];
   readonly #host: string;
   readonly #passwords = new Map<string, string>();
   readonly #admins: Record<MtaName, AdminClient>;
   readonly #stopped = new Set<AgentName>();
 
-  private constructor(options: ConnectOptions, containers: Record<AgentName, AgentContainer>, host: string, ca: string) {
+  private constructor(options: ConnectOptions, containers: Partial<Record<AgentName, AgentContainer>>, host: string, ca: string) {
     this.project = options.project;
     this.subnet = options.subnet;
     this.logDir = options.logDir;
     this.#environment = options.environment;
     this.#containers = containers;
+    this.#agents = options.agents;
     this.#host = host;
     this.ca = ca;
     for (const user of LAB_USERS) this.#passwords.set(user, LAB_PASSWORD);
     this.endpoints = Object.fromEntries(AGENTS.map((agent) => [agent, {}])) as LabEndpoints;
-    for (const agent of AGENTS) this.#mapPorts(agent, (port, transport) => containers[agent].getMappedPort(port, transport));
+    for (const agent of options.agents) this.#mapPorts(agent, (port, transport) => this.#container(agent).getMappedPort(port, transport));
     this.#admins = Object.fromEntries(
       MTAS.map((mta) => [mta, new AdminClient(mta, () => `http://${this.#endpoint(mta, 'admin').host}:${this.#endpoint(mta, 'admin').port}`)]),
     ) as Record<MtaName, AdminClient>;
@@ -104,10 +111,12 @@ export class StartedMailLab {
 
   /** @internal MailLab.start() */
   static async connect(options: ConnectOptions): Promise<StartedMailLab> {
-    const containers = Object.fromEntries(AGENTS.map((agent) => [agent, options.environment.getContainer(`${agent}-1`)])) as Record<AgentName, AgentContainer>;
-    const runtimeHost = containers['alpha-mta'].getHost();
+    const containers: Partial<Record<AgentName, AgentContainer>> = Object.fromEntries(options.agents.map((agent) => [agent, options.environment.getContainer(`${agent}-1`)]));
+    const mta = containers['alpha-mta'];
+    if (!mta) throw new Error('the lab has no alpha-mta');
+    const runtimeHost = mta.getHost();
     const host = runtimeHost === 'localhost' && options.hostAddress !== '0.0.0.0' ? options.hostAddress : runtimeHost;
-    const ca = await containers['alpha-mta'].exec(['cat', '/var/lib/mxlab/tls/ca.crt']);
+    const ca = await mta.exec(['cat', '/var/lib/mxlab/tls/ca.crt']);
     if (ca.exitCode !== 0) throw new Error(`alpha-mta has no lab CA: ${ca.output}`);
     return new StartedMailLab(options, containers, host, ca.stdout);
   }
@@ -191,14 +200,14 @@ export class StartedMailLab {
   /** Stops one agent's container (`docker stop`), as an outage: beta-mx1 down sends mail to the backup MX. */
   async stopAgent(agent: AgentName): Promise<void> {
     const client = await getContainerRuntimeClient();
-    await client.container.stop(client.container.getById(this.#containers[agent].getId()), { timeout: STOP_TIMEOUT_S * 1000 });
+    await client.container.stop(client.container.getById(this.#container(agent).getId()), { timeout: STOP_TIMEOUT_S * 1000 });
     this.#stopped.add(agent);
   }
 
   /** Starts a stopped agent again and waits until it serves; its host ports may change (endpoints follow). */
   async startAgent(agent: AgentName): Promise<void> {
     const client = await getContainerRuntimeClient();
-    const container = client.container.getById(this.#containers[agent].getId());
+    const container = client.container.getById(this.#container(agent).getId());
     const startTime = new Date();
     await client.container.start(container);
     const { pattern, count } = AGENT_SPECS[agent].ready;
@@ -233,7 +242,7 @@ export class StartedMailLab {
       env[`MXLAB_PW_${i}`] = user.password;
       env[`MXLAB_USER_${i}`] = user.address.toLowerCase();
     });
-    const result = await this.#containers['alpha-mta'].exec(['bash', '-c', script], { env: { ...env, MXLAB_USERS_DIR: '/var/lib/mxlab/lab-users' } });
+    const result = await this.#container('alpha-mta').exec(['bash', '-c', script], { env: { ...env, MXLAB_USERS_DIR: '/var/lib/mxlab/lab-users' } });
     if (result.exitCode !== 0) throw new Error(`adding ${users.map((user) => user.address).join(', ')} failed: ${result.output.trim()}`);
     for (const user of users) this.#passwords.set(user.address.toLowerCase(), user.password);
     // The agents re-read a changed user file within a second (shared/users.ts).
@@ -248,21 +257,30 @@ export class StartedMailLab {
   async reset(): Promise<{ ms: number; messages: number; queued: number }> {
     const begin = performance.now();
     for (const agent of [...this.#stopped]) await this.startAgent(agent);
-    const [queued, messages] = await Promise.all([
-      Promise.all(MTAS.map(async (mta) => {
-        await this.#admin(mta).request('DELETE', '/chaos/rules');
-        return this.#admin(mta).emptyQueue();
-      })).then((counts) => counts.reduce((a, b) => a + b, 0)),
-      Promise.all([...this.#passwords.keys()].map((user) => emptyMailbox(this.#imap(user), this.#credentials(user)))).then((counts) =>
-        counts.reduce((a, b) => a + b, 0),
-      ),
-    ]);
-    return { ms: Math.round(performance.now() - begin), messages, queued };
+    await Promise.all(MTAS.map((mta) => this.#admin(mta).request('DELETE', '/chaos/rules')));
+    // Queues first, until all three are empty at once: a message in flight between two
+    // MTAs when its entry is deleted lands in the next one's queue, or in a mailbox.
+    const queued = await this.#drainQueues();
+    const counts = await Promise.all([...this.#passwords.keys()].map((user) => emptyMailbox(this.#imap(user), this.#credentials(user))));
+    return { ms: Math.round(performance.now() - begin), messages: counts.reduce((a, b) => a + b, 0), queued };
+  }
+
+  async #drainQueues(): Promise<number> {
+    let deleted = 0;
+    for (let round = 1; round <= DRAIN_ROUNDS; round += 1) {
+      const queues = await Promise.all(MTAS.map(async (mta) => ({ mta, messages: await this.queue(mta) })));
+      if (queues.every(({ messages }) => messages.length === 0)) return deleted;
+      const counts = await Promise.all(queues.map(({ mta, messages }) => (messages.length === 0 ? 0 : this.#admin(mta).emptyQueue())));
+      deleted += counts.reduce((a, b) => a + b, 0);
+      // What was in flight is delivered or queued at the next hop within a few ms.
+      if (queues.some(({ messages }) => messages.some((message) => message.inFlight === true))) await new Promise((resolve) => setTimeout(resolve, DRAIN_PAUSE_MS));
+    }
+    throw new Error(`reset: the queues were still not empty after ${DRAIN_ROUNDS} rounds (${await this.#queueSummary()})`);
   }
 
   /** One agent's log (its JSON lines, stdout and stderr, with Docker's timestamps). */
   async logs(agent: AgentName): Promise<string> {
-    const text = await docker(['logs', '--timestamps', this.#containers[agent].getId()], { merge: true });
+    const text = await docker(['logs', '--timestamps', this.#container(agent).getId()], { merge: true });
     return text.split('\n').filter((line) => line !== '').sort().join('\n') + '\n';
   }
 
@@ -271,7 +289,7 @@ export class StartedMailLab {
     const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(dir, { recursive: true });
     return Promise.all(
-      AGENTS.map(async (agent) => {
+      this.#agents.map(async (agent) => {
         const path = join(dir, `${agent}.log`);
         await writeFile(path, await this.logs(agent).catch((error: Error) => `could not read the log: ${error.message}\n`));
         return path;
@@ -292,6 +310,12 @@ export class StartedMailLab {
       const servername = SERVERNAMES[agent]?.[spec.protocol];
       target[key] = { host: this.#host, port: mapped(spec.port, transport), tls: spec.tls, ...(servername ? { servername } : {}) };
     }
+  }
+
+  #container(agent: AgentName): AgentContainer {
+    const container = this.#containers[agent];
+    if (!container) throw new Error(`this lab runs no ${agent}${agent === 'mua' ? ' (withWebmail() adds it)' : ''}`);
+    return container;
   }
 
   #endpoint(agent: AgentName, protocol: Protocol): Endpoint {

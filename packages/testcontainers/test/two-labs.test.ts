@@ -27,7 +27,7 @@ describe('two labs at once', () => {
   let two: StartedMailLab;
 
   before(async () => {
-    const [first, second] = await Promise.allSettled([new MailLab().start(), new MailLab().start()]);
+    const [first, second] = await Promise.allSettled([new MailLab().start(), new MailLab().withWebmail().start()]);
     if (first.status === 'fulfilled') one = first.value;
     if (second.status === 'fulfilled') two = second.value;
     if (first.status === 'rejected') throw first.reason;
@@ -47,6 +47,14 @@ describe('two labs at once', () => {
     const portsTwo = hostPorts(two);
     assert.equal(portsOne.filter((port) => portsTwo.includes(port)).length, 0, 'no host port shared');
     for (const port of [...portsOne, ...portsTwo]) assert.ok(!FIXED_PORTS.has(port), `host port ${port} is one of compose.yaml's`);
+  });
+
+  it('runs the web mail only where asked for', async () => {
+    const { host, port } = two.endpoints.mua.http ?? assert.fail('lab two has no web mail endpoint');
+    const page = await fetch(`http://${host}:${port}/`, { redirect: 'manual' });
+    assert.ok(page.status >= 200 && page.status < 400, `GET / answered ${page.status}`);
+    assert.equal(one.endpoints.mua.http, undefined);
+    await assert.rejects(one.logs('mua'), /this lab runs no mua \(withWebmail\(\) adds it\)/u);
   });
 
   it('delivers in each lab only what was sent in it', async () => {
