@@ -32,8 +32,8 @@ export class MaildirFolder implements MailboxHandle {
   readonly uidValidity: number;
   private uidNextValue: number;
   private highest: number;
-  /** The folder's keywords (the `dovecot-keywords` file); flagsToInfo appends new ones. */
-  private readonly keywords: string[];
+  /** The folder's keywords (the `dovecot-keywords` file); flagsToInfo appends new ones, others only read. */
+  readonly keywords: string[];
   private readonly entries = new EntryList();
   private readonly flags: InfoFlags;
   private readonly listeners = new Set<(change: MailboxChange) => void>();

@@ -73,6 +73,8 @@ export interface MailboxHandle {
   readonly uidValidity: number;
   uidNext(): number;
   highestModseq(): number;
+  /** Every keyword the mailbox has had (Dovecot's keyword list), in use or not: SELECT's FLAGS. */
+  readonly keywords: readonly string[];
   /** Messages in UID order (a fresh array; records are immutable). */
   messages(): readonly MessageRecord[];
   get(uid: number): MessageRecord | undefined;

@@ -11,7 +11,9 @@ async function open(session: Session, name: string, readOnly: boolean, condstore
   const handle = await session.mail().open(name);
   const selected = session.select(handle, readOnly);
   const messages = handle.messages();
-  const keywords = new Set<string>();
+  // The mailbox's whole keyword list, as Dovecot shows it: a client then knows every keyword
+  // others use, even one no message carries right now (imaptest's own_flags relies on it).
+  const keywords = new Set<string>(handle.keywords);
   let firstUnseen: number | undefined;
   messages.forEach((message, i) => {
     for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);

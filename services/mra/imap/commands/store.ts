@@ -56,7 +56,9 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
   const { changed, modified } = await selected.handle.setFlags(targets.map((t) => t.uid), args.mode, args.flags, args.unchangedSince);
   const changedUids = new Set(changed.map((change) => change.uid));
   const modifiedUids = new Set(modified);
-  const responses: Response[] = [];
+  // A keyword a STORE names (even -FLAGS) is announced in FLAGS at once, whichever messages
+  // took it (none, when they were expunged meanwhile or .SILENT was asked), as Dovecot does.
+  const responses: Response[] = selected.keywordUpdates(args.flags);
   for (const { seq, uid } of targets) {
     const record = selected.record(uid);
     if (!record) {
