@@ -29,10 +29,18 @@ const letter = Buffer.from('From: Alice <alice@alpha.test>\r\nTo: bob@beta.test\
 
 describe('DKIM key store', () => {
   it('signs with the shipped keys, whose public halves are the records the lab zones publish', async () => {
-    const { keys, resolver } = await store();
-    const [alpha] = keys.list();
-    assert.deepEqual(alpha?.signing, ['lab1', 'lab1e']);
-    for (const key of alpha?.keys ?? []) {
+    const resolver = zoneResolver(['alpha.test', 'beta.test', 'gamma.test', 'delta.test']);
+    const dir = await mkdtemp(join(tmpdir(), 'mxlab-dkim-'));
+    dirs.push(dir);
+    const keys = await DkimKeyStore.open({
+      shippedDir: SHIPPED, stateDir: dir, domains: ['alpha.test', 'beta.test', 'gamma.test', 'delta.test'], selectors: ['lab1', 'lab1e'],
+      lookup: async (name) => (await resolver.resolve(name, 'TXT')) as string[][],
+    });
+    const domains = keys.list();
+    assert.deepEqual(domains.map((domain) => [domain.domain, domain.signing]), [
+      ['alpha.test', ['lab1', 'lab1e']], ['beta.test', ['lab1', 'lab1e']], ['gamma.test', ['lab1', 'lab1e']], ['delta.test', ['lab1', 'lab1e']],
+    ]);
+    for (const key of domains.flatMap((domain) => domain.keys)) {
       const published = ((await resolver.resolve(key.dnsName, 'TXT')) as string[][]).map((strings) => strings.join(''));
       assert.ok(published.includes(key.record), `${key.dnsName}: zone has ${published.join(' | ')}, key is ${key.record}`);
     }

@@ -63,6 +63,18 @@ describe('verifyInbound', () => {
     assert.equal(verdict.summary.helo, 'pass');
   });
 
+  it('publishes the cluster profile\'s policies: gamma.test p=none (a failure delivered, noted), delta.test p=quarantine', async () => {
+    const resolver = zoneResolver(['alpha.test', 'beta.test', 'gamma.test', 'delta.test']);
+    const gamma = await verifyInbound(message('Dave <dave@gamma.test>'), { clientAddress: OUTSIDE, helo: 'relay.example', mailFrom: 'dave@gamma.test' }, settings({ resolver: resolver.resolve }));
+    assert.deepEqual([gamma.action, gamma.summary.dmarc.result, gamma.summary.dmarc.policy], ['accept', 'fail', 'none']);
+    const delta = await verifyInbound(message('Grace <grace@delta.test>'), { clientAddress: OUTSIDE, helo: 'relay.example', mailFrom: 'grace@delta.test' }, settings({ resolver: resolver.resolve }));
+    assert.deepEqual([delta.action, delta.summary.dmarc.policy], ['quarantine', 'quarantine']);
+    const signedByGamma = await signMessage(message('Dave <dave@gamma.test>'), await loadSigningKeys(KEYS_DIR, ['gamma.test', 'delta.test'], ['lab1', 'lab1e']));
+    const passed = await verifyInbound(signedByGamma.message, { clientAddress: OUTSIDE, helo: 'relay.example', mailFrom: 'dave@gamma.test' }, settings({ resolver: resolver.resolve }));
+    assert.deepEqual(passed.summary.dkim.map((row) => [row.domain, row.selector, row.result]), [['gamma.test', 'lab1', 'pass'], ['gamma.test', 'lab1e', 'pass']]);
+    assert.equal(passed.summary.dmarc.result, 'pass');
+  });
+
   it('refuses a forged alice sent from outside: DMARC fails and alpha publishes p=reject', async () => {
     const verdict = await verifyInbound(message('Alice <alice@alpha.test>'), { clientAddress: OUTSIDE, helo: 'forger.example', mailFrom: 'alice@alpha.test' }, settings());
     assert.equal(verdict.action, 'reject');
