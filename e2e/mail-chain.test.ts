@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startMailLab, type MailLab } from './fixture.ts';
+import { backupSealPasses, forgedAliceRefused, signedPathPasses } from './authentication.ts';
 import { eicarIsRefusedAndBounced, gtubeLandsInJunk } from './filters.ts';
 import { webmailAliceToBob } from './webmail.ts';
 import { smtpDialogue, type ProbeOptions } from './smtp-probe.ts';
@@ -193,6 +194,12 @@ describe('mxlab compose stack', () => {
   labTest('the caller: EICAR refused at beta-mx1 and bounced to alice', () => eicarIsRefusedAndBounced(lab));
 
   labTest('the caller: GTUBE tagged and filed into Junk', () => gtubeLandsInJunk(lab));
+
+  labTest('email authentication: alice → bob signed, spf/dkim/dmarc pass, verified by dkimpy against the lab DNS', () => signedPathPasses(lab));
+
+  labTest('email authentication: a forged alice straight to beta-mx1 is refused 550 5.7.1, nothing queued', () => forgedAliceRefused(lab));
+
+  labTest('email authentication: through the backup MX, sealed with ARC, arc=pass and dmarc=pass at beta-mx1', () => backupSealPasses(lab));
 
   labTest('web mail container in a browser: alice writes, bob reads', () =>
     webmailAliceToBob(lab, join(ARTIFACTS, 'webmail')),
