@@ -49,6 +49,18 @@ describe('FETCH ENVELOPE from the cache (raw sockets)', () => {
     assert.match(cold, /^\* 4 FETCH \(UID 4 ENVELOPE \(NIL "lf only" \(\(NIL NIL "lf" "alpha\.test"\)\)/mu);
   });
 
+  it('two sessions filling a cold cache at once get the same ENVELOPEs', async () => {
+    await deliver(lab.maildir('carol@beta.test'), 'Subject: fresh one\r\nFrom: new@alpha.test\r\n\r\nbody\r\n');
+    await deliver(lab.maildir('carol@beta.test'), 'Subject: fresh two\r\nFrom: new@alpha.test\r\n\r\nbody\r\n');
+    assert.match(await first.command('n1', 'NOOP'), /^\* 6 EXISTS/mu);
+    assert.match(await second.command('n2', 'NOOP'), /^\* 6 EXISTS/mu);
+    const [one, two] = await Promise.all([first.command('p1', 'FETCH 1:* (UID ENVELOPE)'), second.command('p1', 'FETCH 1:* (UID ENVELOPE)')]);
+    assert.equal(one, two);
+    assert.match(one, /^\* 5 FETCH \(UID 5 ENVELOPE \(NIL "fresh one" /mu);
+    assert.match(one, /^\* 6 FETCH \(UID 6 ENVELOPE \(NIL "fresh two" /mu);
+    assert.match(one, /\r\np1 OK FETCH completed\r\n$/u);
+  });
+
   it('RFC822.HEADER of the long header is the whole block (read past the first chunk)', async () => {
     const header = await first.command('h1', 'FETCH 3 RFC822.HEADER');
     const expected = `${LONG_HEADER}\r\nSubject: after a 50 KB header\r\nFrom: far@alpha.test\r\n\r\n`;

@@ -8,7 +8,7 @@ import { resolveSet } from '../message-set.ts';
 import { bodyStructure, envelope, parseMime, type MimePart } from '../mime.ts';
 import type { Token } from '../parser.ts';
 import type { SequenceRange } from '../sequence.ts';
-import { MailStoreError } from '../../store/types.ts';
+import { MailStoreError, type MailboxHandle } from '../../store/types.ts';
 
 interface FetchArgs {
   ranges: SequenceRange[];
@@ -46,6 +46,44 @@ function envelopeCache(handle: object): Map<number, ImapValue> {
   return cache;
 }
 
+/** Envelope fills running per mailbox: the UIDs each is reading. */
+const filling = new WeakMap<object, Map<number, Promise<void>>>();
+
+/**
+ * Puts the ENVELOPE of every UID not cached yet into the cache, one reader per message:
+ * several sessions that FETCH 1:* ENVELOPE at once (8 clients opening a cold mailbox)
+ * would otherwise each read and parse every header in step. A UID another FETCH is
+ * filling is waited for, not read again; one expunged meanwhile is left out.
+ */
+async function fillEnvelopes(handle: MailboxHandle, cache: Map<number, ImapValue>, uids: readonly number[]): Promise<void> {
+  let running = filling.get(handle);
+  if (!running) filling.set(handle, (running = new Map()));
+  const waits = new Set<Promise<void>>();
+  const mine: number[] = [];
+  for (const uid of uids) {
+    if (cache.has(uid)) continue;
+    const other = running.get(uid);
+    if (other) waits.add(other);
+    else mine.push(uid);
+  }
+  let release = (): void => undefined;
+  const done = new Promise<void>((resolve) => (release = resolve));
+  for (const uid of mine) running.set(uid, done);
+  try {
+    for (const uid of mine) {
+      try {
+        cache.set(uid, preEncoded(envelope(parseMime(await handle.readHeader(uid)))));
+      } catch (error) {
+        if (!(error instanceof MailStoreError && error.code === 'NONEXISTENT')) throw error;
+      }
+    }
+  } finally {
+    for (const uid of mine) running.delete(uid);
+    release();
+  }
+  await Promise.all(waits);
+}
+
 /** Whether an item is served from the header block alone. */
 function headerOnly(item: FetchItem): boolean {
   if (item.kind === 'simple') return NEEDS_HEADER.has(item.name);
@@ -74,7 +112,9 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   const handle = selected.handle;
   const batch: Response[] = [];
   let gone = false;
-  for (const { seq, uid } of resolveSet(selected, ranges, byUid)) {
+  const targets = resolveSet(selected, ranges, byUid);
+  if (has('ENVELOPE') && targets.length <= ENVELOPE_CACHE_SIZE - cache.size) await fillEnvelopes(handle, cache, targets.map((target) => target.uid));
+  for (const { seq, uid } of targets) {
     let record = selected.record(uid);
     if (!record) {
       gone = true;
