@@ -152,6 +152,7 @@ function parityRows(parity: ParityResult): [string, string][] {
     ['parity: reference', parity.reference],
     ['parity: greeting after the first, p50 / p99', pairText(parity.greeting, (r) => `${formatNumber(r.after.p50Ms)} / ${formatNumber(r.after.p99Ms)} ms, first ${formatNumber(r.firstMs)} ms`)],
     ['parity: SMTP one message per connection', pairText(parity.smtpPerConnection, (r) => `${formatNumber(r.messagesPerSecond)} msg/s to IMAP, ${formatNumber(r.acceptedPerSecond)} accepted/s (${r.tool})`)],
+    ['parity: POP3 first session of new mail (\\Seen at QUIT)', pairText(parity.pop3FirstSession, pop3)],
     ['parity: POP3 one session, one RETR at a time', pairText(parity.pop3OneSession, pop3)],
     ['parity: POP3 8 sessions of one user', pairText(parity.pop3EightSessions, pop3)],
     ['parity: FETCH 1:* ENVELOPE, 8 clients, p50 / p99', pairText(parity.fetchEnvelope, (r) => `${formatNumber(r.latency.p50Ms)} / ${formatNumber(r.latency.p99Ms)} ms`)],

@@ -44,6 +44,7 @@ export interface ParityResult {
   reference: string;
   greeting: Paired<GreetingResult>;
   smtpPerConnection: Paired<PerConnectionResult>;
+  pop3FirstSession: Paired<Pop3UserResult>;
   pop3OneSession: Paired<Pop3UserResult>;
   pop3EightSessions: Paired<Pop3UserResult>;
   fetchEnvelope: Paired<FetchEnvelopeResult>;
@@ -114,8 +115,9 @@ export async function runParity(context: ScenarioContext): Promise<ParityResult>
     const perConnection = await both('SMTP one message per connection', (side) =>
       measurePerConnection(side, { user: RECIPIENT, from: MX_SENDER, messages: options.n, sessions: options.c, bodyBytes: options.size, stallMs: 30_000 }),
     );
-    // Each side's first POP3 session reads its files cold; the measured one is the second.
-    await both('POP3 warm-up', (side) => measurePop3User(side, parityUser, 1));
+    // The first session of new mail marks every message \Seen at QUIT (new/ → cur/ on both
+    // sides): shown apart; the one-session figure is the next session's.
+    const pop3First = await both('POP3, first session of new mail', (side) => measurePop3User(side, parityUser, 1));
     const pop3One = await both('POP3, one session', (side) => measurePop3User(side, parityUser, 1));
     const pop3Eight = await both(`POP3, ${POP3_SESSIONS} sessions of one user`, (side) => measurePop3User(side, parityUser, POP3_SESSIONS));
     const fetch = await both(`IMAP FETCH 1:* ENVELOPE, ${FETCH_CLIENTS} clients`, (side) => measureFetchEnvelope(side, parityUser, FETCH_CLIENTS, FETCH_ROUNDS));
@@ -128,6 +130,7 @@ export async function runParity(context: ScenarioContext): Promise<ParityResult>
       reference: stack ? `Postfix + Dovecot on ${stack.host}` : 'not installed',
       greeting: paired(greeting, (r) => r.after.p50Ms, false),
       smtpPerConnection: paired(perConnection, (r) => r.messagesPerSecond, true),
+      pop3FirstSession: paired(pop3First, (r) => r.messagesPerSecond, true),
       pop3OneSession: paired(pop3One, (r) => r.messagesPerSecond, true),
       pop3EightSessions: paired(pop3Eight, (r) => r.messagesPerSecond, true),
       fetchEnvelope: paired(fetch, (r) => r.latency.p99Ms, false),
