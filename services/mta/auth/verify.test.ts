@@ -81,7 +81,7 @@ describe('verifyInbound', () => {
     assert.equal(verdict.summary.spf, 'fail');
     assert.equal(verdict.summary.dmarc.result, 'fail');
     assert.equal(verdict.summary.dmarc.policy, 'reject');
-    assert.match(verdict.reason, /alpha\.test fails DMARC.*p=reject/u);
+    assert.match(verdict.reason, /alpha\.test fails DMARC \(spf=fail, dkim=none, not aligned\), and its policy is p=reject/u);
   });
 
   it('quarantines a beta message whose body changed after signing (dkim=fail, dmarc=fail)', async () => {

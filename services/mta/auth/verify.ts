@@ -105,7 +105,7 @@ function decide(summary: AuthSummary, result: AuthenticateResult, settings: Veri
     return { action: 'tempfail', reason: 'SPF or DKIM check failed temporarily (DNS), try again later' };
   }
   if (dmarc.result !== 'fail') return { action: 'accept', reason: `dmarc=${dmarc.result}` };
-  const why = `From domain ${domain} fails DMARC (spf=${summary.spf}, dkim=${summary.dkim.map((row) => `${row.result} d=${row.domain}`).join(',') || 'none'}, not aligned)`;
+  const why = `From domain ${domain} fails DMARC (spf=${summary.spf}, dkim=${summary.dkim.filter((row) => row.domain !== '').map((row) => `${row.result} d=${row.domain}`).join(',') || 'none'}, not aligned)`;
   const sealer = trustedArcPass(result, settings.trustedSealers);
   if (sealer !== undefined) return { action: 'accept', reason: `${why}; forgiven: trusted ARC sealer ${sealer} saw dmarc=pass`, note: `local policy: trusted ARC sealer ${sealer}` };
   if (dmarc.policy === 'reject') return { action: 'reject', reason: `${why}, and its policy is p=reject` };
