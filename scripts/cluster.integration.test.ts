@@ -166,10 +166,11 @@ describe('the cluster profile\'s routing, through the lab (127.46)', () => {
     assert.deepEqual(await dig('delta.test', 'MX'), ['10 mx.delta.test.', '20 mx2.beta.test.']);
   });
 
-  it('shares mx1.gamma.test\'s load between its two A records, and one instance down leaves the other taking it all', { timeout: 240_000 }, async () => {
+  it('shares mx1.gamma.test\'s load between its two A records, and one instance down leaves the other taking it all', { timeout: 240_000 }, async (t) => {
     await send('erin@gamma.test', 'both up', 20);
     const both = await delivered('erin@gamma.test', 'both up', 20);
     const first = tally(both.map((message) => message.agents[1] ?? ''));
+    t.diagnostic(`20 messages with both instances up: ${JSON.stringify(first)}`);
     assert.deepEqual(Object.keys(first).sort(), ['gamma-mx1a', 'gamma-mx1b'], `alpha-mta handed the 20 messages to ${JSON.stringify(first)}`);
     for (const message of both) assert.deepEqual(message.agents.slice(0, 1).concat(message.agents.slice(2)), ['alpha-mta', 'gamma-mda']);
 
@@ -185,7 +186,7 @@ describe('the cluster profile\'s routing, through the lab (127.46)', () => {
     }
   });
 
-  it('with mx1 down, 100 messages land on both equal backups (30 to 70 each) and reach dave once each when it is back', { timeout: 300_000 }, async () => {
+  it('with mx1 down, 100 messages land on both equal backups (30 to 70 each) and reach dave once each when it is back', { timeout: 300_000 }, async (t) => {
     await labctl('stop', 'gamma-mx1a');
     await labctl('stop', 'gamma-mx1b');
     let counts: Record<string, number>;
@@ -198,6 +199,7 @@ describe('the cluster profile\'s routing, through the lab (127.46)', () => {
         }
         return (held['gamma-mx2'] ?? 0) + (held['gamma-mx3'] ?? 0) === 100 ? held : undefined;
       }, 180_000);
+      t.diagnostic(`split of 100 messages: ${JSON.stringify(counts)}`);
       for (const [backup, count] of Object.entries(counts)) assert.ok(count >= 30 && count <= 70, `${backup} took ${count} of 100 (${JSON.stringify(counts)})`);
       assert.deepEqual((await admin<QueueView>('alpha-mta', '/queue')).messages, [], 'alpha-mta handed every message to a backup');
     } finally {
