@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
+import { MAX_MESSAGE_BYTES } from '../services/mta/smtp/limits.ts';
 import { count, report, sendBurstTo, settleWith, type BurstResult, type LabProbe } from '../faults/lib.ts';
 import { MTA_SERVICES, startMailLab, type MailLab } from './fixture.ts';
 
@@ -20,6 +24,20 @@ const KILL_ORDER = ['alpha-mta', 'beta-mx1', 'caller', 'beta-mda', 'beta-mx2', '
 const MESSAGES = 2000;
 const KILL_EVERY = Math.floor(MESSAGES / (KILL_ORDER.length + 1));
 const SETTLE_MS = 600_000;
+const run = promisify(execFile);
+
+/** Each container's restart count and whether the kernel's OOM killer ended it last. */
+async function restarts(): Promise<Record<string, { restarts: number; oomKilled: boolean }>> {
+  const ids = (await lab.compose.run(['ps', '--quiet'])).trim().split('\n').filter(Boolean);
+  const { stdout } = await run('docker', ['inspect', '--format', '{{index .Config.Labels "com.docker.compose.service"}} {{.RestartCount}} {{.State.OOMKilled}}', ...ids]);
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .map(([service, count, oom]) => [service ?? '', { restarts: Number(count), oomKilled: oom === 'true' }]),
+  );
+}
 
 let lab: MailLab;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -196,5 +214,33 @@ describe('fault suite in compose', () => {
     assert.equal(counts.lost, 0);
     assert.equal(counts.duplicated, 0);
     assert.equal(count(burst, await bobsCopies('cdiskfull')).delivered, 50);
+  });
+
+  labTest('a message at the SIZE limit: delivered once, and no container is restarted or OOM-killed under its mem_limit', async () => {
+    const before = await restarts();
+    const line = `${'0123456789abcdefghijklmnopqrstuvwxyz'.repeat(3).slice(0, 74)}\r\n`;
+    const text = line.repeat(Math.floor((MAX_MESSAGE_BYTES - 64 * 1024) / line.length));
+    const transport = nodemailer.createTransport({
+      ...lab.endpoints.alphaSubmission,
+      requireTLS: true,
+      tls: { ca: lab.ca, servername: 'smtp.alpha.test' },
+      auth: { user: 'alice@alpha.test', pass: lab.password },
+      socketTimeout: 300_000,
+    });
+    try {
+      await transport.sendMail({ from: 'alice@alpha.test', to: 'bob@beta.test', subject: 'at the SIZE limit', text, messageId: '<cbigmessage.1@faults.alpha.test>' });
+    } finally {
+      transport.close();
+    }
+    const deadline = Date.now() + 300_000;
+    while (Date.now() < deadline && (await bobsCopies('cbigmessage').catch(() => new Map<string, number>())).size === 0) await sleep(2_000);
+    // A second copy, or a crash after the first, would show within a few seconds.
+    await sleep(5_000);
+    const copies = await bobsCopies('cbigmessage');
+    const after = await restarts();
+    const changed = Object.entries(after).filter(([service, state]) => state.oomKilled || state.restarts !== before[service]?.restarts);
+    process.stdout.write(`# compose: message at the SIZE limit (${(text.length / 1048576).toFixed(1)} MiB): copies ${copies.get('<cbigmessage.1@faults.alpha.test>') ?? 0}, restarted or OOM-killed: ${JSON.stringify(changed)}\n`);
+    assert.equal(copies.get('<cbigmessage.1@faults.alpha.test>'), 1, 'delivered once');
+    assert.deepEqual(changed, [], 'no container restarted or OOM-killed');
   });
 });
