@@ -27,6 +27,14 @@ export interface Endpoint {
 /** Per agent, per protocol: `lab.endpoints['alpha-mta'].submission`. DNS has `dns` (UDP) and `dnsTcp`. */
 export type LabEndpoints = Record<AgentName, Partial<Record<Protocol | 'dnsTcp', Endpoint>>>;
 
+/** What reset() removed and how long it took: the fault rules, the queues, then the mailboxes over IMAP. */
+export interface ResetResult {
+  ms: number;
+  messages: number;
+  queued: number;
+  phases: { chaosMs: number; queuesMs: number; mailboxesMs: number };
+}
+
 export interface WaitForMessageOptions {
   /** The mailbox owner, e.g. `bob@beta.test`. */
   mailbox: string;
@@ -254,15 +262,23 @@ export class StartedMailLab {
    * starts clean without a restart (well under a second). Agents stopped with stopAgent()
    * are started again first, which takes longer.
    */
-  async reset(): Promise<{ ms: number; messages: number; queued: number }> {
+  async reset(): Promise<ResetResult> {
     const begin = performance.now();
     for (const agent of [...this.#stopped]) await this.startAgent(agent);
     await Promise.all(MTAS.map((mta) => this.#admin(mta).request('DELETE', '/chaos/rules')));
+    const chaosDone = performance.now();
     // Queues first, until all three are empty at once: a message in flight between two
     // MTAs when its entry is deleted lands in the next one's queue, or in a mailbox.
     const queued = await this.#drainQueues();
+    const queuesDone = performance.now();
     const counts = await Promise.all([...this.#passwords.keys()].map((user) => emptyMailbox(this.#imap(user), this.#credentials(user))));
-    return { ms: Math.round(performance.now() - begin), messages: counts.reduce((a, b) => a + b, 0), queued };
+    const end = performance.now();
+    return {
+      ms: Math.round(end - begin),
+      messages: counts.reduce((a, b) => a + b, 0),
+      queued,
+      phases: { chaosMs: Math.round(chaosDone - begin), queuesMs: Math.round(queuesDone - chaosDone), mailboxesMs: Math.round(end - queuesDone) },
+    };
   }
 
   async #drainQueues(): Promise<number> {

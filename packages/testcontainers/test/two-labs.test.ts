@@ -99,7 +99,7 @@ describe('two labs at once', () => {
     assert.equal((await one.queue('beta-mx2')).length, 0);
     assert.deepEqual(await one.chaos('beta-mx1').rules(), []);
     const again = await one.reset();
-    process.stderr.write(`reset: ${timed.ms} ms (${timed.messages} messages, ${timed.queued} queued), then ${again.ms} ms\n`);
+    process.stderr.write(`reset: ${timed.ms} ms (${timed.messages} messages, ${timed.queued} queued; ${JSON.stringify(timed.phases)}), then ${again.ms} ms\n`);
     assert.ok(again.ms < 1000, `reset took ${again.ms} ms`);
   });
 
