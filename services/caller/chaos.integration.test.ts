@@ -145,8 +145,18 @@ describe('the caller\'s DNS faults', () => {
     assert.equal((await fetch(`${base}/chaos/rules`, { method: 'DELETE', headers: { 'sec-fetch-site': 'cross-site' } })).status, 403);
   });
 
-  it('does not start with a plan that gives it a rule of another stage, and names the field', async () => {
-    await writeFile(join(dir, 'smtp-plan.json'), JSON.stringify({ rules: [{ stage: 'connect', reply: { code: 421 } }] }));
+  it('takes the DNS rules of a plan every agent shares ({"rules": [...]}) and leaves the others to the MTAs', async () => {
+    await writeFile(join(dir, 'shared-plan.json'), JSON.stringify({ rules: [{ id: 'rcpt-451', stage: 'rcpt', reply: { code: 451 } }, { id: 'no-mx', stage: 'dns', match: { name: 'nothing.test' }, fault: 'empty' }] }));
+    const shared = await startCaller(loadCallerConfig({ CALLER_LISTEN: '127.0.0.1:0', CALLER_DNS_SERVER: dnsServer, CALLER_CHAOS_PLAN: join(dir, 'shared-plan.json') }));
+    try {
+      assert.deepEqual(shared.chaos.list().map((rule) => rule.id), ['no-mx']);
+    } finally {
+      await shared.close();
+    }
+  });
+
+  it('does not start when its own entry of a lab plan holds a rule of another stage, and names the field', async () => {
+    await writeFile(join(dir, 'smtp-plan.json'), JSON.stringify({ mtas: { caller: { rules: [{ stage: 'connect', reply: { code: 421 } }] } } }));
     await assert.rejects(
       promisify(execFile)(process.execPath, [MAIN], { env: { ...process.env, CALLER_LISTEN: '127.0.0.1:0', CALLER_DNS_SERVER: dnsServer, CALLER_CHAOS_PLAN: join(dir, 'smtp-plan.json') }, timeout: 15_000 }),
       (error: { code?: number; stderr?: string }) => error.code !== 0 && /CALLER_CHAOS_PLAN .*rules\.0\.stage: the caller takes dns rules only/u.test(error.stderr ?? ''),

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ChaosEngine } from '../../shared/chaos/engine.ts';
 import { planFor, readPlanFile } from '../../shared/chaos/plan-file.ts';
+import { isLabPlan } from '../../shared/chaos/rules.ts';
 import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { CallerConfig } from './config.ts';
@@ -70,14 +71,29 @@ export function configuredEngines(config: CallerConfig, deps: CallerDeps = {}, c
   return engines;
 }
 
+/**
+ * CALLER_CHAOS_PLAN: the `caller` entry of a lab plan, all of it DNS rules; or a plan of
+ * `{"rules": [...]}`, which the lab hands to every MTA and the caller alike
+ * (MXLAB_CHAOS_PLAN), of which the caller takes the DNS rules and leaves the others to the
+ * MTAs. A bad plan stops the start, naming the field.
+ */
+async function loadStartPlan(chaos: ChaosEngine, path: string, logger: Logger): Promise<void> {
+  const input = await readPlanFile(path);
+  const plan = planFor(input, CALLER_PLAN_NAME, path);
+  let own = plan;
+  if (!isLabPlan(input) && Array.isArray(plan.rules)) {
+    const dns = plan.rules.filter((rule) => (rule as { stage?: unknown } | null)?.stage === 'dns');
+    if (dns.length < plan.rules.length) logger.info({ event: 'chaos.plan-shared', path, dnsRules: dns.length, skipped: plan.rules.length - dns.length }, `chaos plan ${path}: the caller takes its ${dns.length} DNS rule(s); the others are the MTAs'`);
+    own = { ...plan, rules: dns };
+  }
+  const loaded = chaos.replace(own);
+  if (!loaded.ok) throw new Error(`CALLER_CHAOS_PLAN ${path}: ${loaded.error}`);
+}
+
 export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): Promise<RunningCaller> {
   const logger = deps.logger ?? createLogger('caller', config.logLevel);
   const chaos = deps.chaos ?? callerChaos(logger.child({ component: 'chaos' }));
-  if (config.chaosPlan !== undefined) {
-    // CALLER_CHAOS_PLAN: a bad plan stops the start, naming the field.
-    const loaded = chaos.replace(planFor(await readPlanFile(config.chaosPlan), CALLER_PLAN_NAME, config.chaosPlan));
-    if (!loaded.ok) throw new Error(`CALLER_CHAOS_PLAN ${config.chaosPlan}: ${loaded.error}`);
-  }
+  if (config.chaosPlan !== undefined) await loadStartPlan(chaos, config.chaosPlan, logger);
   const engines = deps.engines ?? configuredEngines(config, deps, chaos, logger);
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
