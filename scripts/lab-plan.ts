@@ -113,7 +113,9 @@ export function labPlan(options: LabOptions): AgentPlan[] {
   ): PlannedAgent => ({
     name,
     entry: 'services/mta/main.ts',
-    ready: { host: at(name), port: SERVICE_PORTS.smtp },
+    // The admin port: services/mta/server.ts binds it after every SMTP listener (port 25,
+    // then submission), so a client never finds the MX up and the submission port not yet.
+    ready: { host: at(name), port: SERVICE_PORTS.mtaAdmin },
     env: {
       ...common,
       MTA_NAME: name,
