@@ -7,13 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { startLabProcess, type LabProcess } from '../scripts/lab-process.ts';
 import { MAX_MESSAGE_BYTES } from '../services/mta/smtp/limits.ts';
-import { deliveredCopies } from './lib.ts';
+import { bobImap, deliveredCopies, rssBytes } from './lib.ts';
 
 /** Room left under the limit for the header fields each hop adds (Received, signatures, verdicts). */
 const HEADROOM = 64 * 1024;
@@ -24,11 +22,6 @@ const HEADROOM = 64 * 1024;
  * (the caller's quoted-printable decoder once took 40) fails.
  */
 const MAX_COPIES = 10;
-
-async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/^VmRSS:\s+(\d+) kB/mu.exec(status)?.[1] ?? 0) * 1024;
-}
 
 /** A text body of 76-character lines adding up to `bytes`. */
 function body(bytes: number): string {
@@ -79,15 +72,7 @@ describe('fault suite: a message at the SIZE limit', () => {
     while ((await deliveredCopies(lab, 'bigmessage')).size === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: lab.ports.betaImap,
-      secure: false,
-      doSTARTTLS: true,
-      tls: { ca: [lab.ca], servername: 'imap.beta.test' },
-      auth: { user: 'bob@beta.test', pass: 'secret' },
-      logger: false,
-    });
+    const client = bobImap(lab);
     let downloaded: string;
     await client.connect();
     try {

@@ -7,6 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type { LabProcess } from '../scripts/lab-process.ts';
 import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback, type AgentName } from '../shared/lab.ts';
@@ -240,4 +241,23 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
     if (Date.now() > deadline) throw new Error(`nothing answers on ${host}:${port}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** An IMAP client of bob's mailbox on the no-Docker lab (STARTTLS, the lab CA); connect() is the caller's. */
+export function bobImap(lab: LabProcess): ImapFlow {
+  return new ImapFlow({
+    host: '127.0.0.1',
+    port: lab.ports.betaImap,
+    secure: false,
+    doSTARTTLS: true,
+    tls: { ca: [lab.ca], servername: 'imap.beta.test' },
+    auth: { user: 'bob@beta.test', pass: 'secret' },
+    logger: false,
+  });
+}
+
+/** A process's resident memory in bytes (0 when it is gone). */
+export async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/^VmRSS:\s+(\d+) kB/mu.exec(status)?.[1] ?? 0) * 1024;
 }

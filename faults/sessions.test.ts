@@ -7,13 +7,12 @@
  * delivered twice, and each agent's RSS is reported. Own net 127.97.x.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { startLabProcess, type LabProcess } from '../scripts/lab-process.ts';
 import { AGENT_ADDRESSES, SERVICE_PORTS, toLoopback } from '../shared/lab.ts';
-import { report, sendBurst, settle } from './lib.ts';
+import { bobImap, report, rssBytes, sendBurst, settle } from './lib.ts';
 
 const NET = '127.97';
 const SMTP_SESSIONS_PER_PORT = 100;
@@ -99,11 +98,6 @@ interface IdleWatcher {
   errors: string[];
 }
 
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/^VmRSS:\s+(\d+) kB/mu.exec(status)?.[1] ?? Number.NaN);
-}
-
 describe('fault suite: 200 SMTP sessions and 100 IMAP IDLE sessions while mail flows', () => {
   let lab: LabProcess;
   const smtp: HeldSmtpSession[] = [];
@@ -133,15 +127,7 @@ describe('fault suite: 200 SMTP sessions and 100 IMAP IDLE sessions while mail f
     assert.equal(smtp.length, 2 * SMTP_SESSIONS_PER_PORT);
 
     for (let i = 0; i < IDLE_SESSIONS; i += 1) {
-      const client = new ImapFlow({
-        host: '127.0.0.1',
-        port: lab.ports.betaImap,
-        secure: false,
-        doSTARTTLS: true,
-        tls: { ca: [lab.ca], servername: 'imap.beta.test' },
-        auth: { user: 'bob@beta.test', pass: 'secret' },
-        logger: false,
-      });
+      const client = bobImap(lab);
       const watcher: IdleWatcher = { client, startCount: 0, lastCount: 0, errors: [] };
       client.on('error', (error: Error) => watcher.errors.push(error.message));
       client.on('close', () => watcher.errors.push('connection closed'));
@@ -175,10 +161,10 @@ describe('fault suite: 200 SMTP sessions and 100 IMAP IDLE sessions while mail f
     const finalNoops = await Promise.all(smtp.map((session) => session.command('NOOP')));
 
     const rss: Record<string, number> = {};
-    for (const [agent, pid] of Object.entries(await lab.pids())) rss[agent] = await rssKiB(pid);
+    for (const [agent, pid] of Object.entries(await lab.pids())) rss[agent] = await rssBytes(pid);
     report('200 SMTP + 100 IDLE sessions for 60 s', counts, {
       'RSS MiB': Object.entries(rss)
-        .map(([agent, kib]) => `${agent} ${(kib / 1024).toFixed(0)}`)
+        .map(([agent, bytes]) => `${agent} ${(bytes / 1048576).toFixed(0)}`)
         .join(' '),
     });
 
