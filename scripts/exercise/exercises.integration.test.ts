@@ -258,6 +258,9 @@ describe('the lab guide\'s exercises', () => {
 
   it('8: several A records: one of mx1.gamma.test\'s two servers down', { timeout: 240_000 }, async () => {
     assert.deepEqual((await dig('mx1.gamma.test', 'A')).sort(), [`${NET}.0.30`, `${NET}.0.31`]);
+    // Only what alpha-mta logs from here on: exercise 7 had both of mx1's servers down, so its
+    // earlier lines name a refusal at either address (tried in random order).
+    const logStart = (await readFile(join(lab.stateDir, 'logs', 'alpha-mta.log'))).length;
     assert.equal((await npmRun('lab', 'stop', 'gamma-mx1a')).code, 0);
     try {
       const sent = await swaksLoopAsAlice('erin@gamma.test', 'exercise 8', 10);
@@ -270,7 +273,7 @@ describe('the lab guide\'s exercises', () => {
       await npmRun('lab', 'start', 'gamma-mx1a');
     }
     // Step 4: the address alpha-mta could not reach, read from its log.
-    const log = await readFile(join(lab.stateDir, 'logs', 'alpha-mta.log'), 'utf8');
+    const log = (await readFile(join(lab.stateDir, 'logs', 'alpha-mta.log'))).subarray(logStart).toString('utf8');
     const refused = log.split('\n').find((line) => line.includes('mx1.gamma.test [') && line.includes('ECONNREFUSED'));
     const address = /mx1\.gamma\.test \[([\d.]+)\]/u.exec(refused ?? '')?.[1];
     assert.ok(address, 'alpha-mta logged a refused attempt at one of mx1.gamma.test\'s addresses');
