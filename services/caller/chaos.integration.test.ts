@@ -87,9 +87,14 @@ describe('the caller\'s DNS faults', () => {
     assert.ok((view.faults[0]?.fired ?? 0) >= 1);
   });
 
-  it('answers normally once the rule is removed', async () => {
+  it('answers normally once the rule is removed, from the lab DNS, whose answers GET /dns lists', async () => {
     assert.equal((await json('/chaos/rules/alpha-gone', { method: 'DELETE' })).status, 200);
     assert.deepEqual(tests(await scan()), ['SPF_PASS']);
+    const view = (await json<{ entries: { name: string; type: string; answers: string[]; secondsLeft: number }[] }>('/dns')).body;
+    const mx = view.entries.find((entry) => entry.name === 'alpha.test' && entry.type === 'MX');
+    assert.deepEqual(mx?.answers, ['mx.alpha.test']);
+    assert.ok((mx?.secondsLeft ?? 0) > 0 && (mx?.secondsLeft ?? 0) <= 30, JSON.stringify(mx));
+    assert.ok(view.entries.some((entry) => entry.name === 'alpha.test' && entry.type === 'TXT'), 'the SPF record\'s lookup');
   });
 
   it('SERVFAIL for alpha.test TXT (npm run chaos -- set): SPF is a temperror, not a pass', async () => {

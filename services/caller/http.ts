@@ -20,6 +20,7 @@ import type { ClientList } from '../../shared/client-list.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { CallerMetrics } from './metrics.ts';
 import type { Scanner } from './scanner.ts';
+import type { AnswerCacheEntry } from './spam/lab-dns.ts';
 
 export interface CallerAppOptions {
   scanner: Scanner;
@@ -29,6 +30,8 @@ export interface CallerAppOptions {
   slots: ScanSlots;
   /** The fault plan, on `/chaos/rules` and `GET /dns`. */
   chaos?: ChaosEngine;
+  /** The spam rules' shared DNS answers, shown by `GET /dns` beside the faults. */
+  dnsAnswers?: () => AnswerCacheEntry[];
   /** Names a Host header may give for the fault plan endpoints, and their token. */
   admin?: { names: readonly string[]; token: string | undefined };
   logger: Logger;
@@ -125,8 +128,8 @@ export function createCallerApp(options: CallerAppOptions): express.Express {
     const guard = adminGuard({ names: options.admin?.names ?? [], token: options.admin?.token });
     app.use(['/chaos', '/dns'], guard, express.json({ limit: MAX_ADMIN_BODY }));
     app.use('/chaos', chaosRoutes({ chaos, logger }));
-    // The caller keeps no DNS cache worth showing (30 s of spam-rule answers); its faults are what it is told.
-    app.get('/dns', (_req: Request, res: Response) => void res.json({ faults: chaos.list(['dns']) }));
+    // The answers the spam rules share (kept ANSWER_CACHE_MS), and the plan's DNS faults in front of them.
+    app.get('/dns', (_req: Request, res: Response) => void res.json({ entries: options.dnsAnswers?.() ?? [], faults: chaos.list(['dns']) }));
   }
 
   app.use((req: Request, res: Response) => {

@@ -10,7 +10,7 @@ import { isLabPlan } from '../../shared/chaos/rules.ts';
 import { listenHttp } from '../../shared/http-listen.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import type { CallerConfig } from './config.ts';
-import { createBuiltinSpamEngine } from './engines/builtin-spam.ts';
+import { createBuiltinSpamEngine, isBuiltinSpam } from './engines/builtin-spam.ts';
 import { createClamdEngine } from './engines/clamd.ts';
 import { createEicarEngine } from './engines/eicar.ts';
 import type { Engine } from './engines/engine.ts';
@@ -106,6 +106,7 @@ export async function startCaller(config: CallerConfig, deps: CallerDeps = {}): 
     access: { clients: config.clients, token: config.token },
     slots: new ScanSlots(config.maxScans, config.maxWaitingScans),
     chaos,
+    dnsAnswers: () => engines.find(isBuiltinSpam)?.dnsAnswers() ?? [],
     admin: { names: [CALLER_PLAN_NAME], token: config.adminToken },
     logger,
   });

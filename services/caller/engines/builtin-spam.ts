@@ -6,7 +6,7 @@ import type { ChaosEngine } from '../../../shared/chaos/engine.ts';
 import type { HostPort } from '../../../shared/config.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { faultyLabDns } from '../spam/dns-faults.ts';
-import { createLabDns, withAnswerCache, type LabDns } from '../spam/lab-dns.ts';
+import { createLabDns, withAnswerCache, type AnswerCacheEntry, type LabDns } from '../spam/lab-dns.ts';
 import { evaluateRules, SPAM_RULES, type SpamRule, type SpamRulesConfig } from '../spam/rules.ts';
 import type { Engine, EngineOutcome, ScanInput } from './engine.ts';
 
@@ -24,11 +24,23 @@ export interface BuiltinSpamOptions extends SpamRulesConfig {
   logger?: Logger;
 }
 
-export function createBuiltinSpamEngine(options: BuiltinSpamOptions): Engine {
+/** The built-in spam engine, with the lab DNS answers its rules share (the caller's `GET /dns`). */
+export interface BuiltinSpamEngine extends Engine {
+  dnsAnswers(): AnswerCacheEntry[];
+}
+
+export function isBuiltinSpam(engine: Engine): engine is BuiltinSpamEngine {
+  return typeof (engine as Partial<BuiltinSpamEngine>).dnsAnswers === 'function';
+}
+
+export function createBuiltinSpamEngine(options: BuiltinSpamOptions): BuiltinSpamEngine {
   const dnsTimeout = Math.max(1, Math.min(MAX_DNS_TIMEOUT_MS, Math.floor(options.engineTimeoutMs / 3)));
-  const labDns = options.dns ?? withAnswerCache((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
+  // Unused (and empty) when a test gives its own DNS; making it asks nothing.
+  const cache = withAnswerCache((signal: AbortSignal) => createLabDns(options.dnsServer, dnsTimeout, signal));
+  const labDns = options.dns ?? cache;
   const makeDns = options.chaos === undefined ? labDns : faultyLabDns(labDns, options.chaos, options.logger);
   return {
+    dnsAnswers: () => cache.entries(),
     name: 'builtin-spam',
     kind: 'spam',
     async scan(input: ScanInput, signal: AbortSignal): Promise<EngineOutcome> {

@@ -50,25 +50,48 @@ const ANSWER_CACHE_MAX = 10_000;
  * of mail from one domain asks the lab DNS once, and a scan answered from the cache makes
  * no resolver at all. Failures are never cached.
  */
-export function withAnswerCache(make: (signal: AbortSignal) => LabDns, now: () => number = Date.now): (signal: AbortSignal) => LabDns {
-  const answers = new Map<string, { until: number; value: string[] }>();
-  const cached = (key: string, query: () => Promise<string[]>): Promise<string[]> => {
+/** One cached answer as the caller's `GET /dns` shows it (MX: exchanges; A/AAAA: addresses; TXT: strings). */
+export interface AnswerCacheEntry {
+  name: string;
+  type: 'MX' | 'A' | 'AAAA' | 'TXT';
+  answers: string[];
+  /** Whole seconds until it is asked again (rounded up). */
+  secondsLeft: number;
+}
+
+/** A LabDns factory whose answers are shared between scans, and can be listed. */
+export type CachedLabDns = ((signal: AbortSignal) => LabDns) & { entries(): AnswerCacheEntry[] };
+
+export function withAnswerCache(make: (signal: AbortSignal) => LabDns, now: () => number = Date.now): CachedLabDns {
+  const answers = new Map<string, { until: number; value: string[]; name: string; type: AnswerCacheEntry['type'] }>();
+  const cached = (type: AnswerCacheEntry['type'], name: string, query: () => Promise<string[]>): Promise<string[]> => {
+    const key = `${type} ${name}`;
     const hit = answers.get(key);
     if (hit && hit.until > now()) return Promise.resolve(hit.value);
     return query().then((value) => {
       if (answers.size >= ANSWER_CACHE_MAX) answers.clear();
-      answers.set(key, { until: now() + ANSWER_CACHE_MS, value });
+      answers.set(key, { until: now() + ANSWER_CACHE_MS, value, name, type });
       return value;
     });
   };
-  return (signal) => {
+  const factory = (signal: AbortSignal): LabDns => {
     // Made on the first miss only: a c-ares channel per scan costs more than the scan's rules.
     let made: LabDns | undefined;
     const dns = (): LabDns => (made ??= make(signal));
     return {
-      mx: (domain) => cached(`mx:${domain}`, () => dns().mx(domain)),
-      addresses: (domain, family) => cached(`a${family}:${domain}`, () => dns().addresses(domain, family)),
-      txt: (domain) => cached(`txt:${domain}`, () => dns().txt(domain)),
+      mx: (domain) => cached('MX', domain, () => dns().mx(domain)),
+      addresses: (domain, family) => cached(family === 4 ? 'A' : 'AAAA', domain, () => dns().addresses(domain, family)),
+      txt: (domain) => cached('TXT', domain, () => dns().txt(domain)),
     };
   };
+  const entries = (): AnswerCacheEntry[] => {
+    const at = now();
+    const live: AnswerCacheEntry[] = [];
+    for (const [key, entry] of answers) {
+      if (entry.until <= at) answers.delete(key);
+      else live.push({ name: entry.name, type: entry.type, answers: entry.value, secondsLeft: Math.ceil((entry.until - at) / 1000) });
+    }
+    return live;
+  };
+  return Object.assign(factory, { entries });
 }
