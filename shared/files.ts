@@ -6,15 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 
-async function writeTemporary(path: string, text: string, mode: number): Promise<string> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', mode);
+/** Writes a file that must not exist yet (`wx`) and fsyncs it before it resolves. */
+export async function writeNewFile(path: string, text: string, mode: number): Promise<void> {
+  const handle = await open(path, 'wx', mode);
   try {
     await handle.writeFile(text);
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+async function writeTemporary(path: string, text: string, mode: number): Promise<string> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeNewFile(tmp, text, mode);
   return tmp;
 }
 

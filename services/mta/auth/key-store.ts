@@ -11,9 +11,10 @@
  * this module but to mailauth, and is never logged nor served: only its public half is.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeNewFile } from '../../../shared/files.ts';
 import { loadSigningKeys, signingKeyFrom, type DkimAlgorithm, type SigningKey } from './keys.ts';
 
 /** RFC 6376 §3.1: a selector is one or more DNS labels; ours stay simple. */
@@ -81,16 +82,6 @@ function publishedKey(strings: string[]): string | undefined {
   const text = strings.join('');
   const tag = text.split(';').map((part) => part.trim()).find((part) => part.startsWith('p='));
   return tag?.slice(2).replace(/\s+/gu, '');
-}
-
-async function writeNew(path: string, text: string, mode: number): Promise<void> {
-  const file = await open(path, 'wx', mode);
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
 }
 
 export class DkimKeyStore {
@@ -171,7 +162,7 @@ export class DkimKeyStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, `${selector}.pem`);
     try {
-      await writeNew(path, pem, 0o600);
+      await writeNewFile(path, pem, 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { ok: false, status: 409, error: `${path} exists already` };
       throw error;
@@ -216,7 +207,7 @@ export class DkimKeyStore {
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const path = join(this.stateDir, SIGNING_FILE);
     const temporary = `${path}.${process.pid}.tmp`;
-    await writeNew(temporary, `${JSON.stringify(Object.fromEntries(this.signing), null, 2)}\n`, 0o600);
+    await writeNewFile(temporary, `${JSON.stringify(Object.fromEntries(this.signing), null, 2)}\n`, 0o600);
     await rename(temporary, path);
   }
 }
