@@ -147,7 +147,7 @@ function pairText<T extends { load: number }>(pair: Paired<T>, show: (result: T)
 }
 
 function parityRows(parity: ParityResult): [string, string][] {
-  const pop3 = (r: Pop3UserResult) => `${formatNumber(r.messagesPerSecond)} msg/s, ${r.refused} refused, ${r.errors.length} errors`;
+  const pop3 = (r: Pop3UserResult) => `${formatNumber(r.messagesPerSecond)} msg/s, ${r.refused} refused, ${r.errors.length} errors, login p50 ${formatNumber(r.loginMs.p50Ms)} ms`;
   return [
     ['parity: reference', parity.reference],
     ['parity: greeting after the first, p50 / p99', pairText(parity.greeting, (r) => `${formatNumber(r.after.p50Ms)} / ${formatNumber(r.after.p99Ms)} ms, first ${formatNumber(r.firstMs)} ms`)],
