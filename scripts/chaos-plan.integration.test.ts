@@ -50,7 +50,7 @@ describe('MXLAB_CHAOS_PLAN: one fault plan file for the lab, loaded at start (12
     for (const mta of ['beta-mx1', 'beta-mx2']) assert.equal((await cli('chaos', '--mta', mta, 'list')).stdout, 'no chaos rules\n', mta);
   });
 
-  it('keeps alice\'s mail in alpha-mta\'s queue on SERVFAIL, then the caller scores the unknown sender domain', async () => {
+  it('keeps alice\'s mail in alpha-mta\'s queue on SERVFAIL, then the caller scores the unknown sender domain', async (t) => {
     const sent = await run('swaks', ['--server', `127.0.0.1:${lab.env.MXLAB_ALPHA_SUBMISSION_PORT}`, '--tls', '--auth-user', 'alice@alpha.test',
       '--auth-password', 'secret', '--from', 'alice@alpha.test', '--to', 'bob@beta.test', '--header', 'Subject: dns faults plan']);
     assert.equal(sent.code, 0, sent.stdout);
@@ -59,6 +59,7 @@ describe('MXLAB_CHAOS_PLAN: one fault plan file for the lab, loaded at start (12
       return /bob@beta\.test\s+deferred\s+attempts [1-9]/u.test(list) ? list : undefined;
     });
     assert.match(waiting, /\(451 4\.4\.3 DNS lookup of beta\.test MX failed \(ESERVFAIL\)/u);
+    t.diagnostic(`alpha-mta's queue: ${waiting.split('\n').filter((line) => /bob@beta|\(451/u.test(line)).map((line) => line.trim()).join(' ')}`);
     const dns = await run('curl', ['-s', url('alpha-mta', SERVICE_PORTS.mtaAdmin, '/dns')]);
     const view = JSON.parse(dns.stdout) as { faults: { id: string; fired: number }[] };
     assert.equal(view.faults[0]?.id, 'beta-mx-servfail');
@@ -73,6 +74,7 @@ describe('MXLAB_CHAOS_PLAN: one fault plan file for the lab, loaded at start (12
     });
     const headers = await run('curl', ['-s', `${imap}/INBOX;UID=${uid};SECTION=HEADER`, '--user', 'bob@beta.test:secret']);
     assert.match(headers.stdout, /^X-Spam-Status: .*SENDER_NO_MX_A/mu, headers.stdout);
+    t.diagnostic(`bob's message: ${/^X-Spam-Status: .*$/mu.exec(headers.stdout)?.[0] ?? ''}`);
     const callerDns = JSON.parse((await run('curl', ['-s', url('caller', SERVICE_PORTS.caller, '/dns')])).stdout) as { faults: { id: string; fired: number }[] };
     assert.ok((callerDns.faults.find((fault) => fault.id === 'alpha-gone')?.fired ?? 0) >= 1, JSON.stringify(callerDns));
   });
