@@ -3,7 +3,8 @@
  * prepack builds the JavaScript and .d.ts), makes a fresh project in a temporary folder
  * outside this checkout, installs the tarball and testcontainers there from the registry,
  * writes the test file the README shows (between its consumer-test markers) and runs it
- * with node:test. Needs Docker and the agents' image (scripts/build-agents-image.sh).
+ * with node:test, as two files at once (two labs from two test processes). Needs Docker
+ * and the agents' image (scripts/build-agents-image.sh).
  *   npm run test:consumer
  */
 import assert from 'node:assert/strict';
@@ -51,7 +52,7 @@ export function readmeExample(readme: string): string {
   return block[1];
 }
 
-test('a fresh project installs the packed module and runs the README example', { timeout: 30 * 60_000 }, async () => {
+test('a fresh project installs the packed module and runs the README example, from two test files at once', { timeout: 30 * 60_000 }, async () => {
   const project = await mkdtemp(join(tmpdir(), 'mxlab-consumer-'));
   assert.ok(relative(REPO_DIR, project).startsWith('..'), `${project} is outside the checkout`);
   try {
@@ -69,15 +70,23 @@ test('a fresh project installs the packed module and runs the README example', {
     await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'mxlab-consumer', private: true, type: 'module' }, null, 2)}\n`);
     await must(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, tarball.filename), `testcontainers@${rootPackage.devDependencies.testcontainers}`], project);
 
+    // The README's file, and a copy of it: node:test runs each file in a process of its
+    // own, at the same time, so two labs start at once from two test files.
     const example = readmeExample(await readFile(join(PACKAGE_DIR, 'README.md'), 'utf8'));
     await writeFile(join(project, 'mail.test.mjs'), example);
+    await writeFile(join(project, 'mail-again.test.mjs'), example);
     // Without NODE_TEST_CONTEXT, which would make the child a subtest runner that skips its files.
     const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-    const result = await run(process.execPath, ['--test', '--test-reporter=tap', 'mail.test.mjs'], project, { ...env, TESTCONTAINERS_RYUK_DISABLED: 'true' });
+    const result = await run(
+      process.execPath,
+      ['--test', '--test-concurrency=2', '--test-reporter=tap', 'mail.test.mjs', 'mail-again.test.mjs'],
+      project,
+      { ...env, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+    );
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
-    assert.equal(result.code, 0, 'the README example passes in the fresh project');
-    assert.match(result.stdout, /# pass 3\b/u);
+    assert.equal(result.code, 0, 'the README example passes in the fresh project, twice at once');
+    assert.match(result.stdout, /# pass 6\b/u);
     assert.match(result.stdout, /# fail 0\b/u);
   } finally {
     await rm(project, { recursive: true, force: true });
