@@ -24,6 +24,8 @@ export const scanRequestSchema = z.object({
       dkim: z.array(z.object({ domain: z.string(), selector: z.string(), result: z.string() })),
       dmarc: z.object({ result: z.string(), policy: z.string().optional(), domain: z.string().optional() }),
       arc: z.string(),
+      /** The lab's own backup MX sealed it (ARC, trusted): its SPF result where the message entered. */
+      trustedForwarder: z.object({ sealer: z.string(), spf: z.string() }).optional(),
     })
     .optional(),
   /** Policy configured in the MTA: scores at or over these tag / reject. */

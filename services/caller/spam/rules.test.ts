@@ -43,6 +43,20 @@ describe('built-in spam rules', () => {
     assert.equal(quarantined.score - passing.score, 3.5);
   });
 
+  it('takes SPF from the lab\'s own backup MX (trusted ARC seal) for mail it forwarded, not from the backup\'s address', async () => {
+    const auth = (trustedForwarder?: { sealer: string; spf: string }): Partial<ScanRequest> => ({
+      mailFrom: 'alice@alpha.test',
+      clientAddress: '127.28.0.21',
+      auth: { spf: 'fail', helo: 'pass', dkim: [{ domain: 'alpha.test', selector: 'lab1', result: 'pass' }], dmarc: { result: 'pass', domain: 'alpha.test', policy: 'reject' }, arc: 'pass', ...(trustedForwarder ? { trustedForwarder } : {}) },
+    });
+    const direct = await hits(message('hi'), auth());
+    assert.ok(direct.names.includes('SPF_FAIL'), 'from mx2\'s address, alpha.test\'s SPF fails');
+    const forwarded = await hits(message('hi'), auth({ sealer: 'beta.test', spf: 'pass' }));
+    assert.deepEqual(forwarded.names.filter((name) => name.startsWith('SPF_')), ['SPF_PASS']);
+    assert.match(forwarded.detail ?? '', /spf=pass \(alpha\.test: at beta\.test's backup MX, trusted ARC seal\)/u);
+    assert.ok((await hits(message('hi'), auth({ sealer: 'beta.test', spf: 'fail' }))).names.includes('SPF_FAIL'), 'a failure at the border still counts');
+  });
+
   it('GTUBE: spam for certain, also in a base64 text part', async () => {
     const result = await hits(message(`x ${GTUBE} y`));
     assert.ok(result.names.includes('GTUBE'));

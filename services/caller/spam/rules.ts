@@ -171,6 +171,20 @@ function isWithin(domain: string | undefined, entry: string): boolean {
   return domain === bare || domain.endsWith(`.${bare}`);
 }
 
+/**
+ * SPF where the message entered the site: mail forwarded by the site's own backup MX comes
+ * from the backup's address, which no sender's SPF names; the MTA passes what the backup
+ * found (its trusted ARC seal), as SpamAssassin checks SPF at the first untrusted relay.
+ */
+function spfAtBorder(request: RuleContext['input']['request']): Promise<SpfOutcome | undefined> | undefined {
+  const forwarder = request.auth?.trustedForwarder;
+  if (forwarder === undefined) return undefined;
+  const domain = domainOf(request.mailFrom) ?? '';
+  const results: readonly string[] = ['none', 'neutral', 'pass', 'fail', 'softfail', 'temperror', 'permerror'];
+  const result = (results.includes(forwarder.spf) ? forwarder.spf : 'none') as SpfOutcome['result'];
+  return Promise.resolve({ result, domain, reason: `at ${forwarder.sealer}'s backup MX, trusted ARC seal` });
+}
+
 /** Runs every rule; SPF is evaluated once, lazily, for the rules that need it. */
 export async function evaluateRules(rules: readonly SpamRule[], context: Omit<RuleContext, 'spf' | 'senderDomain' | 'notes'>): Promise<{ hits: RuleHit[]; notes: string[]; spf: SpfOutcome | undefined }> {
   const { request } = context.input;
@@ -181,7 +195,7 @@ export async function evaluateRules(rules: readonly SpamRule[], context: Omit<Ru
     senderDomain,
     notes: [],
     spf: () => {
-      spf ??= senderDomain === undefined ? Promise.resolve(undefined) : checkSpf(context.dns, request.clientAddress, senderDomain);
+      spf ??= spfAtBorder(request) ?? (senderDomain === undefined ? Promise.resolve(undefined) : checkSpf(context.dns, request.clientAddress, senderDomain));
       return spf;
     },
   };

@@ -259,6 +259,8 @@ print('all', [d.verify(idx=i, dnsfunc=dnsfunc) for i in range(len([l for l in me
     assert.match(results, /^Authentication-Results: mx1\.beta\.test;/u);
     assert.match(results, /arc=pass/u);
     assert.match(results, /dmarc=pass/u);
+    // The caller scored SPF where the message entered (beta-mx2), not from beta-mx2's address.
+    assert.doesNotMatch(headerOf(raw, 'X-Spam-Status') ?? '', /SPF_FAIL/u);
     assert.equal(await fetchFrom('Junk', subject), undefined);
   });
 });

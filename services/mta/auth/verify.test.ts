@@ -151,6 +151,9 @@ describe('verifyInbound', () => {
     const atPrimary = await verifyInbound(forwarded, { clientAddress: BETA_MX2, helo: 'mx2.beta.test', mailFrom: 'alice@alpha.test' }, settings());
     assert.equal(atPrimary.action, 'accept');
     assert.equal(atPrimary.summary.arc, 'pass');
+    assert.deepEqual(atPrimary.summary.trustedForwarder, { sealer: 'beta.test', spf: 'pass' }, 'the SPF result where the message entered, for the caller');
+    const untrusted = await verifyInbound(forwarded, { clientAddress: BETA_MX2, helo: 'mx2.beta.test', mailFrom: 'alice@alpha.test' }, settings({ trustedSealers: [] }));
+    assert.equal(untrusted.summary.trustedForwarder, undefined);
     assert.match(authResults(atPrimary.trace), /arc=pass/u);
     assert.match(authResults(atPrimary.trace), /dmarc=pass/u);
   });

@@ -47,6 +47,12 @@ export interface AuthSummary {
   dkim: { domain: string; selector: string; result: string }[];
   dmarc: { result: string; policy?: string; domain?: string };
   arc: string;
+  /**
+   * Set when the ARC chain holds and its newest seal is a trusted sealer's (the lab's own
+   * backup MX): what that border MX found for SPF, where the message entered. SPF here,
+   * from the backup's address, fails by design and says nothing about the sender.
+   */
+  trustedForwarder?: { sealer: string; spf: string };
 }
 
 export interface AuthVerdict {
@@ -87,14 +93,19 @@ function summarize(result: AuthenticateResult, heloResult: string): AuthSummary 
   };
 }
 
-/** The trusted sealer's ARC-Authentication-Results said dmarc=pass and the chain holds. */
-function trustedArcPass(result: AuthenticateResult, trusted: readonly string[]): string | undefined {
+/** The chain holds and its newest seal is by a trusted sealer: that sealer and its ARC-Authentication-Results. */
+function trustedSeal(result: AuthenticateResult, trusted: readonly string[]): { sealer: string; aar: { dmarc?: { result?: string }; spf?: { result?: string } } } | undefined {
   const arc = result.arc;
   if (!arc || resultOf(arc.status) !== 'pass') return undefined;
   const sealer = arc.signature ? arc.signature.signingDomain?.toLowerCase() : undefined;
   if (sealer === undefined || !trusted.some((domain) => domain.toLowerCase() === sealer)) return undefined;
-  const aar = arc.authenticationResults as { dmarc?: { result?: string } } | undefined;
-  return aar?.dmarc?.result === 'pass' ? sealer : undefined;
+  return { sealer, aar: (arc.authenticationResults ?? {}) as { dmarc?: { result?: string }; spf?: { result?: string } } };
+}
+
+/** The trusted sealer's ARC-Authentication-Results said dmarc=pass and the chain holds. */
+function trustedArcPass(result: AuthenticateResult, trusted: readonly string[]): string | undefined {
+  const seal = trustedSeal(result, trusted);
+  return seal?.aar.dmarc?.result === 'pass' ? seal.sealer : undefined;
 }
 
 function decide(summary: AuthSummary, result: AuthenticateResult, settings: VerifySettings): { action: AuthAction; reason: string; note?: string } {
@@ -146,6 +157,8 @@ export async function verifyInbound(raw: Buffer, envelope: Envelope, settings: V
   ]);
   // A bounce's SPF result is its HELO's already.
   const summary = summarize(result, envelope.mailFrom === '' ? resultOf(result.spf ? result.spf.status : undefined) : helo.result);
+  const seal = trustedSeal(result, settings.trustedSealers);
+  if (seal) summary.trustedForwarder = { sealer: seal.sealer, spf: seal.aar.spf?.result ?? 'none' };
   const decision = decide(summary, result, settings);
   const fields = splitFields(result.headers);
   const arcSet = fields.filter((field) => /^arc-/iu.test(field));
