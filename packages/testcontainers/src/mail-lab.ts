@@ -127,7 +127,7 @@ export class MailLab {
         .withStartupTimeout(this.#startupTimeoutMs);
       if (this.#webmail) environment = environment.withProfiles('webmail');
       for (const agent of agents) {
-        environment = environment.withWaitStrategy(`${agent}-1`, savingLogsOnFailure(readyStrategy(agent), saveLogs, upDone));
+        environment = environment.withWaitStrategy(`${agent}-1`, savingLogsOnFailure(agent, readyStrategy(agent), saveLogs, upDone));
       }
       let started: StartedDockerComposeEnvironment;
       try {
@@ -196,7 +196,7 @@ function readyStrategy(agent: AgentName): WaitStrategy {
 }
 
 /** A wait strategy that saves every agent's log before testcontainers tears a failed start down. */
-function savingLogsOnFailure(inner: WaitStrategy, save: () => Promise<unknown>, started: () => void): WaitStrategy {
+function savingLogsOnFailure(agent: AgentName, inner: WaitStrategy, save: () => Promise<unknown>, started: () => void): WaitStrategy {
   const strategy: WaitStrategy = {
     async waitUntilReady(container, boundPorts, startTime) {
       started();
@@ -204,7 +204,7 @@ function savingLogsOnFailure(inner: WaitStrategy, save: () => Promise<unknown>, 
         await inner.waitUntilReady(container, boundPorts, startTime);
       } catch (error) {
         await save().catch(() => undefined);
-        throw error;
+        throw new Error(`${agent} did not start serving (${(error as Error).message})`, { cause: error });
       }
     },
     withStartupTimeout(ms) {
