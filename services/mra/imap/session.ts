@@ -20,6 +20,7 @@ import { ImapSyntaxError, parseCommand } from './parser.ts';
 import { CommandReader, MAX_LITERAL_BYTES, type ReaderProblem } from './reader.ts';
 import { MAX_AUTH_FAILURES, MAX_BAD_COMMANDS, MAX_QUEUED_COMMANDS } from './limits.ts';
 import { SelectedMailbox } from './selected.ts';
+import { CommandQueue } from '../command-queue.ts';
 
 
 export interface Authenticator {
@@ -60,8 +61,7 @@ export class ImapConnection implements Session {
   private userStore: UserMailStore | undefined;
   private readonly reader: CommandReader;
   private readonly options: SessionOptions;
-  private readonly queue: Buffer[] = [];
-  private running = false;
+  private readonly queue: CommandQueue<Buffer>;
   private closed = false;
   private badCommands = 0;
   private authFailures = 0;
@@ -80,6 +80,13 @@ export class ImapConnection implements Session {
       continuation: () => void this.send({ kind: 'continuation', text: 'Ready for literal data' }),
       problem: (problem) => void this.onReaderProblem(problem),
       maxLiteralBytes: () => (this.state === 'not-authenticated' ? PRELOGIN_MAX_LITERAL_BYTES : MAX_LITERAL_BYTES),
+    });
+    this.queue = new CommandQueue({
+      max: MAX_QUEUED_COMMANDS,
+      run: (raw) => this.runCommand(raw),
+      stopped: () => this.closed,
+      pause: () => this.socket.pause(),
+      resume: () => this.socket.resume(),
     });
     this.attach(socket);
     this.releasePrelogin = releasePrelogin;
@@ -196,28 +203,20 @@ export class ImapConnection implements Session {
       return;
     }
     this.queue.push(raw);
-    if (this.queue.length > MAX_QUEUED_COMMANDS) this.socket.pause();
-    void this.runQueue();
   }
 
-  private async runQueue(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  /** One queued command; the idle timer does not run while it does. */
+  private async runCommand(raw: Buffer): Promise<void> {
+    this.socket.setTimeout(0);
     try {
-      for (let raw = this.queue.shift(); raw !== undefined && !this.closed; raw = this.queue.shift()) {
-        if (this.queue.length < MAX_QUEUED_COMMANDS / 2) this.socket.resume();
-        this.socket.setTimeout(0);
-        try {
-          await this.execute(raw);
-        } finally {
-          if (!this.closed) this.armTimer();
-        }
+      try {
+        await this.execute(raw);
+      } finally {
+        if (!this.closed) this.armTimer();
       }
     } catch (error) {
       this.logger.error({ err: error }, 'imap session failed');
       await this.bye('Internal server error');
-    } finally {
-      this.running = false;
     }
   }
 
@@ -347,7 +346,7 @@ export class ImapConnection implements Session {
     const context = this.options.tls;
     if (!context) return;
     this.reader.reset();
-    this.queue.length = 0;
+    this.queue.clear();
     const plain = this.socket;
     this.detach(plain);
     const secure = new TLSSocket(plain, { isServer: true, secureContext: context });

@@ -12,6 +12,7 @@ import type { Pop3Context, Pop3Services } from './context.ts';
 import { AUTOLOGOUT_MS, MAX_BAD_COMMANDS, MAX_COMMAND_LINE_OCTETS } from './limits.ts';
 import { LineSplitter, parseCommand, type Line } from './parser.ts';
 import { err, ok, serializeParts, type Reply } from './replies.ts';
+import { CommandQueue } from '../command-queue.ts';
 
 /** Commands whose arguments are secrets, masked in debug logs. */
 const SECRET_VERBS = new Set(['PASS', 'AUTH']);
@@ -31,18 +32,24 @@ export class Pop3Session {
   readonly closed: Promise<void>;
   private socket: net.Socket;
   private readonly splitter = new LineSplitter();
-  private readonly queue: Line[] = [];
+  private readonly queue: CommandQueue<Line>;
   private readonly context: Pop3Context;
   private readonly secureContext: tls.SecureContext | undefined;
   private readonly log: Logger;
   private badCommands = 0;
-  private busy = false;
   private ending = false;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
 
   constructor(socket: net.Socket, options: SessionOptions) {
     this.socket = socket;
     this.secureContext = options.secureContext;
+    this.queue = new CommandQueue({
+      max: MAX_QUEUED_LINES,
+      run: (line) => this.runLine(line),
+      stopped: () => this.ending,
+      pause: () => this.socket.pause(),
+      resume: () => this.socket.resume(),
+    });
     this.log = options.logger.child({ conn: this.id, remote: socket.remoteAddress, tls: options.secure });
     this.context = {
       services: options.services,
@@ -95,25 +102,14 @@ export class Pop3Session {
   private receive(chunk: Buffer): void {
     if (this.ending) return;
     this.queue.push(...this.splitter.push(chunk));
-    if (this.queue.length > MAX_QUEUED_LINES) this.socket.pause();
-    void this.drain();
   }
 
-  private async drain(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      for (let line = this.queue.shift(); line !== undefined && !this.ending; line = this.queue.shift()) {
-        const reply = await this.handle(line).catch((error: unknown): Reply => {
-          this.log.error({ err: error }, 'command failed');
-          return err('internal error, try again later', 'SYS/TEMP');
-        });
-        await this.write(reply);
-      }
-    } finally {
-      this.busy = false;
-      if (!this.ending) this.socket.resume();
-    }
+  private async runLine(line: Line): Promise<void> {
+    const reply = await this.handle(line).catch((error: unknown): Reply => {
+      this.log.error({ err: error }, 'command failed');
+      return err('internal error, try again later', 'SYS/TEMP');
+    });
+    await this.write(reply);
   }
 
   /** The one validation step before any handler: continuation, length, verb, state. */
@@ -182,7 +178,7 @@ export class Pop3Session {
     plain.off('data', this.onData);
     plain.setTimeout(0);
     this.splitter.reset();
-    this.queue.length = 0;
+    this.queue.clear();
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
     this.socket = secure;
     this.attach(secure);
