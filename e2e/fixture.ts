@@ -1,5 +1,6 @@
 /**
- * A running mail lab for end-to-end tests, ours and other projects': `startMailLab()`
+ * A running mail lab for this repository's end-to-end tests (other projects install
+ * @mxlab/testcontainers, packages/testcontainers, instead): `startMailLab()`
  * brings the compose stack up with testcontainers (DockerComposeEnvironment), waits for
  * every agent's health check, and hands back its host endpoints, the lab CA, and helpers
  * to send a message, wait for one in a mailbox, and read an MTA's queue.
