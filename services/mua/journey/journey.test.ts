@@ -125,6 +125,43 @@ describe('journey', () => {
     assert.equal(journey.senderCheck?.policy, 'reject');
   });
 
+  it('reads the ARC seal a forwarding hop put on, at that hop, with what it vouched for', () => {
+    const lines = labMessage().split('\r\n');
+    const submission = lines.findIndex((line) => line.startsWith('Received: from mail.alpha.test'));
+    // beta-mx2 between alpha-mta and beta-mx1: its ARC set on top of its Received.
+    const mx2 = buildReceived({
+      helo: 'mx.alpha.test', clientAddress: '127.28.0.10', by: 'mx2.beta.test', software: 'mxlab beta-mx2',
+      protocol: 'ESMTP', id: 'Q9', for: 'bob@beta.test', date: new Date(T0 + 2000),
+    }).trimEnd();
+    lines.splice(submission, 0,
+      'ARC-Seal: i=1; a=rsa-sha256; t=1796304744; cv=none; d=beta.test; s=lab1;',
+      ' b=AAAA',
+      'ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=beta.test; s=lab1; b=BBBB',
+      'ARC-Authentication-Results: i=1; mx2.beta.test;',
+      ' dkim=pass header.d=alpha.test header.s=lab1; spf=pass smtp.mailfrom=alpha.test;',
+      ' dmarc=pass (p=REJECT arc=none) policy.dmarc=reject header.from=alpha.test',
+      mx2);
+    const journey = journeyOf(lines.join('\r\n'));
+    assert.deepEqual(journey.hops.map((hop) => hop.agent), ['alpha-mta', 'beta-mx2', 'beta-mx1', 'beta-mda']);
+    assert.equal(journey.arcSeals.length, 1);
+    assert.equal(journey.verdictAfterStep, 3, 'the verdict stays with beta-mx1');
+
+    // As the lab's MX writes its block: Received, Authentication-Results, the verdict; the backup's ARC set and Received below.
+    const block = lines.filter((line) => !/^(X-Spam|X-Virus|Authentication-Results)/u.test(line) && !line.startsWith('\ttests='));
+    const mx1 = block.findIndex((line) => line.startsWith('Received: from mx.alpha.test'));
+    const mx1Field = block.splice(mx1, 4);
+    const arcAt = block.findIndex((line) => line.startsWith('ARC-Seal'));
+    block.splice(arcAt, 0, ...mx1Field, 'Authentication-Results: mx1.beta.test; arc=pass; dmarc=pass header.from=alpha.test', 'X-Spam-Flag: NO', 'X-Spam-Score: 0.1');
+    const ordered = journeyOf(block.join('\r\n'));
+    assert.deepEqual(ordered.hops.map((hop) => hop.agent), ['alpha-mta', 'beta-mx2', 'beta-mx1', 'beta-mda']);
+    assert.equal(ordered.verdictAfterStep, 3, 'the verdict below beta-mx1\'s own Received and Authentication-Results is beta-mx1\'s');
+    assert.deepEqual(ordered.authenticationResults.map((results) => [results.authservId, results.step]), [['mx1.beta.test', 3]]);
+    const [seal] = journey.arcSeals;
+    assert.deepEqual([seal?.instance, seal?.domain, seal?.selector, seal?.chain, seal?.authservId, seal?.step], [1, 'beta.test', 'lab1', 'none', 'mx2.beta.test', 2]);
+    assert.deepEqual(seal?.results.map((result) => `${result.method}=${result.result}`), ['dkim=pass', 'spf=pass', 'dmarc=pass']);
+    assert.deepEqual(journeyOf(labMessage()).arcSeals, []);
+  });
+
   it('reads a message with no trace fields as an empty journey', () => {
     const journey = journeyOf('Subject: draft\r\n\r\nhi');
     assert.deepEqual(journey.hops, []);

@@ -29,6 +29,25 @@ export interface HopAuthentication extends AuthenticationResults {
   raw: string;
 }
 
+/**
+ * An ARC set (RFC 8617): the seal a forwarding hop put on the message, vouching for what
+ * its own checks found (ARC-Authentication-Results), at the hop whose name that field carries.
+ */
+export interface ArcSeal {
+  /** The instance: 1 for the first forwarder, 2 for the next. */
+  instance: number;
+  /** The sealer's domain (d=) and selector (s=). */
+  domain?: string;
+  selector?: string;
+  /** cv=: what the sealer found of the chain before it (none for the first). */
+  chain?: string;
+  /** The authserv-id of its ARC-Authentication-Results. */
+  authservId?: string;
+  /** What the sealer found, as its ARC-Authentication-Results says. */
+  results: AuthResult[];
+  step?: number;
+}
+
 /** What the newest checking hop found about the author's domain (the From field). */
 export interface SenderCheck {
   authservId: string;
@@ -54,6 +73,7 @@ export interface Journey {
   verdict?: Verdict;
   authenticationResults: HopAuthentication[];
   senderCheck?: SenderCheck;
+  arcSeals: ArcSeal[];
   returnPath?: string;
   deliveredTo: string[];
   /** From the Date field (or the first hop) to the last hop. */
@@ -78,6 +98,9 @@ function firstValue(fields: HeaderField[], name: string): string | undefined {
   return fields.find((field) => field.name === name)?.value;
 }
 
+/** Fields an MX writes between its Received and the content filter's verdict. */
+const HOP_RESULT_FIELDS = new Set(['authentication-results', 'x-mxlab-quarantine']);
+
 const isVerdictField = (field: HeaderField) => field.name.startsWith('x-spam-') || field.name.startsWith('x-virus-');
 
 /**
@@ -92,6 +115,9 @@ function verdictStep(fields: HeaderField[], receivedPositions: number[], hops: J
   const belowPosition = fields.findIndex((field, index) => index > bottom && field.name === 'received');
   const above = abovePosition === -1 ? undefined : hops[receivedPositions.indexOf(abovePosition)];
   const below = belowPosition === -1 ? undefined : hops[receivedPositions.indexOf(belowPosition)];
+  // mxlab's MX writes one block: its Received, its Authentication-Results, then the verdict.
+  const sameBlock = abovePosition !== -1 && fields.slice(abovePosition + 1, top).every((field) => HOP_RESULT_FIELDS.has(field.name));
+  if (above?.kind === 'relay' && sameBlock) return above.step;
   if (above?.kind === 'relay' && below?.kind !== 'relay') return above.step;
   return (below ?? above)?.step;
 }
@@ -111,6 +137,46 @@ function authenticationAtHops(fields: HeaderField[], receivedPositions: number[]
     if (nearest) parsed.step = nearest.step;
     return [parsed];
   });
+}
+
+/** `i=1; a=rsa-sha256; d=beta.test; s=lab1; cv=none; …` → its tags. */
+function tagsOf(value: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const part of value.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) tags[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim();
+  }
+  return tags;
+}
+
+function arcSeals(fields: HeaderField[], hops: JourneyHop[]): ArcSeal[] {
+  const seals = new Map<number, ArcSeal>();
+  const at = (instance: number): ArcSeal => {
+    let seal = seals.get(instance);
+    if (!seal) seals.set(instance, (seal = { instance, results: [] }));
+    return seal;
+  };
+  for (const field of fields) {
+    if (field.name === 'arc-seal') {
+      const tags = tagsOf(field.value);
+      const instance = Number(tags.i);
+      if (!Number.isInteger(instance) || instance < 1) continue;
+      const seal = at(instance);
+      if (tags.d) seal.domain = tags.d;
+      if (tags.s) seal.selector = tags.s;
+      if (tags.cv) seal.chain = tags.cv;
+    } else if (field.name === 'arc-authentication-results') {
+      const match = /^\s*i\s*=\s*(\d+)\s*;(.*)$/su.exec(field.value);
+      if (!match) continue;
+      const seal = at(Number(match[1]));
+      const parsed = parseAuthenticationResults(match[2] ?? '');
+      seal.authservId = parsed.authservId;
+      seal.results = parsed.results;
+      const hop = hops.find((item) => item.byHost?.toLowerCase() === parsed.authservId.toLowerCase());
+      if (hop) seal.step = hop.step;
+    }
+  }
+  return [...seals.values()].sort((a, b) => a.instance - b.instance);
 }
 
 /** The DMARC result of the newest hop that checked (RFC 8601 §7.1: the one nearest the reader). */
@@ -148,7 +214,7 @@ export function journeyFromFields(fields: HeaderField[]): Journey {
     hops.push(hop);
   }
 
-  const journey: Journey = { hops, authenticationResults: [], deliveredTo: [] };
+  const journey: Journey = { hops, authenticationResults: [], arcSeals: [], deliveredTo: [] };
   if (written !== undefined) journey.written = new Date(written).toISOString();
   const userAgent = firstValue(fields, 'user-agent') ?? firstValue(fields, 'x-mailer');
   if (userAgent) journey.userAgent = userAgent;
@@ -161,6 +227,7 @@ export function journeyFromFields(fields: HeaderField[]): Journey {
   journey.authenticationResults = authenticationAtHops(fields, receivedPositions, hops);
   const senderCheck = senderCheckOf(journey.authenticationResults);
   if (senderCheck) journey.senderCheck = senderCheck;
+  journey.arcSeals = arcSeals(fields, hops);
   const returnPath = firstValue(fields, 'return-path');
   if (returnPath !== undefined) journey.returnPath = returnPath.replace(/^<|>$/gu, '');
   journey.deliveredTo = fields.filter((field) => field.name === 'delivered-to').map((field) => field.value);

@@ -186,6 +186,18 @@ function authCard(results) {
         h('code', {}, `Authentication-Results: ${results.raw}`))));
 }
 
+function arcCard(seal) {
+  return h('li', { class: 'hop hop-auth hop-arc', dataset: { instance: String(seal.instance), ...(seal.step !== undefined ? { step: String(seal.step) } : {}) } },
+    h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('lock')),
+    h('div', { class: 'hop-card' },
+      h('div', { class: 'hop-head' }, h('span', { class: 'hop-kind' }, `ARC seal i=${seal.instance}`),
+        h('h4', { class: 'hop-agent' }, `by ${seal.domain ?? 'an unnamed sealer'}${seal.authservId ? ` at ${seal.authservId}` : ''}`)),
+      h('p', { class: 'hop-explain muted small' },
+        'This server passed the message on and sealed it (ARC-Seal, ARC-Message-Signature), vouching for what its own checks found, so that a later server can trust a result that forwarding may have broken.',
+        seal.chain ? ` Chain before it: cv=${seal.chain}.` : ''),
+      seal.results.length ? h('ul', { class: 'auth-results' }, seal.results.map(authRow)) : null));
+}
+
 export function renderJourney(journey) {
   const steps = [];
   if (journey.written) {
@@ -203,10 +215,12 @@ export function renderJourney(journey) {
     steps.push(hopCard(hop));
     // What the hop checked (its Authentication-Results), then what the content filter said.
     for (const results of journey.authenticationResults) if (results.step === hop.step) steps.push(authCard(results));
+    for (const seal of journey.arcSeals ?? []) if (seal.step === hop.step) steps.push(arcCard(seal));
     if (journey.verdict && journey.verdictAfterStep === hop.step) steps.push(verdictCard(journey.verdict));
   }
   if (journey.verdict && journey.verdictAfterStep === undefined) steps.push(verdictCard(journey.verdict));
   for (const results of journey.authenticationResults) if (results.step === undefined) steps.push(authCard(results));
+  for (const seal of journey.arcSeals ?? []) if (seal.step === undefined) steps.push(arcCard(seal));
   if (journey.deliveredTo.length || journey.returnPath !== undefined) {
     steps.push(h('li', { class: 'hop hop-mailbox' },
       h('div', { class: 'hop-marker', 'aria-hidden': 'true' }, icon('inbox')),
