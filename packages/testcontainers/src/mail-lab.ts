@@ -144,22 +144,41 @@ export class MailLab {
           { cause: error },
         );
       }
-      const lab = await StartedMailLab.connect({
-        environment: started,
-        project,
-        subnet,
-        hostAddress: this.#hostAddress,
-        logDir,
-        startedAt,
-        users: this.#users,
-        agents,
+      // testcontainers waits only for containers that are running when it looks: one that
+      // exited at once has no wait, and would surface later as "not running".
+      const exited = agents.filter((agent) => {
+        try {
+          started.getContainer(`${agent}-1`);
+          return false;
+        } catch {
+          return true;
+        }
       });
+      if (exited.length > 0) {
+        const saved = await saveLogs().catch(() => []);
+        await started.down({ removeVolumes: true, timeout: 0 }).catch(() => composeDown(project, env).catch(() => undefined));
+        throw new Error(
+          `mail lab ${project} on ${subnet} did not start: ${exited.join(', ')} stopped as soon as ${exited.length === 1 ? 'it' : 'they'} started` +
+            (saved.length > 0 ? `; every agent's log is in ${logDir}` : ''),
+        );
+      }
+      let lab: StartedMailLab | undefined;
       try {
+        lab = await StartedMailLab.connect({
+          environment: started,
+          project,
+          subnet,
+          hostAddress: this.#hostAddress,
+          logDir,
+          startedAt,
+          users: this.#users,
+          agents,
+        });
         if (this.#users.length > 0) await lab.addUsers(this.#users);
         if (this.#plan) await lab.loadChaosPlan(this.#plan);
       } catch (error) {
-        const saved = await lab.saveLogs().catch(() => []);
-        await lab.stop().catch(() => undefined);
+        const saved = await (lab ? lab.saveLogs() : saveLogs()).catch(() => []);
+        await started.down({ removeVolumes: true, timeout: 0 }).catch(() => composeDown(project, env).catch(() => undefined));
         throw new Error(`mail lab ${project}: ${(error as Error).message}${saved.length > 0 ? `; every agent's log is in ${logDir}` : ''}`, { cause: error });
       }
       const ready = performance.now();
