@@ -45,7 +45,8 @@ describe('MXLAB_CHAOS_PLAN: one fault plan file for the lab, loaded at start (12
   });
 
   it('gives alpha-mta and the caller their entries, and the other MTAs nothing', async () => {
-    assert.match((await cli('chaos', '--mta', 'alpha-mta', 'list')).stdout, /^beta-mx-servfail\s+dns\s/mu);
+    const listed = await cli('chaos', '--mta', 'alpha-mta', 'list');
+    assert.match(listed.stdout, /^beta-mx-servfail\s+dns\s/mu, `${listed.stderr}\nlab output:\n${lab.output().slice(-3000)}`);
     assert.match((await cli('chaos', '--mta', 'caller', 'list')).stdout, /^alpha-gone\s+dns\s/mu);
     for (const mta of ['beta-mx1', 'beta-mx2']) assert.equal((await cli('chaos', '--mta', mta, 'list')).stdout, 'no chaos rules\n', mta);
   });
