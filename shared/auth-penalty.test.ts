@@ -42,6 +42,23 @@ describe('AuthPenalty', () => {
     assert.equal(penalty.failures('192.0.2.1'), 20);
   });
 
+  it("a success wakes the same user's attempts waiting from that address; other users' and guesses keep waiting", async () => {
+    // Sleeps that never end on their own: only a wake lets an attempt through.
+    const slept: number[] = [];
+    const penalty = new AuthPenalty({ sleep: (ms) => (slept.push(ms), new Promise<void>(() => undefined)) });
+    const done: string[] = [];
+    const login = (user: string, result: string | undefined) => penalty.attempt('192.0.2.1', async () => result, user).then((value) => done.push(`${user}:${value ?? 'no'}`));
+    const first = login('Alice', 'alice');
+    const parallel = Array.from({ length: 7 }, () => login('alice', 'alice'));
+    void login('mallory', undefined);
+    void login('bob', 'bob');
+    await first;
+    await Promise.all(parallel);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(done, ['Alice:alice', ...Array.from({ length: 7 }, () => 'alice:alice')], 'bob and the guess still wait');
+    assert.equal(slept.length, 9, 'every attempt but the first had to wait');
+  });
+
   it('penalises the address, not the user: another address logs in at once, and a success clears', async () => {
     const { penalty, slept } = recording();
     await penalty.attempt('192.0.2.1', fail);

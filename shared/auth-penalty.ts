@@ -7,7 +7,9 @@
  * 8 s, then 15 s. An attempt is counted *before* its password is checked, so parallel
  * guesses queue up behind each other instead of all being checked at once; a success
  * clears the address. Only addresses are penalised, never accounts: the real user
- * logs in from elsewhere at full speed while someone guesses her password.
+ * logs in from elsewhere at full speed while someone guesses her password. A success
+ * also releases the attempts of the same user from that address still waiting, so a
+ * phone and a desktop (or 8 sessions) logging in at once are not queued as guesses are.
  *
  * In compose every client on the host reaches the agents from the Docker network's
  * gateway address, so they all share one penalty there (README, "Security model").
@@ -41,6 +43,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 export class AuthPenalty {
   private readonly entries = new Map<string, Entry>();
+  /** Attempts sleeping out a penalty, per address: the user each names and how to wake it. */
+  private readonly waiting = new Map<string, Set<{ user: string; wake: () => void }>>();
   private readonly initMs: number;
   private readonly maxMs: number;
   private readonly timeoutMs: number;
@@ -71,9 +75,10 @@ export class AuthPenalty {
 
   /**
    * Counts an attempt from `client`, waits out its penalty, then runs the check. A
-   * result other than undefined is a success and clears the address.
+   * result other than undefined is a success and clears the address; with `user` (the
+   * login name), it also wakes that user's attempts from `client` still waiting.
    */
-  async attempt<T>(client: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+  async attempt<T>(client: string, check: () => Promise<T | undefined>, user?: string): Promise<T | undefined> {
     const before = this.failures(client);
     this.entries.delete(client);
     this.entries.set(client, { count: before + 1, lastAt: this.now() });
@@ -83,9 +88,29 @@ export class AuthPenalty {
       this.entries.delete(oldest.value);
     }
     const delay = this.delayFor(before);
-    if (delay > 0) await this.sleep(delay);
+    if (delay > 0) await this.wait(client, user, delay);
     const result = await check();
-    if (result !== undefined) this.entries.delete(client);
+    if (result !== undefined) {
+      this.entries.delete(client);
+      if (user !== undefined) for (const waiter of this.waiting.get(client) ?? []) if (waiter.user === user.toLowerCase()) waiter.wake();
+    }
     return result;
+  }
+
+  /** Sleeps `ms`, or less when a success of the same user from the same address wakes it. */
+  private async wait(client: string, user: string | undefined, ms: number): Promise<void> {
+    if (user === undefined) return this.sleep(ms);
+    let waiters = this.waiting.get(client);
+    if (!waiters) this.waiting.set(client, (waiters = new Set()));
+    let wake = (): void => undefined;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const waiter = { user: user.toLowerCase(), wake };
+    waiters.add(waiter);
+    try {
+      await Promise.race([this.sleep(ms), woken]);
+    } finally {
+      waiters.delete(waiter);
+      if (waiters.size === 0) this.waiting.delete(client);
+    }
   }
 }

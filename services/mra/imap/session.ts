@@ -309,7 +309,7 @@ export class ImapConnection implements Session {
     const account = await this.options.penalty.attempt(client, async () => {
       const found = await this.options.users.authenticate(username, password);
       return found && this.options.domains.includes(found.domain) ? found : undefined;
-    });
+    }, username);
     if (account) {
       this.account = account;
       this.userStore = await this.options.store.forUser(account);

@@ -20,7 +20,7 @@ export async function login(context: Pop3Context, username: string, password: st
     const found = await users.authenticate(username, password);
     return found && (!domains || domains.has(found.domain)) ? found : undefined;
   };
-  const account = penalty ? await penalty.attempt(context.remoteAddress ?? 'unknown', check) : await check();
+  const account = penalty ? await penalty.attempt(context.remoteAddress ?? 'unknown', check, username) : await check();
   if (!account) {
     context.authFailures += 1;
     context.log.info({ user: username, failures: context.authFailures }, 'login failed');

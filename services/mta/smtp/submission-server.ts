@@ -31,6 +31,7 @@ export function createSubmissionServer(deps: ListenerDeps, options: { implicitTl
           // Counted before the check (shared/auth-penalty.ts), so parallel guesses queue up.
           const account = await deps.penalty.attempt(session.remoteAddress, async () =>
             actsAsOther ? undefined : deps.policy.authenticate(auth.username ?? '', auth.password ?? ''),
+            auth.username,
           );
           if (!account) {
             const { delayMs, lockedOut } = deps.throttle.recordFailure(session.remoteAddress);
