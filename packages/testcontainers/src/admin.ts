@@ -64,6 +64,11 @@ export class AdminClient {
     return (await this.request<{ messages: QueuedMessage[] }>('GET', '/queue')).messages;
   }
 
+  /** How many messages the MTA is delivering right now (GET /healthz), deleted entries' attempts included. */
+  async inFlight(): Promise<number> {
+    return (await this.request<{ inFlight: number }>('GET', '/healthz')).inFlight;
+  }
+
   async flush(): Promise<void> {
     await this.request('POST', '/queue/flush', {});
   }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_IMAGE, MailLab } from '../src/mail-lab.ts';
@@ -43,6 +43,7 @@ describe('lab errors', () => {
     assert.ok(existsSync(join(dir, 'beta-mx1.log')), `${dir}/beta-mx1.log exists`);
     const left = await docker(['ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${project}`]);
     assert.equal(left.trim(), '', `no container of ${project} is left`);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('names the agent that did not start and the folder of every log, and leaves nothing behind', async (t) => {
@@ -67,5 +68,6 @@ describe('lab errors', () => {
     const project = /^mail lab (mxlab-[0-9a-f]{8})/u.exec(message)?.[1] ?? '';
     const left = await docker(['ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${project}`]);
     assert.equal(left.trim(), '', `no container of ${project} is left`);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

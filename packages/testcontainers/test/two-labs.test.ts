@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HOST_ENDPOINTS } from '../../../shared/lab.ts';
 import { MailLab } from '../src/mail-lab.ts';
@@ -109,5 +111,7 @@ describe('two labs at once', () => {
       one.waitForMessage({ mailbox: 'carol@beta.test', where: { subject: 'never sent' }, timeoutMs: 500 }),
       (error: Error) => error.message.includes('carol@beta.test') && error.message.includes(one.logDir),
     );
+    assert.ok(existsSync(join(one.logDir, 'beta-mx1.log')));
+    rmSync(one.logDir, { recursive: true, force: true });
   });
 });
