@@ -41,7 +41,8 @@ print(' '.join(str(d.verify(idx=i, dnsfunc=dnsfunc)) for i in range(count)))
 
 function dkimpy(source: string, dns: { host: string; port: number }): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('python3', ['-c', DKIMPY, dns.host, String(dns.port)], { timeout: 30_000 }, (error, stdout, stderr) =>
+    // Debian's interpreter, where python3-dkim is installed (a python3 earlier on PATH, pyenv's say, lacks it).
+    const child = execFile('/usr/bin/python3', ['-c', DKIMPY, dns.host, String(dns.port)], { timeout: 30_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`dkimpy: ${error.message}\n${stderr}`)) : resolve(stdout.trim()),
     );
     child.stdin?.end(Buffer.from(source.replace(/\r?\n/gu, '\r\n')));
