@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { MAX_MESSAGE_BYTES } from '../services/mta/smtp/limits.ts';
 import { count, report, sendBurstTo, settleWith, type BurstResult, type LabProbe } from '../faults/lib.ts';
-import { MTA_SERVICES, startMailLab, type MailLab } from './fixture.ts';
+import { MTA_SERVICES, labTestIn, startMailLab, type MailLab } from './fixture.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/e2e/faults/', import.meta.url));
 /** Every container of the default stack, the journey's hops first, then the chain's MTAs and MDA once more. */
@@ -43,16 +43,7 @@ let lab: MailLab;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A test whose failure leaves every container's log in artifacts/e2e/faults/<name>/. */
-function labTest(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (error) {
-      await lab?.saveLogs(join(ARTIFACTS, name.replace(/[^a-z0-9]+/giu, '-'))).catch(() => []);
-      throw error;
-    }
-  });
-}
+const labTest = labTestIn(ARTIFACTS, () => lab);
 
 /** Message-ID → copies in bob's INBOX and Junk, over IMAP. */
 async function bobsCopies(label: string): Promise<Map<string, number>> {

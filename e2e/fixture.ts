@@ -14,6 +14,7 @@
  * compose.offline.yaml: locally built base images and BIND 9 instead of CoreDNS.
  */
 import { dirname, join } from 'node:path';
+import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -278,5 +279,22 @@ export async function startMailLab(options: StartMailLabOptions = {}): Promise<M
     async stop() {
       await started.down({ removeVolumes: true, timeout: DOWN_TIMEOUT_MS });
     },
+  };
+}
+
+/**
+ * `it` for tests against a running lab: a failure leaves every container's log in
+ * `<artifacts>/<test name>/` before it is reported.
+ */
+export function labTestIn(artifacts: string, lab: () => MailLab | undefined): (name: string, fn: () => Promise<void>) => void {
+  return (name, fn) => {
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (error) {
+        await lab()?.saveLogs(join(artifacts, name.replace(/[^a-z0-9]+/giu, '-'))).catch(() => []);
+        throw error;
+      }
+    });
   };
 }

@@ -8,9 +8,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startMailLab, type MailLab } from './fixture.ts';
+import { labTestIn, startMailLab, type MailLab } from './fixture.ts';
 import { backupSealPasses, forgedAliceRefused, signedPathPasses } from './authentication.ts';
 import { eicarIsRefusedAndBounced, gtubeLandsInJunk } from './filters.ts';
 import { webmailAliceToBob } from './webmail.ts';
@@ -28,16 +28,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const unique = (what: string) => `${what} ${randomBytes(6).toString('hex')}`;
 
 /** A test whose failure leaves every container's log in artifacts/e2e/<name>/. */
-function labTest(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (error) {
-      await lab?.saveLogs(join(ARTIFACTS, name.replace(/[^a-z0-9]+/giu, '-'))).catch(() => []);
-      throw error;
-    }
-  });
-}
+const labTest = labTestIn(ARTIFACTS, () => lab);
 
 /** Received headers, unfolded, in order from the top (the last hop first). */
 function receivedHeaders(source: string): string[] {
