@@ -72,9 +72,17 @@ async function startOnce(options: LabOptions): Promise<LabProcess> {
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts', 'lab.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  let up = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+    // A launcher that ends on its own after the lab was up takes every agent with it: say so
+    // where the test's output shows it, with what the launcher printed.
+    if (up && !stopping) process.stderr.write(`mxlab test lab (${options.loopbackNet}) ended on its own (${signal ?? `exit ${code}`}); it printed:\n${output}\n`);
+    resolve();
+  }));
 
   const stop = async (): Promise<void> => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
       await exited;
@@ -90,6 +98,7 @@ async function startOnce(options: LabOptions): Promise<LabProcess> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  up = true;
   return {
     env,
     stateDir,

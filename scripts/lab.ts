@@ -151,11 +151,14 @@ async function startAgent(agent: AgentPlan, initial: boolean): Promise<void> {
       if (verbose) process.stdout.write(chunk.toString().replace(/^(?=.)/gmu, `${agent.name.padEnd(10)}| `));
     });
   }
+  // A log that cannot be written is said, never a crash of the launcher (and of the lab with it);
+  // it ends on 'close', once the agent's output is all read ('exit' can come before the last of it).
+  logs.on('error', (error) => process.stderr.write(`mxlab: ${agent.name}'s log: ${error.message}\n`));
+  child.once('close', () => logs.end());
   let exited = false;
   let ready = false;
   child.once('exit', (code, signal) => {
     exited = true;
-    logs.end();
     state.lastExit = { code, signal, at: new Date().toISOString() };
     if (stopping || stoppedOnPurpose.has(agent.name)) return;
     const log = join(stateDir, 'logs', `${agent.name}.log`);
@@ -275,8 +278,21 @@ async function startControl(): Promise<http.Server> {
   return server;
 }
 
-async function stopAll(code: number): Promise<void> {
-  if (stopping) return;
+/** The one stop under way: every caller awaits it, and it ends in process.exit. */
+let stopped: Promise<never> | undefined;
+
+/**
+ * Stops every agent and exits. A second call (an agent's exit handler and the start loop
+ * both ask, when an agent dies during the first start) waits for the first one rather than
+ * returning: the start loop must never go on to print "mxlab is up" for a lab that is
+ * stopping (a test lab then saw every agent gone a moment after it came up).
+ */
+function stopAll(code: number): Promise<never> {
+  stopped ??= stopEverything(code);
+  return stopped;
+}
+
+async function stopEverything(code: number): Promise<never> {
   stopping = true;
   const running = [...children.values()].filter((child) => child.exitCode === null && child.signalCode === null);
   for (const child of running) child.kill('SIGTERM');
