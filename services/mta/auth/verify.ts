@@ -93,8 +93,10 @@ function summarize(result: AuthenticateResult, heloResult: string): AuthSummary 
   };
 }
 
+type TrustedSeal = { sealer: string; aar: { dmarc?: { result?: string }; spf?: { result?: string } } };
+
 /** The chain holds and its newest seal is by a trusted sealer: that sealer and its ARC-Authentication-Results. */
-function trustedSeal(result: AuthenticateResult, trusted: readonly string[]): { sealer: string; aar: { dmarc?: { result?: string }; spf?: { result?: string } } } | undefined {
+function trustedSeal(result: AuthenticateResult, trusted: readonly string[]): TrustedSeal | undefined {
   const arc = result.arc;
   if (!arc || resultOf(arc.status) !== 'pass') return undefined;
   const sealer = arc.signature ? arc.signature.signingDomain?.toLowerCase() : undefined;
@@ -102,13 +104,8 @@ function trustedSeal(result: AuthenticateResult, trusted: readonly string[]): { 
   return { sealer, aar: (arc.authenticationResults ?? {}) as { dmarc?: { result?: string }; spf?: { result?: string } } };
 }
 
-/** The trusted sealer's ARC-Authentication-Results said dmarc=pass and the chain holds. */
-function trustedArcPass(result: AuthenticateResult, trusted: readonly string[]): string | undefined {
-  const seal = trustedSeal(result, trusted);
-  return seal?.aar.dmarc?.result === 'pass' ? seal.sealer : undefined;
-}
-
-function decide(summary: AuthSummary, result: AuthenticateResult, settings: VerifySettings): { action: AuthAction; reason: string; note?: string } {
+/** `seal`: the trusted sealer's, when the chain holds (a DMARC failure it saw pass is forgiven). */
+function decide(summary: AuthSummary, seal: TrustedSeal | undefined): { action: AuthAction; reason: string; note?: string } {
   const { dmarc } = summary;
   const domain = dmarc.domain ?? 'the From domain';
   if (dmarc.result === 'temperror') return { action: 'tempfail', reason: `DMARC check of ${domain} failed temporarily (DNS), try again later` };
@@ -117,7 +114,7 @@ function decide(summary: AuthSummary, result: AuthenticateResult, settings: Veri
   }
   if (dmarc.result !== 'fail') return { action: 'accept', reason: `dmarc=${dmarc.result}` };
   const why = `From domain ${domain} fails DMARC (spf=${summary.spf}, dkim=${summary.dkim.filter((row) => row.domain !== '').map((row) => `${row.result} d=${row.domain}`).join(',') || 'none'}, not aligned)`;
-  const sealer = trustedArcPass(result, settings.trustedSealers);
+  const sealer = seal?.aar.dmarc?.result === 'pass' ? seal.sealer : undefined;
   if (sealer !== undefined) return { action: 'accept', reason: `${why}; forgiven: trusted ARC sealer ${sealer} saw dmarc=pass`, note: `local policy: trusted ARC sealer ${sealer}` };
   if (dmarc.policy === 'reject') return { action: 'reject', reason: `${why}, and its policy is p=reject` };
   if (dmarc.policy === 'quarantine') return { action: 'quarantine', reason: `${why}, and its policy is p=quarantine` };
@@ -159,7 +156,7 @@ export async function verifyInbound(raw: Buffer, envelope: Envelope, settings: V
   const summary = summarize(result, envelope.mailFrom === '' ? resultOf(result.spf ? result.spf.status : undefined) : helo.result);
   const seal = trustedSeal(result, settings.trustedSealers);
   if (seal) summary.trustedForwarder = { sealer: seal.sealer, spf: seal.aar.spf?.result ?? 'none' };
-  const decision = decide(summary, result, settings);
+  const decision = decide(summary, seal);
   const fields = splitFields(result.headers);
   const arcSet = fields.filter((field) => /^arc-/iu.test(field));
   const trace = fields.filter((field) => /^authentication-results:/iu.test(field)).map((field) => extendResults(field, helo.info, decision.note));

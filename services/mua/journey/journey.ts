@@ -117,8 +117,7 @@ function verdictStep(fields: HeaderField[], receivedPositions: number[], hops: J
   const below = belowPosition === -1 ? undefined : hops[receivedPositions.indexOf(belowPosition)];
   // mxlab's MX writes one block: its Received, its Authentication-Results, then the verdict.
   const sameBlock = abovePosition !== -1 && fields.slice(abovePosition + 1, top).every((field) => HOP_RESULT_FIELDS.has(field.name));
-  if (above?.kind === 'relay' && sameBlock) return above.step;
-  if (above?.kind === 'relay' && below?.kind !== 'relay') return above.step;
+  if (above?.kind === 'relay' && (sameBlock || below?.kind !== 'relay')) return above.step;
   return (below ?? above)?.step;
 }
 
