@@ -8,7 +8,7 @@ import type { FlowResult } from '../scenarios/smtp-flow.ts';
 import type { ImapLoadResult } from '../scenarios/imap-load.ts';
 import type { Pop3LoadResult } from '../scenarios/pop3-load.ts';
 import type { Paired, ParityResult } from '../scenarios/parity.ts';
-import type { Pop3UserResult } from '../scenarios/parity-probes.ts';
+import type { GreetingResult, Pop3UserResult } from '../scenarios/parity-probes.ts';
 import type { ScaleResult } from '../scenarios/scale.ts';
 import type { LabStartResult } from '../scenarios/lab-start.ts';
 import type { RunContext } from './machine.ts';
@@ -146,11 +146,16 @@ function pairText<T extends { load: number }>(pair: Paired<T>, show: (result: T)
   return `mxlab ${side(pair.mxlab)}${theirs}`;
 }
 
+function greetingText(result: GreetingResult): string {
+  return `${formatNumber(result.after.p50Ms)} / ${formatNumber(result.after.p99Ms)} ms over ${result.connections - 1} after the first (${formatNumber(result.firstMs)} ms)`;
+}
+
 function parityRows(parity: ParityResult): [string, string][] {
   const pop3 = (r: Pop3UserResult) => `${formatNumber(r.messagesPerSecond)} msg/s, ${r.refused} refused, ${r.errors.length} errors, login p50 ${formatNumber(r.loginMs.p50Ms)} ms`;
   return [
     ['parity: reference', parity.reference],
-    ['parity: greeting after the first, p50 / p99', pairText(parity.greeting, (r) => `${formatNumber(r.after.p50Ms)} / ${formatNumber(r.after.p99Ms)} ms, first ${formatNumber(r.firstMs)} ms`)],
+    ['parity: greeting, cold (first 30 after a start), p50 / p99', pairText(parity.greetingCold, greetingText)],
+    ['parity: greeting, server in use (after smtp-source), p50 / p99', pairText(parity.greeting, greetingText)],
     ['parity: SMTP one message per connection', pairText(parity.smtpPerConnection, (r) => `${formatNumber(r.messagesPerSecond)} msg/s to IMAP, ${formatNumber(r.acceptedPerSecond)} accepted/s (${r.tool})`)],
     ['parity: POP3 first session of new mail (\\Seen at QUIT)', pairText(parity.pop3FirstSession, pop3)],
     ['parity: POP3 one session, one RETR at a time', pairText(parity.pop3OneSession, pop3)],
