@@ -33,6 +33,22 @@ describe('imaptest parity over raw sockets', () => {
     await lab.close();
   });
 
+  it('ten sessions that SELECT an INBOX nobody opened yet, at once, see one UIDVALIDITY (stress: "UIDVALIDITY changed")', async () => {
+    await deliver(lab.maildir('bob@beta.test'), message(['Subject: first'], 'first'));
+    const sessions = await Promise.all(Array.from({ length: 10 }, () => RawImap.open(lab.imapPort)));
+    try {
+      await Promise.all(sessions.map((session, i) => session.command(`u${i}`, 'LOGIN bob@beta.test secret')));
+      const selected = await Promise.all(sessions.map((session, i) => session.command(`s${i}`, 'SELECT INBOX')));
+      const validities = selected.map((reply) => /\[UIDVALIDITY (\d+)\]/u.exec(reply)?.[1]);
+      assert.equal(new Set(validities).size, 1, validities.join(' '));
+      assert.ok(validities[0], selected[0]);
+      const recent = selected.map((reply) => Number(/^\* (\d+) RECENT\r$/mu.exec(reply)?.[1]));
+      assert.deepEqual([...recent].sort(), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 'the new message is \\Recent in one session');
+    } finally {
+      for (const session of sessions) session.close();
+    }
+  });
+
   it('EXAMINE shows \\Recent without claiming it; SELECT then claims it (select)', async () => {
     const examined = await imap.command('e1', 'EXAMINE INBOX');
     assert.match(examined, /^\* 5 EXISTS\r\n\* 5 RECENT\r\n/mu);

@@ -82,6 +82,21 @@ describe('Maildir++ store', () => {
     await store.close();
   });
 
+  it('shares one load among sessions that open a new folder at once: one UIDVALIDITY, one \\Recent claim', async () => {
+    const store = new MaildirStore(root, logger);
+    const user = await store.forUser({ local: 'together', domain: 'beta.test', address: 'together@beta.test' });
+    await deliver(join(root, 'beta.test', 'together'), sampleMessage('new one'));
+    // Ten sessions SELECT the INBOX nobody opened yet in the same tick (imaptest's clients=10 at start).
+    const boxes = await Promise.all(Array.from({ length: 10 }, () => user.open('INBOX')));
+    assert.deepEqual(new Set(boxes.map((box) => box.uidValidity)).size, 1, 'every session sees the same UIDVALIDITY');
+    assert.deepEqual(boxes.map((box) => box.claimRecent().size).sort(), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 'the new message is \\Recent in one session only');
+    const again = await (await new MaildirStore(root, logger).forUser({ local: 'together', domain: 'beta.test', address: 'together@beta.test' })).open('INBOX');
+    assert.equal(again.uidValidity, boxes[0]?.uidValidity, 'and the index on disk holds it');
+    await again.release();
+    for (const box of boxes) await box.release();
+    await store.close();
+  });
+
   it('creates the standard folders and keeps UIDs across reopen, renames and deliveries', async () => {
     const store = new MaildirStore(root, logger);
     const user = await store.forUser(account);

@@ -52,7 +52,12 @@ export class MaildirStore implements MailStore {
     return new UserMaildir(this, root, account.address);
   }
 
-  /** Opens (or shares) the folder at `dir`; every call must be paired with `release()`. */
+  /**
+   * Opens (or shares) the folder at `dir`; every call must be paired with `release()`.
+   * The folder is in the open map before the first await: sessions that open a folder at
+   * the same moment (ten clients SELECTing a new INBOX) share one load, so one UIDVALIDITY,
+   * one index and one watcher, never one each.
+   */
   async acquire(dir: string, name: string): Promise<MaildirFolder> {
     const current = this.open.get(dir);
     if (current) {
@@ -63,25 +68,25 @@ export class MaildirStore implements MailStore {
       await folder.sync();
       return folder;
     }
-    if (!(await isMaildir(dir))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
-    const entry: OpenFolder = {
-      users: 1,
-      linger: undefined,
-      folder: MaildirFolder.load(dir, name, {
-        onRelease: (folder) => this.release(folder),
-        onError: (error) => this.logger.warn({ err: error, dir }, 'maildir folder error'),
-        copy: (from, uids, target) => this.copy(from, uids, target),
-      }),
-    };
+    const entry: OpenFolder = { users: 1, linger: undefined, folder: this.load(dir, name) };
     this.open.set(dir, entry);
     try {
-      const folder = await entry.folder;
-      folder.startWatching();
-      return folder;
+      return await entry.folder;
     } catch (error) {
-      this.open.delete(dir);
+      if (this.open.get(dir) === entry) this.open.delete(dir);
       throw error;
     }
+  }
+
+  private async load(dir: string, name: string): Promise<MaildirFolder> {
+    if (!(await isMaildir(dir))) throw new MailStoreError('NONEXISTENT', `no mailbox ${name}`);
+    const folder = await MaildirFolder.load(dir, name, {
+      onRelease: (loaded) => this.release(loaded),
+      onError: (error) => this.logger.warn({ err: error, dir }, 'maildir folder error'),
+      copy: (from, uids, target) => this.copy(from, uids, target),
+    });
+    folder.startWatching();
+    return folder;
   }
 
   private async release(folder: MaildirFolder): Promise<void> {
