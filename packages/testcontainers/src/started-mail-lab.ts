@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { getContainerRuntimeClient, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { AdminClient, ChaosControl, type ChaosPlan, type QueuedMessage } from './admin.ts';
 import { docker } from './docker.ts';
+import { connectHost } from './host.ts';
 import { emptyMailbox, readFolder, submit, waitForMessage, type Credentials, type LabMessage, type Mail, type MessageFilter, type SentMail, type TlsEndpoint } from './mail.ts';
 import { AGENTS, AGENT_SPECS, DOMAINS, LAB_PASSWORD, LAB_USERS, MTAS, domainOf, type AgentName, type MtaName, type Protocol, type TlsMode } from './world.ts';
 
@@ -122,8 +123,7 @@ export class StartedMailLab {
     const containers: Partial<Record<AgentName, AgentContainer>> = Object.fromEntries(options.agents.map((agent) => [agent, options.environment.getContainer(`${agent}-1`)]));
     const mta = containers['alpha-mta'];
     if (!mta) throw new Error('the lab has no alpha-mta');
-    const runtimeHost = mta.getHost();
-    const host = runtimeHost === 'localhost' && options.hostAddress !== '0.0.0.0' ? options.hostAddress : runtimeHost;
+    const host = connectHost(mta.getHost(), options.hostAddress);
     const ca = await mta.exec(['cat', '/var/lib/mxlab/tls/ca.crt']);
     if (ca.exitCode !== 0) throw new Error(`alpha-mta has no lab CA: ${ca.output}`);
     return new StartedMailLab(options, containers, host, ca.stdout);
