@@ -156,13 +156,16 @@ describe('IMAP sequence numbers while another session expunges', () => {
     await lab.close();
   });
 
-  it('FETCH, STORE and SEARCH send no EXPUNGE; FETCH/STORE skip a message another session expunged and succeed (RFC 2180 §4.1.3, §4.2.1; Dovecot: FETCH OK [EXPUNGEISSUED], STORE OK with the flags asked for); NOOP then expunges in decreasing order before EXISTS', async () => {
+  it('FETCH, STORE and SEARCH send no EXPUNGE; FETCH answers a message another session expunged from the index and NIL for its content, STORE succeeds (RFC 2180 §4.1.3, §4.2.1; Dovecot: FETCH UID/FLAGS plain OK, BODY[] NIL with OK [EXPUNGEISSUED], STORE OK with the flags asked for); NOOP then expunges in decreasing order before EXISTS', async () => {
     await b.command('b1', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
     assert.match(await b.command('b2', 'EXPUNGE'), /^\* 4 EXPUNGE\r\n\* 2 EXPUNGE\r\nb2 OK/mu);
     const fetched = await a.command('a1', 'FETCH 1:5 UID');
     assert.doesNotMatch(fetched, /^\* \d+ EXPUNGE/mu);
-    assert.match(fetched, /^\* 1 FETCH \(UID 1\)\r\n\* 3 FETCH \(UID 3\)\r\n\* 5 FETCH \(UID 5\)\r\n/mu);
-    assert.match(fetched, /^a1 OK \[EXPUNGEISSUED\]/mu);
+    assert.match(fetched, /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 2\)\r\n\* 3 FETCH \(UID 3\)\r\n\* 4 FETCH \(UID 4\)\r\n\* 5 FETCH \(UID 5\)\r\na1 OK FETCH completed/mu);
+    const content = await a.command('a1b', 'FETCH 2:3 (FLAGS BODY.PEEK[])');
+    assert.match(content, /^\* 2 FETCH \(FLAGS \(\\Deleted \\Recent\) BODY\[\] NIL\)\r\n\* 3 FETCH \(FLAGS \(\\Recent\) BODY\[\] \{\d+\}\r\n/mu);
+    assert.match(content, /^a1b OK \[EXPUNGEISSUED\]/mu);
+    assert.match(await a.command('a1c', 'FETCH 2 BODYSTRUCTURE'), /^a1c OK \[EXPUNGEISSUED\][^\r\n]*\r\n$/u, 'no FETCH response: BODYSTRUCTURE cannot be NIL');
     assert.match(await a.command('a2', 'FETCH 1 UID'), /^a2 OK/mu);
     const stored = await a.command('a3', 'STORE 2:3 +FLAGS (\\Flagged)');
     assert.doesNotMatch(stored, /^\* \d+ EXPUNGE/mu);
@@ -182,6 +185,42 @@ describe('IMAP sequence numbers while another session expunges', () => {
     assert.match(await a.command('a7', 'COPY 1:2 Trash'), /^a7 NO \[EXPUNGEISSUED\]/mu);
     assert.match(await b.command('b5', 'STATUS Trash (MESSAGES)'), /^\* STATUS Trash \(MESSAGES 0\)/mu);
     assert.match(await a.command('a8', 'UID COPY 1:3 Trash'), /^a8 OK \[COPYUID \d+ 1 1\]/mu);
+  });
+});
+
+describe('IMAP STOREs on a message another session expunged', () => {
+  let lab: Lab;
+  let a: RawImap;
+  let b: RawImap;
+  before(async () => {
+    lab = await startLab();
+    const maildir = lab.maildir('carol@beta.test');
+    for (let i = 1; i <= 3; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
+    a = await RawImap.open(lab.imapPort);
+    b = await RawImap.open(lab.imapPort);
+    for (const client of [a, b]) {
+      await client.command('l', 'LOGIN carol@beta.test secret');
+      await client.command('s', 'SELECT INBOX');
+    }
+  });
+  after(async () => {
+    a.close();
+    b.close();
+    await lab.close();
+  });
+
+  it('build on each other in the view that has not heard of the EXPUNGE, and FETCH FLAGS shows them (the answers of Dovecot 2.3.19 to the same commands)', async () => {
+    await b.command('b1', 'STORE 2 +FLAGS.SILENT (\\Deleted)');
+    assert.match(await b.command('b2', 'EXPUNGE'), /^\* 2 EXPUNGE\r\n/mu);
+    assert.match(await a.command('a1', 'STORE 2 +FLAGS (k1)'), /^\* 2 FETCH \(FLAGS \(\\Deleted k1 \\Recent\)\)\r\na1 OK/mu);
+    assert.match(await a.command('a2', 'STORE 2 +FLAGS (k2)'), /^\* 2 FETCH \(FLAGS \(\\Deleted k1 k2 \\Recent\)\)\r\na2 OK/mu);
+    assert.match(await a.command('a3', 'STORE 2 -FLAGS (k1)'), /^\* 2 FETCH \(FLAGS \(\\Deleted k2 \\Recent\)\)\r\na3 OK/mu);
+    assert.match(await a.command('a4', 'FETCH 2 (FLAGS INTERNALDATE)'), /^\* 2 FETCH \(FLAGS \(\\Deleted k2 \\Recent\) INTERNALDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"\)\r\na4 OK FETCH completed/mu);
+    assert.match(await a.command('a5', 'STORE 2 FLAGS.SILENT (k3)'), /^a5 OK/mu);
+    assert.match(await a.command('a6', 'STORE 2 +FLAGS (k4)'), /^\* 2 FETCH \(FLAGS \(k3 k4 \\Recent\)\)\r\na6 OK/mu);
+    const told = await a.command('a7', 'NOOP');
+    assert.match(told, /^\* 2 EXPUNGE\r\n/mu);
+    assert.match(await a.command('a8', 'FETCH 1:* (UID FLAGS)'), /^\* 1 FETCH \(UID 1 FLAGS \(\\Recent\)\)\r\n\* 2 FETCH \(UID 3 FLAGS \(\\Recent\)\)\r\na8 OK/mu);
   });
 });
 

@@ -108,7 +108,19 @@ export class SelectedMailbox {
     return undefined;
   }
 
-  flagsOf(record: MessageRecord): ImapValue[] {
+  /**
+   * What this session stored on a message another session expunged (the client not told
+   * yet): later STOREs and FETCHes of it in this view start from these flags, as Dovecot's
+   * view keeps its own flag updates of a message until it reports the expunge.
+   */
+  keepStored(last: MessageRecord, flags: readonly string[]): void {
+    if (this.handle.get(last.uid)) return;
+    // A plain copy: the store's records keep some fields behind getters, which a spread would drop.
+    const { uid, internalDateMs, size, modseq, base } = last;
+    this.changedRecords.set(uid, { uid, flags, internalDateMs, size, modseq, base });
+  }
+
+  flagsOf(record: Pick<MessageRecord, 'uid' | 'flags'>): ImapValue[] {
     const flags: ImapValue[] = [...record.flags];
     if (this.recent.has(record.uid)) flags.push('\\Recent');
     return flags;

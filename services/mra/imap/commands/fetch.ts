@@ -7,6 +7,7 @@ import { applyPartial, parseFetchItems, sectionData, sectionLabel, type FetchIte
 import { resolveSet } from '../message-set.ts';
 import { bodyStructure, envelope, parseMime, type MimePart } from '../mime.ts';
 import type { Token } from '../parser.ts';
+import type { SelectedMailbox } from '../selected.ts';
 import type { SequenceRange } from '../sequence.ts';
 import { MailStoreError, type MailboxHandle } from '../../store/types.ts';
 
@@ -94,6 +95,52 @@ function marksSeen(item: FetchItem): boolean {
   return item.kind === 'section' ? !item.peek : item.name === 'RFC822' || item.name === 'RFC822.TEXT';
 }
 
+/**
+ * The answer for a message another session expunged, still in this client's view: what
+ * the index still knows (UID, FLAGS with this session's own STOREs, MODSEQ, INTERNALDATE,
+ * a known RFC822.SIZE, a cached ENVELOPE) and NIL for its content (body sections and
+ * RFC822*, nstrings), as Dovecot answers from its index (RFC 2180 §4.1.3). `whole` is
+ * false when something was NIL or unknown (EXPUNGEISSUED); no values when an item cannot
+ * be NIL (BODYSTRUCTURE, an unknown size or envelope) and the message is left out.
+ */
+function expungedAnswer(selected: SelectedMailbox, cache: Map<number, ImapValue>, wanted: readonly FetchItem[], uid: number, changedSince: number | undefined): { values?: ImapValue[]; whole: boolean } {
+  const last = selected.lastKnown(uid);
+  if (!last) return { whole: false };
+  if (changedSince !== undefined && last.modseq <= changedSince) return { whole: true };
+  const values: ImapValue[] = [];
+  let whole = true;
+  for (const item of wanted) {
+    if (item.kind === 'section') {
+      values.push(sectionLabel(item), null);
+      whole = false;
+      continue;
+    }
+    switch (item.name) {
+      case 'UID': values.push('UID', uid); break;
+      case 'FLAGS': values.push('FLAGS', selected.flagsOf(last)); break;
+      case 'MODSEQ': values.push('MODSEQ', [last.modseq]); break;
+      case 'INTERNALDATE': values.push('INTERNALDATE', { quoted: formatDateTime(new Date(last.internalDateMs)) }); break;
+      case 'RFC822.SIZE':
+        if (last.size === undefined) return { whole: false };
+        values.push('RFC822.SIZE', last.size);
+        break;
+      case 'ENVELOPE': {
+        const value = cache.get(uid);
+        if (value === undefined) return { whole: false };
+        values.push('ENVELOPE', value);
+        break;
+      }
+      case 'RFC822': case 'RFC822.HEADER': case 'RFC822.TEXT':
+        values.push(item.name, null);
+        whole = false;
+        break;
+      case 'BODYSTRUCTURE': case 'BODY':
+        return { whole: false };
+    }
+  }
+  return { values, whole };
+}
+
 async function fetch(session: Session, { ranges, items, changedSince }: FetchArgs, byUid: boolean) {
   const selected = session.selected;
   if (!selected) throw new Error('no mailbox selected');
@@ -117,7 +164,9 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   for (const { seq, uid } of targets) {
     let record = selected.record(uid);
     if (!record) {
-      gone = true;
+      const answer = expungedAnswer(selected, cache, wanted, uid, changedSince);
+      if (answer.values) batch.push(untagged(seq, 'FETCH', answer.values));
+      if (!answer.whole) gone = true;
       continue;
     }
     if (changedSince !== undefined && record.modseq <= changedSince) continue;
@@ -179,8 +228,8 @@ async function fetch(session: Session, { ranges, items, changedSince }: FetchArg
   }
   await session.send(...batch);
   // A message another session expunged is still in this client's view (its EXPUNGE cannot
-  // be sent during FETCH) but its data is gone: it is left out and the command succeeds
-  // (RFC 2180 §4.1.3), with RFC 5530's EXPUNGEISSUED as Dovecot answers.
+  // be sent during FETCH) but its content is gone: what could not be answered makes the
+  // command succeed with RFC 5530's EXPUNGEISSUED (RFC 2180 §4.1.3), as Dovecot answers.
   if (gone) return ok('Some messages were already expunged', 'EXPUNGEISSUED');
   return ok(`${byUid ? 'UID ' : ''}FETCH completed`);
 }

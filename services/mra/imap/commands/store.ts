@@ -65,12 +65,14 @@ async function store(session: Session, args: StoreArgs, byUid: boolean) {
       // Expunged by another session, still in this client's view: nothing is stored, but
       // the client hears the flags it asked for (RFC 2180 §4.2.1), as Dovecot answers.
       const last = selected.lastKnown(uid);
-      if (!last || args.silent || args.unchangedSince !== undefined) continue;
+      if (!last || args.unchangedSince !== undefined) continue;
+      const shown = applyMode(last.flags, args.mode, args.flags);
+      selected.keepStored(last, shown);
+      if (args.silent) continue;
       const values: ImapValue[] = [];
       if (byUid) values.push('UID', uid);
-      const shown = applyMode(last.flags, args.mode, args.flags);
       responses.push(...selected.keywordUpdates(shown));
-      values.push('FLAGS', selected.flagsOf({ ...last, flags: shown }));
+      values.push('FLAGS', selected.flagsOf({ uid, flags: shown }));
       responses.push(untagged(seq, 'FETCH', values));
       continue;
     }
