@@ -135,21 +135,25 @@ describe('IMAP mailbox names and subscriptions over raw sockets', () => {
   });
 });
 
+/** A lab whose carol@beta.test has `messages` messages, and two sessions with her INBOX selected. */
+async function twoSessions(messages: number): Promise<{ lab: Lab; a: RawImap; b: RawImap }> {
+  const lab = await startLab();
+  const maildir = lab.maildir('carol@beta.test');
+  for (let i = 1; i <= messages; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
+  const a = await RawImap.open(lab.imapPort);
+  const b = await RawImap.open(lab.imapPort);
+  for (const client of [a, b]) {
+    await client.command('l', 'LOGIN carol@beta.test secret');
+    await client.command('s', 'SELECT INBOX');
+  }
+  return { lab, a, b };
+}
+
 describe('IMAP sequence numbers while another session expunges', () => {
   let lab: Lab;
   let a: RawImap;
   let b: RawImap;
-  before(async () => {
-    lab = await startLab();
-    const maildir = lab.maildir('carol@beta.test');
-    for (let i = 1; i <= 5; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
-    a = await RawImap.open(lab.imapPort);
-    b = await RawImap.open(lab.imapPort);
-    for (const client of [a, b]) {
-      await client.command('l', 'LOGIN carol@beta.test secret');
-      await client.command('s', 'SELECT INBOX');
-    }
-  });
+  before(async () => ({ lab, a, b } = await twoSessions(5)));
   after(async () => {
     a.close();
     b.close();
@@ -192,17 +196,7 @@ describe('IMAP STOREs on a message another session expunged', () => {
   let lab: Lab;
   let a: RawImap;
   let b: RawImap;
-  before(async () => {
-    lab = await startLab();
-    const maildir = lab.maildir('carol@beta.test');
-    for (let i = 1; i <= 3; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
-    a = await RawImap.open(lab.imapPort);
-    b = await RawImap.open(lab.imapPort);
-    for (const client of [a, b]) {
-      await client.command('l', 'LOGIN carol@beta.test secret');
-      await client.command('s', 'SELECT INBOX');
-    }
-  });
+  before(async () => ({ lab, a, b } = await twoSessions(3)));
   after(async () => {
     a.close();
     b.close();
