@@ -77,7 +77,7 @@ export class MailLab {
     return this;
   }
 
-  /** Where the host ports are published (default 127.0.0.1; `0.0.0.0` for a remote Docker). */
+  /** Where the host ports are published and reached (default 127.0.0.1; `0.0.0.0` for a remote Docker or tests in a sibling container: then reached at testcontainers' host). */
   withHostAddress(address: string): this {
     this.#hostAddress = address;
     return this;
