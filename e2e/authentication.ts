@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { LabMessage, MailLab } from './fixture.ts';
+import { feedStdin } from '../shared/testing/processes.ts';
 
 const WAIT_MS = 120_000;
 const unique = (what: string) => `${what} ${randomBytes(6).toString('hex')}`;
@@ -45,7 +46,7 @@ function dkimpy(source: string, dns: { host: string; port: number }): Promise<st
     const child = execFile('/usr/bin/python3', ['-c', DKIMPY, dns.host, String(dns.port)], { timeout: 30_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`dkimpy: ${error.message}\n${stderr}`)) : resolve(stdout.trim()),
     );
-    child.stdin?.end(Buffer.from(source.replace(/\r?\n/gu, '\r\n')));
+    feedStdin(child, Buffer.from(source.replace(/\r?\n/gu, '\r\n')));
   });
 }
 

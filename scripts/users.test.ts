@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UserDirectory } from '../shared/users.ts';
+import { feedStdin } from '../shared/testing/processes.ts';
 
 const script = join(import.meta.dirname, 'users.ts');
 
@@ -13,7 +14,7 @@ function run(dir: string, args: string[], input = ''): Promise<{ code: number; s
     const child = execFile(process.execPath, [script, ...args], { env: { ...process.env, MXLAB_USERS_DIR: dir } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
-    child.stdin?.end(input);
+    feedStdin(child, input);
   });
 }
 
