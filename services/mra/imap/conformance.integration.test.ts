@@ -135,8 +135,8 @@ describe('IMAP mailbox names and subscriptions over raw sockets', () => {
   });
 });
 
-/** A lab whose carol@beta.test has `messages` messages, and two sessions with her INBOX selected. */
-async function twoSessions(messages: number): Promise<{ lab: Lab; a: RawImap; b: RawImap }> {
+/** A lab whose carol@beta.test has `messages` messages, two sessions with her INBOX selected, and how to end it all. */
+async function twoSessions(messages: number): Promise<{ lab: Lab; a: RawImap; b: RawImap; close: () => Promise<void> }> {
   const lab = await startLab();
   const maildir = lab.maildir('carol@beta.test');
   for (let i = 1; i <= messages; i += 1) await deliver(maildir, sampleMessage(`m${i}`));
@@ -146,19 +146,21 @@ async function twoSessions(messages: number): Promise<{ lab: Lab; a: RawImap; b:
     await client.command('l', 'LOGIN carol@beta.test secret');
     await client.command('s', 'SELECT INBOX');
   }
-  return { lab, a, b };
+  const close = async (): Promise<void> => {
+    a.close();
+    b.close();
+    await lab.close();
+  };
+  return { lab, a, b, close };
 }
 
 describe('IMAP sequence numbers while another session expunges', () => {
   let lab: Lab;
   let a: RawImap;
   let b: RawImap;
-  before(async () => ({ lab, a, b } = await twoSessions(5)));
-  after(async () => {
-    a.close();
-    b.close();
-    await lab.close();
-  });
+  let close: () => Promise<void>;
+  before(async () => ({ lab, a, b, close } = await twoSessions(5)));
+  after(() => close());
 
   it('FETCH, STORE and SEARCH send no EXPUNGE; FETCH answers a message another session expunged from the index and NIL for its content, STORE succeeds (RFC 2180 §4.1.3, §4.2.1; Dovecot: FETCH UID/FLAGS plain OK, BODY[] NIL with OK [EXPUNGEISSUED], STORE OK with the flags asked for); NOOP then expunges in decreasing order before EXISTS', async () => {
     await b.command('b1', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
@@ -193,15 +195,11 @@ describe('IMAP sequence numbers while another session expunges', () => {
 });
 
 describe('IMAP STOREs on a message another session expunged', () => {
-  let lab: Lab;
   let a: RawImap;
   let b: RawImap;
-  before(async () => ({ lab, a, b } = await twoSessions(3)));
-  after(async () => {
-    a.close();
-    b.close();
-    await lab.close();
-  });
+  let close: () => Promise<void>;
+  before(async () => ({ a, b, close } = await twoSessions(3)));
+  after(() => close());
 
   it('build on each other in the view that has not heard of the EXPUNGE, and FETCH FLAGS shows them (the answers of Dovecot 2.3.19 to the same commands)', async () => {
     await b.command('b1', 'STORE 2 +FLAGS.SILENT (\\Deleted)');
