@@ -6,24 +6,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import { TurnSink } from './log-sink.ts';
 
 export type { Logger };
 
 /**
- * stdout, written asynchronously: a line is handed to the kernel as soon as the previous
- * write is done, and lines logged meanwhile go out together in one write (a synchronous
- * write per line cost the MTA a system call per line: 10 lines per message). pino flushes
- * it when the process exits; a `kill -9` can lose the last lines, never mail. One per
- * process, shared by every logger, so lines of two loggers never interleave.
+ * stdout, written by the event loop once per turn (log-sink.ts): replies go out before
+ * the lines that log them, and lines of one turn share a system call. One per process,
+ * shared by every logger, so lines of two loggers never interleave.
  */
-let stdout: ReturnType<typeof pino.destination> | undefined;
+let stdout: TurnSink | undefined;
 
 export function createLogger(service: string, level?: string): Logger {
   const chosen =
     level ??
     process.env.LOG_LEVEL ??
     (process.env.NODE_TEST_CONTEXT !== undefined && process.env.MXLAB_TEST_LOG === undefined ? 'silent' : 'info');
-  stdout ??= pino.destination({ dest: 1, sync: false });
+  stdout ??= new TurnSink(1);
   return pino(
     {
       level: chosen,
