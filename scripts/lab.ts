@@ -11,7 +11,7 @@
  * fails before the lab is first up stops the lab.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import http from 'node:http';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -125,49 +125,63 @@ function supervisionOf(name: string): Supervision {
   return state;
 }
 
+/** --verbose: the agent's output into its log file and onto this terminal, each line prefixed with its name. */
+function pipeOutput(name: string, child: ChildProcess, logPath: string): void {
+  const logs = createWriteStream(logPath, { flags: 'a' });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      logs.write(chunk);
+      process.stdout.write(chunk.toString().replace(/^(?=.)/gmu, `${name.padEnd(10)}| `));
+    });
+  }
+  // A log that cannot be written is said, never a crash of the launcher (and of the lab with it);
+  // it ends on 'close', once the agent's output is all read ('exit' can come before the last of it).
+  logs.on('error', (error) => process.stderr.write(`mxlab: ${name}'s log: ${error.message}\n`));
+  child.once('close', () => logs.end());
+}
+
 /**
  * Starts one agent and waits until it answers. `initial`: part of the lab's first start,
  * where an agent that exits stops the lab (a port taken, a bad config); later, an exit
  * is a crash and the agent is started again.
  */
 async function startAgent(agent: AgentPlan, initial: boolean): Promise<void> {
-  const logs = createWriteStream(join(stateDir, 'logs', `${agent.name}.log`), { flags: 'a' });
+  const logPath = join(stateDir, 'logs', `${agent.name}.log`);
   stoppedOnPurpose.delete(agent.name);
   const state = supervisionOf(agent.name);
   clearTimeout(state.restartTimer);
   state.restartTimer = undefined;
   state.startedAt = Date.now();
   state.ready = false;
-  const child = spawn(process.execPath, [...agent.nodeOptions, join(root, agent.entry)], {
-    cwd: root,
-    // stdin: a pipe that closes when this launcher is gone, however it ends (shared/agent.ts).
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env, [EXIT_WITH_PARENT_VARIABLE]: '1' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.set(agent.name, child);
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk: Buffer) => {
-      logs.write(chunk);
-      if (verbose) process.stdout.write(chunk.toString().replace(/^(?=.)/gmu, `${agent.name.padEnd(10)}| `));
+  // The agent writes its log file itself (its stdout and stderr are the file, opened for
+  // appending): a line costs it one write(2) and wakes nobody else. Only --verbose pipes
+  // its output through here, to show it on the terminal as well.
+  const logFd = verbose ? undefined : openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...agent.nodeOptions, join(root, agent.entry)], {
+      cwd: root,
+      // stdin: a pipe that closes when this launcher is gone, however it ends (shared/agent.ts).
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...agent.env, [EXIT_WITH_PARENT_VARIABLE]: '1' },
+      stdio: logFd === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', logFd, logFd],
     });
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
   }
-  // A log that cannot be written is said, never a crash of the launcher (and of the lab with it);
-  // it ends on 'close', once the agent's output is all read ('exit' can come before the last of it).
-  logs.on('error', (error) => process.stderr.write(`mxlab: ${agent.name}'s log: ${error.message}\n`));
-  child.once('close', () => logs.end());
+  children.set(agent.name, child);
+  if (verbose) pipeOutput(agent.name, child, logPath);
   let exited = false;
   let ready = false;
   child.once('exit', (code, signal) => {
     exited = true;
     state.lastExit = { code, signal, at: new Date().toISOString() };
     if (stopping || stoppedOnPurpose.has(agent.name)) return;
-    const log = join(stateDir, 'logs', `${agent.name}.log`);
     if (initial && !ready) {
-      process.stderr.write(`mxlab: ${agent.name} stopped (${signal ?? `exit ${code}`}); see ${log}\n`);
+      process.stderr.write(`mxlab: ${agent.name} stopped (${signal ?? `exit ${code}`}); see ${logPath}\n`);
       void stopAll(1);
       return;
     }
-    scheduleRestart(agent, `${signal ?? `exit ${code}`}`, log);
+    scheduleRestart(agent, `${signal ?? `exit ${code}`}`, logPath);
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await connects(agent.ready.host, agent.ready.port))) {
