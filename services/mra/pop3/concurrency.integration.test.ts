@@ -61,6 +61,38 @@ describe('POP3 sessions of one user at once (no MRA_POP3_LOCK)', () => {
     }
   });
 
+  it('a message read ahead after RETR and deleted by another session meanwhile is -ERR, not the copy in memory', async () => {
+    const empty = await RawPop3.connect(lab.port);
+    const [, left] = /has (\d+) messages/u.exec(await login(empty, 'carol@beta.test')) ?? [];
+    for (let i = 1; i <= Number(left); i += 1) assert.match(await empty.command(`DELE ${i}`), /^\+OK/u);
+    assert.match(await empty.command('QUIT'), /^\+OK .*0 messages left/u);
+    empty.end();
+    for (const n of ['four', 'five', 'six']) await lab.deliver('carol', `Subject: ${n}\r\n\r\n${n}\r\n`);
+    const phone = await RawPop3.connect(lab.port);
+    const desktop = await RawPop3.connect(lab.port);
+    try {
+      assert.match(await login(phone, 'carol@beta.test'), /^\+OK carol@beta\.test has 3 messages/u);
+      assert.match(await login(desktop, 'carol@beta.test'), /^\+OK carol@beta\.test has 3 messages/u);
+      assert.match(await phone.command('RETR 1'), /^\+OK \d+ octets/u);
+      assert.equal((await phone.body()).toString(), 'Subject: four\r\n\r\nfour\r\n');
+      // The phone's session has read message 2 ahead by now (after its reply to RETR 1).
+      assert.match(await desktop.command('DELE 2'), /^\+OK/u);
+      assert.match(await desktop.command('QUIT'), /^\+OK .*2 messages left/u);
+      await desktop.closed();
+
+      assert.match(await phone.command('RETR 2'), /^-ERR message 2 was removed by another client/u);
+      assert.match(await phone.command('RETR 3'), /^\+OK \d+ octets/u);
+      assert.equal((await phone.body()).toString(), 'Subject: six\r\n\r\nsix\r\n');
+      assert.match(await phone.command('TOP 1 0'), /^\+OK/u, 'TOP after a read ahead of another message');
+      assert.equal((await phone.body()).toString(), 'Subject: four\r\n\r\n');
+      assert.match(await phone.command('QUIT'), /^\+OK/u);
+      await phone.closed();
+    } finally {
+      phone.end();
+      desktop.end();
+    }
+  });
+
   it('8 poplib sessions of one user RETR every message at once, all complete and equal', async () => {
     for (let i = 0; i < 40; i += 1) await lab.deliver('bob', `Subject: m${i}\r\n\r\n${'x'.repeat(2000)} ${i}\r\n`);
     const out = await python(

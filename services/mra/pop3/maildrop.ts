@@ -48,6 +48,15 @@ export function uidlOf(uniqueName: string): string {
 
 /** Sizes the store does not know yet (no `,S=` in the name) are read this many at a time at login. */
 const SIZE_BATCH = 64;
+/** The next message is read ahead only up to this size (one such buffer per session at most). */
+const READ_AHEAD_MAX_OCTETS = 256 * 1024;
+
+/** A message read before it was asked for: `message` is undefined when that read failed. */
+interface ReadAhead {
+  index: number;
+  uid: number;
+  message: Promise<Buffer | undefined>;
+}
 
 class InboxMaildrop implements Maildrop {
   readonly count: number;
@@ -57,6 +66,7 @@ class InboxMaildrop implements Maildrop {
   private readonly inbox: MailboxHandle;
   private readonly lock: MaildropLock | undefined;
   private closed = false;
+  private ahead: ReadAhead | undefined;
 
   constructor(inbox: MailboxHandle, records: readonly MessageRecord[], sizes: Float64Array, lock: MaildropLock | undefined) {
     this.inbox = inbox;
@@ -83,13 +93,44 @@ class InboxMaildrop implements Maildrop {
     return uidlOf(this.records[index]?.base ?? '');
   }
 
+  /**
+   * Clients RETR (or TOP) one message after another, each after the last reply is in
+   * (poplib, Thunderbird, Outlook): the next message is read as soon as this reply has
+   * gone, while the client takes it in and asks, so its RETR finds it in memory. It is
+   * used only if the store still has it: a message another session removed meanwhile is
+   * gone, as it would be without the read-ahead.
+   */
   async read(index: number): Promise<Buffer> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const uid = this.uid(index);
+    const early = ahead?.index === index && ahead.uid === uid ? await ahead.message : undefined;
+    const message = early !== undefined && this.inbox.get(uid) !== undefined ? early : await this.readNow(index, uid);
+    this.readAhead(index + 1);
+    return message;
+  }
+
+  private async readNow(index: number, uid: number): Promise<Buffer> {
     try {
-      return await this.inbox.read(this.uid(index));
+      return await this.inbox.read(uid);
     } catch (error) {
       if (error instanceof MailStoreError && error.code === 'NONEXISTENT') throw new MessageGoneError(`message ${index + 1} is no longer in the maildrop`, { cause: error });
       throw error;
     }
+  }
+
+  /** After this turn (the reply is written by then), reads message `index` if it is small. */
+  private readAhead(index: number): void {
+    const record = this.records[index];
+    if (!record || (this.sizes[index] ?? 0) > READ_AHEAD_MAX_OCTETS) return;
+    const { uid } = record;
+    const message = new Promise<Buffer | undefined>((resolve) =>
+      setImmediate(() => {
+        if (this.closed) resolve(undefined);
+        else this.inbox.read(uid).then(resolve, () => resolve(undefined));
+      }),
+    );
+    this.ahead = { index, uid, message };
   }
 
   async markSeen(indices: readonly number[]): Promise<void> {
@@ -114,6 +155,7 @@ class InboxMaildrop implements Maildrop {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.ahead = undefined;
     try {
       await this.inbox.release();
     } finally {

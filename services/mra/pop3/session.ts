@@ -122,7 +122,7 @@ export class Pop3Session {
       return continuation(line.text);
     }
     const command = parseCommand(line.text);
-    this.log.debug({ dir: 'C:' }, command && SECRET_VERBS.has(command.verb) ? `${command.verb} ***` : line.text);
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ dir: 'C:' }, command && SECRET_VERBS.has(command.verb) ? `${command.verb} ***` : line.text);
     if (line.octets > MAX_COMMAND_LINE_OCTETS) return this.bad(`command line longer than ${MAX_COMMAND_LINE_OCTETS} octets`);
     if (!command) return this.bad('syntax error');
     const spec = COMMANDS.get(command.verb);
@@ -142,8 +142,10 @@ export class Pop3Session {
   private async write(reply: Reply): Promise<void> {
     if (this.socket.destroyed) return;
     const parts = serializeParts(reply);
-    const head = parts[0] ?? Buffer.alloc(0);
-    this.log.debug({ dir: 'S:' }, head.subarray(0, Math.min(head.indexOf(0x0d), 200)).toString());
+    if (this.log.isLevelEnabled('debug')) {
+      const head = parts[0] ?? Buffer.alloc(0);
+      this.log.debug({ dir: 'S:' }, head.subarray(0, Math.min(head.indexOf(0x0d), 200)).toString());
+    }
     // Corked: the pieces leave in one write, without a copy of the message joined to its status line.
     this.socket.cork();
     let flushed = true;
