@@ -54,7 +54,6 @@ const READ_AHEAD_MAX_OCTETS = 256 * 1024;
 /** A message read before it was asked for: `message` is undefined when that read failed. */
 interface ReadAhead {
   index: number;
-  uid: number;
   message: Promise<Buffer | undefined>;
 }
 
@@ -104,7 +103,7 @@ class InboxMaildrop implements Maildrop {
     const ahead = this.ahead;
     this.ahead = undefined;
     const uid = this.uid(index);
-    const early = ahead?.index === index && ahead.uid === uid ? await ahead.message : undefined;
+    const early = ahead?.index === index ? await ahead.message : undefined;
     const message = early !== undefined && this.inbox.get(uid) !== undefined ? early : await this.readNow(index, uid);
     this.readAhead(index + 1);
     return message;
@@ -123,14 +122,13 @@ class InboxMaildrop implements Maildrop {
   private readAhead(index: number): void {
     const record = this.records[index];
     if (!record || (this.sizes[index] ?? 0) > READ_AHEAD_MAX_OCTETS) return;
-    const { uid } = record;
     const message = new Promise<Buffer | undefined>((resolve) =>
       setImmediate(() => {
         if (this.closed) resolve(undefined);
-        else this.inbox.read(uid).then(resolve, () => resolve(undefined));
+        else this.inbox.read(record.uid).then(resolve, () => resolve(undefined));
       }),
     );
-    this.ahead = { index, uid, message };
+    this.ahead = { index, message };
   }
 
   async markSeen(indices: readonly number[]): Promise<void> {
