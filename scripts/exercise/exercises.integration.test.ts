@@ -189,7 +189,7 @@ describe('the lab guide\'s exercises', () => {
       assert.equal(sent.code, 0, sent.stdout);
       const queued = await until('the message on beta-mx2', async () => {
         const list = await npmRun('queue', '--mta', 'beta-mx2', 'list');
-        return /^(\S+)\s.*\n\s+bob@beta\.test\s+deferred/mu.exec(list.stdout)?.[1];
+        return /^([^\s*]+)\*?\s.*\n\s+bob@beta\.test\s+deferred/mu.exec(list.stdout)?.[1];
       });
       const early = await exercise('check', '5', '--answer', queued);
       assert.equal(early.code, 1, 'not done while the message still waits');
@@ -198,6 +198,8 @@ describe('the lab guide\'s exercises', () => {
       assert.equal((await npmRun('queue', '--mta', 'beta-mx2', 'flush')).code, 0);
       const out = await eventuallyPasses(5, () => queued);
       assert.match(out, /✔ exactly one copy arrived/u);
+      const copied = await exercise('check', '5', '--answer', `${queued}*`);
+      assert.equal(copied.code, 0, `the id copied with the listing's "being delivered" mark counts too\n${copied.stdout}`);
     } finally {
       await npmRun('lab', 'start', 'beta-mx1');
     }
