@@ -183,7 +183,11 @@ export class SelectedMailbox {
       this.snapshot = current;
       this.changedRecords.clear();
     }
-    const addedRecords = current.filter((message) => message.uid > last);
+    // UIDs ascend: the new messages are the tail past the last one the client knows (a
+    // scan from the end, not a pass over the whole mailbox at every command).
+    let from = current.length;
+    while (from > 0 && (current[from - 1]?.uid ?? 0) > last) from -= 1;
+    const addedRecords = current.slice(from);
     const added = addedRecords.map((message) => message.uid);
     responses.push(...this.keywordUpdates([...this.pendingKeywords, ...addedRecords.flatMap((record) => record.flags)]));
     this.pendingKeywords.clear();
