@@ -117,18 +117,30 @@ export async function runParity(context: ScenarioContext): Promise<ParityResult>
       fillMaildir({ maildir: refMaildir, count: options.n, bodyBytes: options.size, to: parityUser, label: 'parity' });
       await chownTree(refMaildir);
     }
-    const both = async <T>(label: string, measure: (side: Side) => Promise<T>): Promise<{ mxlab: T; reference: T | undefined }> => {
-      context.say(`parity: ${label}: mxlab`);
-      const mine = await measure(mxlab);
-      context.say(`parity: ${label}: reference`);
-      const theirs = reference ? await measure(reference) : undefined;
-      return { mxlab: mine, reference: theirs };
+    const both = async <T>(label: string, measure: (side: Side) => Promise<T>, referenceFirst = false): Promise<{ mxlab: T; reference: T | undefined }> => {
+      const ours = async () => {
+        context.say(`parity: ${label}: mxlab`);
+        return measure(mxlab);
+      };
+      const theirs = async () => {
+        if (!reference) return undefined;
+        context.say(`parity: ${label}: reference`);
+        return measure(reference);
+      };
+      if (referenceFirst) {
+        const first = await theirs();
+        return { mxlab: await ours(), reference: first };
+      }
+      const first = await ours();
+      return { mxlab: first, reference: await theirs() };
     };
     // Short measurements are repeated, alternating sides, and each side's median run kept:
-    // other work on the machine moves a single run by a factor of two or more.
+    // other work on the machine moves a single run by a factor of two or more. The side that
+    // goes first alternates too: the bench's own client (one Node process for both sides)
+    // is still warming up its JIT in the first runs, which favoured whoever went second.
     const median = async <T>(label: string, measure: (side: Side) => Promise<T>, value: (result: T) => number): Promise<{ mxlab: T; reference: T | undefined }> => {
       const runs: Array<{ mxlab: T; reference: T | undefined }> = [];
-      for (let round = 1; round <= REPEATS; round += 1) runs.push(await both(`${label} (${round}/${REPEATS})`, measure));
+      for (let round = 1; round <= REPEATS; round += 1) runs.push(await both(`${label} (${round}/${REPEATS})`, measure, round % 2 === 0));
       const middle = (results: T[]): T => [...results].sort((a, b) => value(a) - value(b))[Math.floor(results.length / 2)] as T;
       const theirs = runs.map((run) => run.reference).filter((result): result is T => result !== undefined);
       return { mxlab: middle(runs.map((run) => run.mxlab)), reference: theirs.length > 0 ? middle(theirs) : undefined };
