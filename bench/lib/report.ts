@@ -158,7 +158,8 @@ function parityRows(parity: ParityResult): [string, string][] {
     ['parity: greeting, server in use (after smtp-source), p50 / p99', pairText(parity.greeting, greetingText)],
     ['parity: SMTP one message per connection', pairText(parity.smtpPerConnection, (r) => `${formatNumber(r.messagesPerSecond)} msg/s to IMAP, ${formatNumber(r.acceptedPerSecond)} accepted/s (${r.tool})`)],
     ['parity: POP3 first session of new mail (\\Seen at QUIT)', pairText(parity.pop3FirstSession, pop3)],
-    ['parity: POP3 one session, one RETR at a time', pairText(parity.pop3OneSession, pop3)],
+    ['parity: POP3 one session, early (right after the first)', pairText(parity.pop3OneSessionEarly, pop3)],
+    ['parity: POP3 one session, server in use (after 8 sessions)', pairText(parity.pop3OneSession, pop3)],
     ['parity: POP3 8 sessions of one user', pairText(parity.pop3EightSessions, pop3)],
     ['parity: FETCH 1:* ENVELOPE, 8 clients, p50 / p99', pairText(parity.fetchEnvelope, (r) => `${formatNumber(r.latency.p50Ms)} / ${formatNumber(r.latency.p99Ms)} ms`)],
   ];
