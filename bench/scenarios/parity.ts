@@ -122,21 +122,16 @@ export async function runParity(context: ScenarioContext): Promise<ParityResult>
       await chownTree(refMaildir);
     }
     const both = async <T>(label: string, measure: (side: Side) => Promise<T>, referenceFirst = false): Promise<{ mxlab: T; reference: T | undefined }> => {
-      const ours = async () => {
-        context.say(`parity: ${label}: mxlab`);
-        return measure(mxlab);
+      const run = (side: Side): Promise<T> => {
+        context.say(`parity: ${label}: ${side.name}`);
+        return measure(side);
       };
-      const theirs = async () => {
-        if (!reference) return undefined;
-        context.say(`parity: ${label}: reference`);
-        return measure(reference);
-      };
-      if (referenceFirst) {
-        const first = await theirs();
-        return { mxlab: await ours(), reference: first };
+      if (referenceFirst && reference) {
+        const theirs = await run(reference);
+        return { mxlab: await run(mxlab), reference: theirs };
       }
-      const first = await ours();
-      return { mxlab: first, reference: await theirs() };
+      const mine = await run(mxlab);
+      return { mxlab: mine, reference: reference ? await run(reference) : undefined };
     };
     // Short measurements are repeated, alternating sides, and each side's median run kept:
     // other work on the machine moves a single run by a factor of two or more. The side that
