@@ -47,4 +47,23 @@ describe('keywords: the mailbox list in FLAGS (raw sockets)', () => {
     assert.ok(flagsLine(silent).split(' ').includes('$Quiet'), silent);
     assert.doesNotMatch(silent, /FETCH/u);
   });
+
+  // How bench/FINDINGS.md makes imaptest's keywords known before own_flags. Last: it restarts the MRA.
+  it('keywords an APPENDed message brought stay in FLAGS once it is expunged, also after a restart', async () => {
+    const body = 'Subject: seed\r\n\r\nseed\r\n';
+    const seeder = await RawImap.open(lab.imapPort);
+    await seeder.command('c1', 'LOGIN alice@alpha.test secret');
+    assert.match(await seeder.command('c2', `APPEND INBOX ($Seed1 $Seed2 \\Deleted) {${body.length}+}\r\n${body}`), /^c2 OK/mu);
+    await seeder.command('c3', 'SELECT INBOX');
+    assert.match(await seeder.command('c4', 'EXPUNGE'), /^\* 1 EXPUNGE/mu);
+    seeder.close();
+    await lab.restart();
+    const reader = await RawImap.open(lab.imapPort);
+    await reader.command('d1', 'LOGIN alice@alpha.test secret');
+    const selected = await reader.command('d2', 'SELECT INBOX');
+    reader.close();
+    assert.match(selected, /^\* 0 EXISTS/mu);
+    const flags = flagsLine(selected).split(' ');
+    assert.ok(flags.includes('$Seed1') && flags.includes('$Seed2'), selected);
+  });
 });
