@@ -42,21 +42,54 @@ describe('AuthPenalty', () => {
     assert.equal(penalty.failures('192.0.2.1'), 20);
   });
 
-  it("a success wakes the same user's attempts waiting from that address; other users' and guesses keep waiting", async () => {
-    // Sleeps that never end on their own: only a wake lets an attempt through.
+  it("a success wakes the same user's attempts waiting from that address; a guess behind successes is checked, and the attempt after its failure waits", async () => {
+    // Sleeps that never end on their own: only a wake, or the attempts ahead settling, lets an attempt through.
     const slept: number[] = [];
-    const penalty = new AuthPenalty({ sleep: (ms) => (slept.push(ms), new Promise<void>(() => undefined)) });
+    const penalty = new AuthPenalty({ now: () => 0, sleep: (ms) => (slept.push(ms), new Promise<void>(() => undefined)) });
     const done: string[] = [];
     const login = (user: string, result: string | undefined) => penalty.attempt('192.0.2.1', async () => result, user).then((value) => done.push(`${user}:${value ?? 'no'}`));
     const first = login('Alice', 'alice');
     const parallel = Array.from({ length: 7 }, () => login('alice', 'alice'));
-    void login('mallory', undefined);
+    const guess = login('mallory', undefined);
     void login('bob', 'bob');
     await first;
     await Promise.all(parallel);
+    await Promise.race([guess, new Promise((_, reject) => setTimeout(() => reject(new Error('the guess behind the successes was never checked')), 1000).unref())]);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(done, ['Alice:alice', ...Array.from({ length: 7 }, () => 'alice:alice')], 'bob and the guess still wait');
-    assert.equal(slept.length, 9, 'every attempt but the first had to wait');
+    assert.deepEqual(done, ['Alice:alice', ...Array.from({ length: 7 }, () => 'alice:alice'), 'mallory:no'], 'bob waits out the failure ahead of him');
+    assert.deepEqual(slept.slice(-1), [2000], "bob's wait is the one failure's 2 s");
+    assert.equal(penalty.failures('192.0.2.1'), 1);
+  });
+
+  it('several users behind one address log in one after another, none waiting out a penalty', async () => {
+    const slept: number[] = [];
+    const penalty = new AuthPenalty({ now: () => 0, sleep: (ms) => (slept.push(ms), new Promise<void>(() => undefined)) });
+    let checking = 0;
+    let most = 0;
+    const login = (user: string) =>
+      penalty.attempt('192.0.2.1', async () => {
+        checking += 1;
+        most = Math.max(most, checking);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        checking -= 1;
+        return user;
+      }, user);
+    const users = ['alice', 'bob', 'carol', 'dave'];
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a login still waits out a penalty after 1 s')), 1000).unref());
+    assert.deepEqual(await Promise.race([Promise.all(users.map(login)), timeout]), users);
+    assert.equal(most, 1, 'checked one at a time, as guesses would be');
+    assert.equal(slept.length, 3, 'the three behind the first were held only until the ones ahead had settled');
+  });
+
+  it('parallel guesses are checked one at a time: behind a failure the next waits its delay', async () => {
+    const slept: number[] = [];
+    const penalty = new AuthPenalty({ now: () => 0, sleep: (ms) => (slept.push(ms), new Promise<void>(() => undefined)) });
+    let checks = 0;
+    const guesses = Array.from({ length: 20 }, () => penalty.attempt('192.0.2.1', async () => void (checks += 1)));
+    await guesses[0];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(checks, 1, 'only the first guess was checked: the rest wait out the delay its failure asks for');
+    assert.equal(penalty.failures('192.0.2.1'), 1);
   });
 
   it('penalises the address, not the user: another address logs in at once, and a success clears', async () => {
