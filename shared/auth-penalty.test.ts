@@ -92,6 +92,14 @@ describe('AuthPenalty', () => {
     assert.equal(penalty.failures('192.0.2.1'), 1);
   });
 
+  it('a check that throws counts as a failure', async () => {
+    const { penalty, slept } = recording();
+    await assert.rejects(penalty.attempt('192.0.2.1', async () => Promise.reject(new Error('users file unreadable'))));
+    assert.equal(penalty.failures('192.0.2.1'), 1);
+    assert.equal(await penalty.attempt('192.0.2.1', succeed), 'alice');
+    assert.deepEqual(slept, [2000]);
+  });
+
   it('penalises the address, not the user: another address logs in at once, and a success clears', async () => {
     const { penalty, slept } = recording();
     await penalty.attempt('192.0.2.1', fail);

@@ -104,7 +104,14 @@ export class AuthPenalty {
         const rest = Math.min(cap, this.delayFor(this.failures(client))) - (this.now() - startedAt);
         if (rest > 0) await this.wait(client, user, rest);
       }
-      const result = await check();
+      let result: T | undefined;
+      try {
+        result = await check();
+      } catch (error) {
+        // A check that failed to run counts as a failed login, as it did when counted up front.
+        this.record(client, this.failures(client) + 1);
+        throw error;
+      }
       if (result === undefined) {
         this.record(client, this.failures(client) + 1);
       } else {
