@@ -107,14 +107,11 @@ export class AuthPenalty {
       let result: T | undefined;
       try {
         result = await check();
-      } catch (error) {
-        // A check that failed to run counts as a failed login, as it did when counted up front.
-        this.record(client, this.failures(client) + 1);
-        throw error;
+      } finally {
+        // No result, or a check that failed to run: a failed login.
+        if (result === undefined) this.record(client, this.failures(client) + 1);
       }
-      if (result === undefined) {
-        this.record(client, this.failures(client) + 1);
-      } else {
+      if (result !== undefined) {
         this.entries.delete(client);
         if (user !== undefined) for (const waiter of this.waiting.get(client) ?? []) if (waiter.user === user.toLowerCase()) waiter.wake();
       }
